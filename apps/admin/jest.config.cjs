@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/admin-app', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/billing-app', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/gateway-app', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/standalone', preset: '../../jest.preset.js' };

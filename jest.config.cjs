@@ -1,0 +1,4 @@
+/** One Jest run over every project: unit specs beside the code and the end-to-end suites in test/. */
+module.exports = {
+  projects: ['<rootDir>/libs/*/jest.config.cjs', '<rootDir>/apps/*/jest.config.cjs', '<rootDir>/test/jest.config.cjs'],
+};

@@ -1,0 +1,25 @@
+/** Shared Jest setup: @swc/jest down-levels TypeScript and the ESM-only Nest 12 packages. */
+module.exports = {
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  testEnvironmentOptions: { customExportConditions: ['@gw/source', 'node', 'require', 'default'] },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|load-esm|uid|@standard-schema|@anthropic-ai|openai)/)'],
+  transform: {
+    '^.+\\.(ts|m?js)$': [
+      '@swc/jest',
+      {
+        swcrc: false,
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  globalSetup: require.resolve('./test/support/global-setup.js'),
+  setupFiles: [require.resolve('./test/support/worker-env.js')],
+};

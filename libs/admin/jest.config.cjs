@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/admin', preset: '../../jest.preset.js' };

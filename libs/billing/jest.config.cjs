@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/billing', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/core', preset: '../../jest.preset.js' };

@@ -1,0 +1,57 @@
+/**
+ * Coded domain errors. They carry no HTTP knowledge: the edge filters (gateway, admin) map the
+ * code to a status and the client's error shape through `describeError` in http-errors.ts.
+ */
+export enum ErrorCode {
+  InvalidJson = 'invalid_json',
+  InvalidBody = 'invalid_body',
+  UnsupportedParameter = 'unsupported_parameter',
+  ContextLengthExceeded = 'context_length_exceeded',
+  InvalidApiKey = 'invalid_api_key',
+  Unauthorized = 'unauthorized',
+  InsufficientCredits = 'insufficient_credits',
+  RequestExceedsBudget = 'request_exceeds_budget',
+  Forbidden = 'forbidden',
+  ModelNotAllowed = 'model_not_allowed',
+  NotFound = 'not_found',
+  ModelNotFound = 'model_not_found',
+  Conflict = 'conflict',
+  IdempotencyKeyReused = 'idempotency_key_reused',
+  RequestTooLarge = 'request_too_large',
+  RateLimited = 'rate_limit_exceeded',
+  UpstreamBadResponse = 'upstream_bad_response',
+  UpstreamError = 'upstream_error',
+  UpstreamTimeout = 'upstream_timeout',
+  UpstreamRateLimited = 'upstream_rate_limited',
+  UpstreamUnavailable = 'upstream_unavailable',
+  NoAvailableProvider = 'no_available_provider',
+  BillingUnavailable = 'billing_unavailable',
+  StreamIncomplete = 'stream_incomplete',
+  Internal = 'internal_error',
+}
+
+export interface ErrorDetails {
+  /** The request field the error is about, when known. */
+  param?: string;
+  /** Seconds the client should wait before retrying (429, 503, some 402). */
+  retryAfterSeconds?: number;
+  /** Upstream status, kept for logs and for mapping pass-through client errors. */
+  upstreamStatus?: number;
+  /** Whether a retry against the same or another upstream may succeed. */
+  retryable?: boolean;
+  /** Free-form facts for the caller (never secrets). */
+  meta?: Record<string, unknown>;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/db', preset: '../../jest.preset.js' };

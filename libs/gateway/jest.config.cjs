@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/gateway', preset: '../../jest.preset.js' };

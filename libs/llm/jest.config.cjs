@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/llm', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/metering', preset: '../../jest.preset.js' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/routing', preset: '../../jest.preset.js' };

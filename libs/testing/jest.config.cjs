@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/testing', preset: '../../jest.preset.js' };
