@@ -20,6 +20,6 @@ module.exports = {
       },
     ],
   },
-  globalSetup: require.resolve('./test/support/global-setup.js'),
   setupFiles: [require.resolve('./test/support/worker-env.js')],
+  setupFilesAfterEnv: [require.resolve('./test/support/worker-db.js')],
 };

@@ -1,3 +1,11 @@
-// Each Jest worker gets its own Redis key prefix (and, once set up, its own database).
-const w = process.env.JEST_WORKER_ID || '0';
-process.env.REDIS_PREFIX = process.env.REDIS_PREFIX || `t${process.pid}w${w}:`;
+// Runs in every Jest worker before each test file: a private database and Redis prefix per worker.
+const { serverUrl, withDatabase } = require('./pg-admin');
+
+const run = process.env.GW_TEST_RUN || 'adhoc';
+const worker = process.env.JEST_WORKER_ID || '0';
+process.env.REDIS_PREFIX = `t${run}w${worker}:`;
+process.env.REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+process.env.GW_TEST_DB = `gw_t_${run}_${worker}`;
+process.env.DATABASE_URL = withDatabase(serverUrl(), process.env.GW_TEST_DB);
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL = process.env.LOG_LEVEL || 'silent';

@@ -6,3 +6,5 @@ export * from './config';
 export * from './config.module';
 export * from './clock';
 export * from './usage';
+export * from './api-key-format';
+export * from './bootstrap';

@@ -1,1 +1,11 @@
-export {};
+export * from './prisma.service';
+export * from './tenant-scope';
+export * from './db.module';
+export * from './repositories/tenant.repository';
+export * from './repositories/user.repository';
+export * from './repositories/api-key.repository';
+export * from './repositories/ledger.repository';
+export * from './repositories/catalog.repository';
+export * from './repositories/request-log.repository';
+export { Prisma } from './generated/prisma/client';
+export type * from './generated/prisma/enums';

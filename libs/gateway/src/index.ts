@@ -1,1 +1,3 @@
-export {};
+export * from './gateway.module';
+export * from './upstream/provider-endpoints';
+export * from './http/in-flight';

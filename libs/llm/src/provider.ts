@@ -14,6 +14,12 @@ export interface UpstreamHttpRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * Extension: the output-token cap actually sent upstream, when one was sent. It can exceed
+   * `BuildOptions.maxTokens` (Anthropic thinking needs `budget_tokens < max_tokens`, so the adapter
+   * raises it); metering sizes the credit hold from this value, not from the client's.
+   */
+  maxOutputTokens?: number;
 }
 
 export interface BuildOptions {
@@ -43,6 +49,12 @@ export interface ParsedCompletion {
  * Incremental translation of one upstream stream into OpenAI chunks. Bytes may arrive split at
  * any offset. `push` and `end` throw a DomainError when the upstream reports an error event or
  * ends without its terminal event (the gateway turns that into a final in-stream error).
+ *
+ * Ordering guarantee (so the output never depends on how bytes were split): when one `push`
+ * decodes valid events and then an error, it returns the chunks of the valid events and throws
+ * the error from the next `push` or `end` call. A `push` whose first event is an error throws at
+ * once, so an error that precedes any output is seen before anything is committed to the client.
+ * `DomainError.details.retryable` is true only if no chunk was returned before the error.
  */
 export interface StreamTransformer {
   push(bytes: Uint8Array): ChatCompletionChunk[];
@@ -53,9 +65,17 @@ export interface StreamTransformer {
   finished(): boolean;
 }
 
+/** The HTTP dialect an upstream speaks. */
+export type WireFormat = 'openai' | 'anthropic';
+
 export interface ProviderAdapter {
   /** Provider id, the first segment of public model names (`openai`, `anthropic`, ...). */
   readonly id: string;
+  /**
+   * Extension: the dialect the upstream speaks, so sandbox mode and tests can point every provider
+   * at the fake of the matching format without knowing provider names.
+   */
+  readonly wireFormat: WireFormat;
   /** Environment prefix: `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL`. */
   readonly envPrefix: string;
   readonly defaultBaseUrl: string;

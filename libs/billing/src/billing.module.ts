@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { BillingCoreModule } from './billing-core.module';
+import { BILLING_QUEUE } from './jobs/billing-jobs';
+import { BillingProcessor } from './jobs/billing.processor';
+
+/** BullMQ connection options from REDIS_URL; BullMQ refuses ioredis keyPrefix, so it gets its own prefix. */
+export function bullConnection(config: AppConfig) {
+  const u = new URL(config.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** The billing worker (apps/billing, and apps/standalone). */
+@Module({
+  imports: [
+    BillingCoreModule,
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => ({ connection: bullConnection(c), prefix: `${c.REDIS_PREFIX}bull` }),
+    }),
+    BullModule.registerQueue({ name: BILLING_QUEUE }),
+  ],
+  providers: [BillingProcessor],
+})
+export class BillingModule {}

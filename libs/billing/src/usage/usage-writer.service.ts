@@ -1,0 +1,108 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { PrismaService, LedgerRepository, RequestLogRepository, type RequestLogInput, type SettledEntryInput } from '@gw/db';
+import { UsageStream, type UsageBatch, type UsageEvent } from '@gw/metering';
+
+const BATCH = 500;
+const STALE_MS = 30_000;
+
+/**
+ * Drains the usage streams into Postgres: per event one `usage:<request id>` ledger entry (and a
+ * `byok_fee:` one when charged) and one request log, in one transaction per batch, then XACK.
+ * Delivery is at least once; the unique idempotency keys make every redelivery a no-op.
+ */
+@Injectable()
+export class UsageWriter {
+  private readonly logger = new Logger('usage-writer');
+
+  constructor(
+    private readonly stream: UsageStream,
+    private readonly prisma: PrismaService,
+    private readonly ledger: LedgerRepository,
+    private readonly logs: RequestLogRepository,
+  ) {}
+
+  /** One pass over every bucket: stale entries of dead workers first, then new ones. */
+  async drainAll(claimStale = false): Promise<number> {
+    const buckets = UsageStream.buckets();
+    let written = 0;
+    const batches = await Promise.all(
+      buckets.map(async (b) => {
+        const stale = claimStale ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
+        const own = await this.stream.readPending(b, BATCH);
+        const fresh = await this.stream.readUsage(b, BATCH);
+        return { b, batch: merge(stale, own, fresh) };
+      }),
+    );
+    for (const { b, batch } of batches) {
+      if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+    }
+    return written;
+  }
+
+  async write(bucket: number, batch: UsageBatch): Promise<number> {
+    for (const m of batch.malformed) this.logger.error(`dropping malformed usage entry ${m.streamId}: ${m.reason}`);
+    const entries: SettledEntryInput[] = [];
+    const rows: RequestLogInput[] = [];
+    for (const e of batch.events) {
+      const createdAt = new Date(Number(e.fields.createdAtMs) || Date.now());
+      if (e.costMicros > 0n) {
+        entries.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
+      }
+      if (e.byokFeeMicros > 0n) {
+        entries.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
+      }
+      rows.push(requestLogOf(e, createdAt));
+    }
+    await this.prisma.$transaction(async (tx) => {
+      await this.ledger.insertSettled(entries, tx);
+      await this.logs.insertMany(rows, tx);
+    });
+    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)]);
+    return batch.events.length;
+  }
+}
+
+function merge(...batches: UsageBatch[]): UsageBatch {
+  const seen = new Set<string>();
+  const out: UsageBatch = { events: [], malformed: [] };
+  for (const b of batches) {
+    for (const e of b.events) if (!seen.has(e.streamId)) (seen.add(e.streamId), out.events.push(e));
+    for (const m of b.malformed) if (!seen.has(m.streamId)) (seen.add(m.streamId), out.malformed.push(m));
+  }
+  return out;
+}
+
+const int = (v: string | undefined) => (v === undefined ? 0 : Number.parseInt(v, 10) || 0);
+const float = (v: string | undefined) => (v === undefined ? null : Number(v));
+
+function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
+  const f = e.fields;
+  return {
+    requestId: e.requestId,
+    tenantId: e.tenantId,
+    apiKeyId: e.keyId,
+    endUser: f.endUser ?? null,
+    requestedModel: f.requestedModel ?? '',
+    servedModel: f.servedModel ?? null,
+    provider: f.provider ?? null,
+    endpoint: f.endpoint ?? 'chat.completions',
+    stream: f.stream === '1',
+    status: int(f.status),
+    errorCode: f.errorCode ?? null,
+    finishReason: f.finishReason ?? null,
+    promptTokens: int(f.promptTokens),
+    cachedTokens: int(f.cachedTokens),
+    cacheWriteTokens: int(f.cacheWriteTokens),
+    completionTokens: int(f.completionTokens),
+    reasoningTokens: int(f.reasoningTokens),
+    costMicros: e.costMicros,
+    byokFeeMicros: e.byokFeeMicros,
+    byok: f.byok === '1',
+    estimated: f.estimated === '1',
+    attempts: f.attempts ? (JSON.parse(f.attempts) as object[]) : [],
+    overheadMs: float(f.overheadMs),
+    ttfbMs: float(f.ttfbMs),
+    totalMs: float(f.totalMs),
+    createdAt,
+  };
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+
+export interface CatalogSeedRow {
+  id: string;
+  provider: string;
+  upstreamId: string;
+  name: string;
+  contextLength: number;
+  maxOutputTokens: number;
+  inputPrice: bigint;
+  outputPrice: bigint;
+  cacheReadPrice: bigint | null;
+  cacheWritePrice: bigint | null;
+  capabilities: string[];
+  source: string | null;
+  asOf: Date | null;
+  verified: boolean;
+}
+
+@Injectable()
+export class CatalogRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  listEnabled() {
+    return this.prisma.catalogModel.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } });
+  }
+
+  listAll() {
+    return this.prisma.catalogModel.findMany({ orderBy: { id: 'asc' } });
+  }
+
+  /** Loads seed rows; rows an operator edited are left as they are. Returns rows written. */
+  async seed(rows: CatalogSeedRow[]): Promise<number> {
+    const edited = new Set(
+      (await this.prisma.catalogModel.findMany({ where: { operatorEdited: true }, select: { id: true } })).map((r) => r.id),
+    );
+    let written = 0;
+    for (const row of rows) {
+      if (edited.has(row.id)) continue;
+      await this.prisma.catalogModel.upsert({ where: { id: row.id }, create: row, update: row });
+      written++;
+    }
+    return written;
+  }
+
+  /** An operator edit: marks the row so re-seeding never overwrites it. */
+  update(id: string, data: Partial<Omit<CatalogSeedRow, 'id'>> & { enabled?: boolean }) {
+    return this.prisma.catalogModel.update({ where: { id }, data: { ...data, operatorEdited: true } });
+  }
+
+  create(row: CatalogSeedRow) {
+    return this.prisma.catalogModel.create({ data: { ...row, operatorEdited: true } });
+  }
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@gw/core';
+import { PrismaService } from '../prisma.service';
+import { TenantScope } from '../tenant-scope';
+import { Prisma } from '../generated/prisma/client';
+import type { LedgerKind } from '../generated/prisma/enums';
+
+/** Kinds that come from settled usage events (already debited in Redis at settle). */
+export const SETTLED_KINDS: readonly LedgerKind[] = ['usage', 'byok_fee'];
+/** Kinds that count as usage in the credits summary; the rest (usage_reversal included) are credits, as in Redis. */
+export const USAGE_KINDS: readonly LedgerKind[] = SETTLED_KINDS;
+
+export interface PushedEntryInput {
+  kind: Exclude<LedgerKind, 'usage' | 'byok_fee'>;
+  amountMicros: bigint;
+  idempotencyKey: string;
+  description?: string;
+  requestId?: string;
+}
+
+export interface LedgerEntryRow {
+  id: bigint;
+  tenantId: string;
+  kind: LedgerKind;
+  amountMicros: bigint;
+  idempotencyKey: string;
+  seq: bigint | null;
+  requestId: string | null;
+  description: string | null;
+  createdAt: Date;
+}
+
+export interface SettledEntryInput {
+  tenantId: string;
+  kind: 'usage' | 'byok_fee';
+  amountMicros: bigint;
+  idempotencyKey: string;
+  requestId: string;
+  createdAt?: Date;
+}
+
+export interface LedgerTotals {
+  credits: bigint;
+  usage: bigint;
+  balance: bigint;
+  seq: bigint;
+}
+
+@Injectable()
+export class LedgerRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Appends an entry that must reach Redis, with the tenant's next sequence number. The tenant
+   * row is locked until commit, so sequence order is commit order and a reader never sees a gap
+   * that later fills in. Idempotent: a known idempotency key returns the existing entry.
+   */
+  async appendPushed(scope: TenantScope, input: PushedEntryInput): Promise<{ entry: LedgerEntryRow; created: boolean }> {
+    const existing = await this.prisma.ledgerEntry.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+    if (existing) return { entry: this.assertSameTenant(existing, scope), created: false };
+    try {
+      const entry = await this.prisma.$transaction(async (tx) => {
+        const [row] = await tx.$queryRaw<{ ledger_seq: bigint }[]>`
+          UPDATE tenants SET ledger_seq = ledger_seq + 1 WHERE id = ${scope.tenantId} RETURNING ledger_seq`;
+        if (!row) throw new Error(`tenant ${scope.tenantId} does not exist`);
+        return tx.ledgerEntry.create({
+          data: { tenantId: scope.tenantId, seq: row.ledger_seq, ...input },
+        });
+      });
+      return { entry, created: true };
+    } catch (e) {
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+        const again = await this.prisma.ledgerEntry.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+        if (again) return { entry: this.assertSameTenant(again, scope), created: false };
+      }
+      throw e;
+    }
+  }
+
+  private assertSameTenant(entry: LedgerEntryRow, scope: TenantScope): LedgerEntryRow {
+    if (entry.tenantId !== scope.tenantId) {
+      throw new DomainError(ErrorCode.IdempotencyKeyReused, 'This idempotency key was used for another request');
+    }
+    return entry;
+  }
+
+  /** Pushed entries after `seq`, in order (what Redis has not applied yet). */
+  pushedAfter(tenantId: string, seq: bigint, take = 500) {
+    return this.prisma.ledgerEntry.findMany({
+      where: { tenantId, seq: { gt: seq } },
+      orderBy: { seq: 'asc' },
+      take,
+      select: { seq: true, amountMicros: true, kind: true },
+    });
+  }
+
+  /** Writes settled usage entries; duplicates (a retried batch) are skipped by the unique key. */
+  async insertSettled(entries: SettledEntryInput[], tx: Prisma.TransactionClient = this.prisma): Promise<number> {
+    if (entries.length === 0) return 0;
+    const r = await tx.ledgerEntry.createMany({ data: entries, skipDuplicates: true });
+    return r.count;
+  }
+
+  async totals(tenantId: string): Promise<LedgerTotals> {
+    const rows = await this.prisma.$queryRaw<{ kind: LedgerKind; sum: bigint | null }[]>`
+      SELECT kind, SUM(amount_micros)::bigint AS sum FROM ledger_entries WHERE tenant_id = ${tenantId} GROUP BY kind`;
+    const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { ledgerSeq: true } });
+    let credits = 0n;
+    let usage = 0n;
+    for (const r of rows) {
+      const s = r.sum ?? 0n;
+      if (USAGE_KINDS.includes(r.kind)) usage -= s;
+      else credits += s;
+    }
+    return { credits, usage, balance: credits - usage, seq: tenant?.ledgerSeq ?? 0n };
+  }
+
+  list(scope: TenantScope, opts: { limit: number; cursor?: bigint }) {
+    return this.prisma.ledgerEntry.findMany({
+      where: { tenantId: scope.tenantId, ...(opts.cursor !== undefined ? { id: { lt: opts.cursor } } : {}) },
+      orderBy: { id: 'desc' },
+      take: opts.limit + 1,
+    });
+  }
+
+  countByIdempotencyPrefix(tenantId: string, prefix: string) {
+    return this.prisma.ledgerEntry.count({ where: { tenantId, idempotencyKey: { startsWith: prefix } } });
+  }
+}

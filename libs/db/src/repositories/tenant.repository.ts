@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { newId } from '@gw/core';
+import { PrismaService } from '../prisma.service';
+import type { UserRole } from '../generated/prisma/enums';
+
+export interface NewTenantOwner {
+  email: string;
+  passwordHash: string;
+  name?: string;
+  tenantName: string;
+}
+
+@Injectable()
+export class TenantRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Creates a tenant and its owner in one transaction. */
+  async createWithOwner(input: NewTenantOwner): Promise<{ tenantId: string; userId: string; role: UserRole }> {
+    const tenantId = newId('ten');
+    const userId = newId('usr');
+    await this.prisma.$transaction([
+      this.prisma.tenant.create({ data: { id: tenantId, name: input.tenantName } }),
+      this.prisma.user.create({
+        data: { id: userId, tenantId, email: input.email, passwordHash: input.passwordHash, name: input.name, role: 'owner' },
+      }),
+    ]);
+    return { tenantId, userId, role: 'owner' };
+  }
+
+  findById(id: string) {
+    return this.prisma.tenant.findUnique({ where: { id } });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.prisma.tenant.count({ where: { id } })) > 0;
+  }
+}

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, ErrorCode, microsToUsd } from '@gw/core';
+import { PrismaService, RequestLogRepository, tenantScope } from '@gw/db';
+import { CreditStore } from '@gw/metering';
+import { CreditSync } from '@gw/billing';
+import { CatalogCache } from '../catalog/catalog-cache';
+import { ProviderEndpoints } from '../upstream/provider-endpoints';
+
+const perMillion = (micros: bigint | null) => (micros === null ? null : String(microsToUsd(micros)));
+
+/** The data plane's read endpoints: models, credits, the calling key, one generation. */
+@Injectable()
+export class AccountHandlers {
+  constructor(
+    private readonly catalog: CatalogCache,
+    private readonly endpoints: ProviderEndpoints,
+    private readonly store: CreditStore,
+    private readonly sync: CreditSync,
+    private readonly logs: RequestLogRepository,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  models(_req: FastifyRequest, reply: FastifyReply) {
+    const data = this.catalog.all().map((m) => ({
+      id: m.id,
+      object: 'model',
+      created: m.createdAt,
+      owned_by: m.provider,
+      name: m.name,
+      context_length: m.contextLength,
+      max_output_tokens: m.maxOutputTokens,
+      pricing: {
+        prompt: perMillion(m.price.input),
+        completion: perMillion(m.price.output),
+        cache_read: perMillion(m.price.cacheRead),
+        cache_write: perMillion(m.price.cacheWrite),
+      },
+      capabilities: m.capabilities,
+      providers: [m.provider],
+      available: this.endpoints.get(m.provider) !== undefined,
+    }));
+    return reply.send({ object: 'list', data });
+  }
+
+  async credits(req: FastifyRequest, reply: FastifyReply) {
+    const c = await this.store.getCredits(req.gwKey.tenantId);
+    if (!c) {
+      void this.sync.sync(req.gwKey.tenantId).catch(() => undefined);
+      throw new DomainError(ErrorCode.BillingUnavailable, 'Balance is being rebuilt; retry shortly', { retryAfterSeconds: 1 });
+    }
+    return reply.send({
+      data: {
+        total_credits: microsToUsd(c.credits),
+        total_usage: microsToUsd(c.usage),
+        balance: microsToUsd(c.balance),
+        reserved: microsToUsd(c.reserved),
+      },
+    });
+  }
+
+  async key(req: FastifyRequest, reply: FastifyReply) {
+    const k = req.gwKey;
+    const [row] = await this.prisma.$queryRaw<{ usage: bigint | null }[]>`
+      SELECT SUM(cost_micros + byok_fee_micros)::bigint AS usage FROM request_logs WHERE tenant_id = ${k.tenantId} AND api_key_id = ${k.id}`;
+    return reply.send({
+      data: {
+        id: k.id,
+        name: k.name,
+        label: k.name,
+        usage: microsToUsd(row?.usage ?? 0n),
+        limit: k.creditLimitMicros === null ? null : microsToUsd(k.creditLimitMicros),
+        limit_reset: k.limitReset,
+        include_byok_in_limit: k.includeByokInLimit,
+        rate_limit: { rpm: k.rpmLimit, tpm: k.tpmLimit },
+        allowed_models: k.allowedModels,
+        expires_at: k.expiresAtMs === null ? null : new Date(k.expiresAtMs).toISOString(),
+      },
+    });
+  }
+
+  async generation(req: FastifyRequest, reply: FastifyReply) {
+    const id = (req.query as { id?: unknown }).id;
+    if (typeof id !== 'string' || !id) throw new DomainError(ErrorCode.InvalidBody, 'id is required', { param: 'id' });
+    const log = await this.logs.get(tenantScope(req.gwKey.tenantId), id);
+    if (!log) throw new DomainError(ErrorCode.NotFound, `No generation with id ${id} (records appear within a second or two)`);
+    return reply.send({
+      data: {
+        id: log.requestId,
+        requested_model: log.requestedModel,
+        model: log.servedModel,
+        provider: log.provider,
+        endpoint: log.endpoint,
+        streamed: log.stream,
+        status: log.status,
+        error_code: log.errorCode,
+        finish_reason: log.finishReason,
+        attempts: log.attempts,
+        tokens_prompt: log.promptTokens,
+        tokens_cached: log.cachedTokens,
+        tokens_cache_write: log.cacheWriteTokens,
+        tokens_completion: log.completionTokens,
+        tokens_reasoning: log.reasoningTokens,
+        usage: microsToUsd(log.costMicros + log.byokFeeMicros),
+        cost: microsToUsd(log.costMicros),
+        byok_fee: microsToUsd(log.byokFeeMicros),
+        estimated: log.estimated,
+        user: log.endUser,
+        api_key_id: log.apiKeyId,
+        latency: { gateway_overhead_ms: log.overheadMs, time_to_first_byte_ms: log.ttfbMs, total_ms: log.totalMs },
+        created_at: log.createdAt.toISOString(),
+      },
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { CatalogRepository } from '@gw/db';
+import { InvalidationBus } from '@gw/metering';
+import type { ModelPrice } from '@gw/metering';
+
+export interface CatalogEntry {
+  id: string;
+  provider: string;
+  upstreamId: string;
+  name: string;
+  contextLength: number;
+  maxOutputTokens: number;
+  price: ModelPrice;
+  capabilities: string[];
+  createdAt: number;
+}
+
+const REFRESH_MS = 60_000;
+
+/** The model catalog in memory: loaded at start, refreshed every minute and on invalidation. */
+@Injectable()
+export class CatalogCache implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('catalog');
+  private models = new Map<string, CatalogEntry>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly repo: CatalogRepository,
+    private readonly bus: InvalidationBus,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+    this.timer.unref();
+    await this.bus.listen((m) => {
+      if (m.type === 'catalog' || m.type === 'reset') void this.refresh();
+    });
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const rows = await this.repo.listEnabled();
+      this.models = new Map(
+        rows.map((r) => [
+          r.id,
+          {
+            id: r.id,
+            provider: r.provider,
+            upstreamId: r.upstreamId,
+            name: r.name,
+            contextLength: r.contextLength,
+            maxOutputTokens: r.maxOutputTokens,
+            price: { input: r.inputPrice, output: r.outputPrice, cacheRead: r.cacheReadPrice, cacheWrite: r.cacheWritePrice },
+            capabilities: r.capabilities,
+            createdAt: Math.floor(r.updatedAt.getTime() / 1000),
+          },
+        ]),
+      );
+    } catch (e) {
+      // Keep serving the last good catalog through a Postgres blip.
+      this.logger.warn(`catalog refresh failed: ${(e as Error).message}`);
+    }
+  }
+
+  get(id: string): CatalogEntry | undefined {
+    return this.models.get(id);
+  }
+
+  all(): CatalogEntry[] {
+    return [...this.models.values()];
+  }
+}

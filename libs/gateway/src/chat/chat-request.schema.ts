@@ -1,0 +1,30 @@
+/**
+ * Compiled (ajv, by Fastify) shape check of a chat request: only what the gateway itself relies
+ * on. Provider-specific rules are the adapters' (they reject what they cannot honour).
+ */
+export const chatRequestSchema = {
+  type: 'object',
+  required: ['model', 'messages'],
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 256 },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        required: ['role'],
+        properties: { role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] } },
+      },
+    },
+    models: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 256 } },
+    stream: { type: 'boolean' },
+    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
+    max_tokens: { type: ['integer', 'null'], minimum: 1 },
+    max_completion_tokens: { type: ['integer', 'null'], minimum: 1 },
+    n: { type: ['integer', 'null'], minimum: 1, maximum: 128 },
+    temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
+    top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+    user: { type: 'string', maxLength: 512 },
+  },
+} as const;

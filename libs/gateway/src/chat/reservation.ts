@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock, DomainError, ErrorCode, usdToMicros } from '@gw/core';
+import { CreditStore, percentToBps, reserveRejectionError, type ModelPrice, type ReserveRejection } from '@gw/metering';
+import { CreditSync } from '@gw/billing';
+import type { KeyInfo } from '../auth/key-cache';
+import { limitPeriodId } from './limit-period';
+
+export interface HoldRequest {
+  key: KeyInfo;
+  requestId: string;
+  amountMicros: bigint;
+  tokensEstimate: number;
+  price: ModelPrice;
+}
+
+/**
+ * The reserve side of the money path: one script that checks the key's status, its rate and
+ * credit limits and the tenant's balance, and holds the worst case. Every rejection becomes the
+ * client-facing DomainError here.
+ */
+@Injectable()
+export class Reservations {
+  private readonly overdraft: bigint;
+  private readonly markupBps: bigint;
+  readonly holdTtlMs: number;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly credits: CreditStore,
+    private readonly sync: CreditSync,
+    private readonly clock: Clock,
+  ) {
+    this.overdraft = usdToMicros(config.OVERDRAFT_USD);
+    this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
+    this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
+  }
+
+  periodOf(key: KeyInfo): string | null {
+    return key.creditLimitMicros === null ? null : limitPeriodId(key.limitReset, this.clock.now());
+  }
+
+  async hold(h: HoldRequest): Promise<void> {
+    const now = this.clock.now();
+    const period = this.periodOf(h.key);
+    const r = await this.credits
+      .reserve({
+        tenantId: h.key.tenantId,
+        keyId: h.key.id,
+        requestId: h.requestId,
+        amountMicros: h.amountMicros,
+        overdraftMicros: this.overdraft,
+        holdTtlMs: this.holdTtlMs,
+        nowMs: now,
+        rpmLimit: h.key.rpmLimit,
+        tpmLimit: h.key.tpmLimit,
+        tokensEstimate: h.tokensEstimate,
+        keyCreditLimit: period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null,
+      })
+      .catch((e: unknown) => {
+        throw new DomainError(ErrorCode.BillingUnavailable, 'Billing is temporarily unavailable', {
+          retryAfterSeconds: 1,
+          meta: { cause: (e as Error).message },
+        });
+      });
+    if (r.kind !== 'ok') throw this.rejection(r, h);
+  }
+
+  /** A fallback to a pricier model raises the same request's hold (same checks). */
+  async raise(h: HoldRequest): Promise<void> {
+    const period = this.periodOf(h.key);
+    const r = await this.credits.adjustHold({
+      tenantId: h.key.tenantId,
+      keyId: h.key.id,
+      requestId: h.requestId,
+      amountMicros: h.amountMicros,
+      overdraftMicros: this.overdraft,
+      holdTtlMs: this.holdTtlMs,
+      nowMs: this.clock.now(),
+      keyCreditLimit: period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null,
+    });
+    if (r.kind !== 'ok') throw this.rejection(r, h);
+  }
+
+  renew(tenantId: string, requestId: string): Promise<unknown> {
+    return this.credits.renew(tenantId, requestId, this.holdTtlMs, this.clock.now());
+  }
+
+  private rejection(r: ReserveRejection, h: HoldRequest): DomainError {
+    // Never zero, never unlimited: a missing balance is rebuilt from the ledger while the client retries.
+    if (r.kind === 'balance_missing') void this.sync.sync(h.key.tenantId).catch(() => undefined);
+    return reserveRejectionError(r, { neededMicros: h.amountMicros, price: h.price, markupBps: this.markupBps, inFlightRetryAfterSeconds: 1 });
+  }
+}

@@ -1,0 +1,81 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TokenUsage } from '@gw/core';
+import { CreditStore } from '@gw/metering';
+import type { Candidate } from './chat-plan';
+import type { ChatCall } from './chat-completions.service';
+import { Reservations } from './reservation';
+import { usageEventFields, type AttemptRecord } from './usage-event';
+
+export interface Outcome {
+  candidate?: Candidate;
+  status: number;
+  errorCode?: string;
+  usage?: TokenUsage;
+  cost: bigint;
+  attempts: AttemptRecord[];
+  finishReason?: string | null;
+  overheadMs?: number;
+  ttfbMs?: number;
+  totalMs: number;
+  estimated: boolean;
+}
+
+/**
+ * The settle side of the money path: one script releases the hold, debits the actual cost and
+ * appends the usage event. Idempotent per request id, so a retry after an ambiguous Redis error
+ * can never charge twice.
+ */
+@Injectable()
+export class Settlement {
+  private readonly logger = new Logger('settle');
+
+  constructor(
+    private readonly credits: CreditStore,
+    private readonly reservations: Reservations,
+  ) {}
+
+  async settle(call: ChatCall, o: Outcome): Promise<void> {
+    const fields = usageEventFields({
+      endpoint: 'chat.completions',
+      requestedModel: call.body.model,
+      servedModel: o.candidate?.model.id,
+      provider: o.candidate?.model.provider,
+      stream: call.body.stream === true,
+      status: o.status,
+      errorCode: o.errorCode,
+      finishReason: o.finishReason,
+      usage: o.usage,
+      estimated: o.estimated,
+      byok: false,
+      endUser: typeof call.body.user === 'string' ? call.body.user : undefined,
+      attempts: o.attempts,
+      overheadMs: o.overheadMs,
+      ttfbMs: o.ttfbMs,
+      totalMs: o.totalMs,
+      createdAtMs: Date.now(),
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.credits.settle({
+          tenantId: call.key.tenantId,
+          keyId: call.key.id,
+          requestId: call.requestId,
+          costMicros: o.cost,
+          byokFeeMicros: 0n,
+          keyPeriodId: this.reservations.periodOf(call.key),
+          keyLimitIncludesByokFee: call.key.includeByokInLimit,
+          event: fields,
+        });
+        return;
+      } catch (e) {
+        if (attempt >= 5) {
+          // The hold stays and is swept when it expires; the reconciliation job reports the gap.
+          this.logger.error(`settle failed for ${call.requestId}: ${(e as Error).message}`);
+          return;
+        }
+        await sleep(20 * 2 ** attempt);
+      }
+    }
+  }
+}

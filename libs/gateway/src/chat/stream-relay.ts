@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { once } from 'node:events';
+import { DomainError, ErrorCode, describeError, type TokenUsage } from '@gw/core';
+import type { ChatCompletionChunk } from '@gw/llm';
+import { costMicros } from '@gw/metering';
+import type { Candidate } from './chat-plan';
+import type { ChatCall } from './chat-completions.service';
+import { estimateUsage } from './estimate-usage';
+import { Reservations } from './reservation';
+import { Settlement } from './settlement';
+import type { AttemptRecord } from './usage-event';
+import type { UpstreamResponse } from '../upstream/upstream.client';
+import { usageJson } from '../http/replies';
+
+export interface RelayInput {
+  call: ChatCall;
+  candidate: Candidate;
+  upstream: UpstreamResponse;
+  attempts: AttemptRecord[];
+  overheadMs: number;
+  ttfbMs: number;
+  markupBps: bigint;
+}
+
+const DONE = 'data: [DONE]\n\n';
+
+/**
+ * Pipes an upstream stream to the client as OpenAI chunks, as they arrive: backpressure respected,
+ * the hold renewed while it runs, and exactly one ending: `[DONE]` after a terminal event, or a
+ * final error event (never a truncated stream dressed as complete). What was generated is charged
+ * whatever the ending, counted locally when the upstream gave no usage.
+ */
+@Injectable()
+export class StreamRelay {
+  constructor(
+    private readonly reservations: Reservations,
+    private readonly settlement: Settlement,
+  ) {}
+
+  async run(r: RelayInput): Promise<void> {
+    const { call, candidate } = r;
+    const raw = call.reply.raw;
+    call.reply.hijack();
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': call.requestId,
+      'x-gateway-provider': candidate.model.provider,
+      'x-gateway-model': candidate.model.id,
+      'x-gateway-attempts': String(r.attempts.length),
+      ...(candidate.endpoint.sandbox ? { 'x-gateway-sandbox': 'true' } : {}),
+    });
+    const ctx = { model: candidate.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) };
+    const transformer = candidate.endpoint.adapter.createStreamTransformer(ctx);
+    const generated: string[] = [];
+    let status = 200;
+    let errorCode: string | undefined;
+    let finishReason: string | null = null;
+    const renew = setInterval(() => void this.reservations.renew(call.key.tenantId, call.requestId).catch(() => undefined), this.reservations.holdTtlMs / 3);
+
+    const write = async (chunks: ChatCompletionChunk[]) => {
+      if (chunks.length === 0) return;
+      let text = '';
+      for (const c of chunks) {
+        const choice = c.choices[0];
+        if (choice) {
+          if (typeof choice.delta.content === 'string') generated.push(choice.delta.content);
+          if (choice.finish_reason) finishReason = choice.finish_reason;
+        }
+        text += `data: ${JSON.stringify(c)}\n\n`;
+      }
+      if (!raw.write(text)) await once(raw, 'drain', { signal: call.signal });
+    };
+
+    try {
+      for await (const buf of r.upstream.body) {
+        await write(transformer.push(buf as Uint8Array));
+      }
+      await write(transformer.end());
+    } catch (e) {
+      if (call.signal.aborted) {
+        status = 499;
+        errorCode = 'client_closed_request';
+      } else {
+        const err = e instanceof DomainError ? e : new DomainError(ErrorCode.StreamIncomplete, 'The provider stream ended unexpectedly');
+        status = 502;
+        errorCode = err.code;
+        const d = describeError(err);
+        raw.write(`data: ${JSON.stringify(d.body)}\n\n`);
+      }
+    } finally {
+      clearInterval(renew);
+    }
+
+    const reported = transformer.usage();
+    const usage: TokenUsage = reported ?? estimateUsage(call.body, generated.join(''));
+    const cost = costMicros(usage, candidate.model.price, r.markupBps);
+    if (status === 200 && !raw.destroyed) {
+      if (call.body.stream_options?.include_usage) {
+        const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: candidate.model.provider, choices: [], usage: usageJson(usage, cost) };
+        raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      raw.write(DONE);
+    }
+    if (!raw.destroyed) raw.end();
+    await this.settlement.settle(call, {
+      candidate,
+      status,
+      errorCode,
+      usage,
+      cost,
+      attempts: r.attempts,
+      finishReason,
+      overheadMs: r.overheadMs,
+      ttfbMs: r.ttfbMs,
+      totalMs: performance.now() - call.startedAt,
+      estimated: reported === undefined,
+    });
+  }
+}

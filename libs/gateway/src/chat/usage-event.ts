@@ -1,0 +1,60 @@
+import type { TokenUsage } from '@gw/core';
+
+export interface AttemptRecord {
+  model: string;
+  provider: string;
+  status: number;
+  error?: string;
+  latency_ms: number;
+}
+
+/** Everything the billing worker needs to write one ledger entry and one request log. */
+export interface UsageEventInput {
+  endpoint: string;
+  requestedModel: string;
+  servedModel?: string;
+  provider?: string;
+  stream: boolean;
+  status: number;
+  errorCode?: string;
+  finishReason?: string | null;
+  usage?: TokenUsage;
+  estimated: boolean;
+  byok: boolean;
+  endUser?: string;
+  attempts: AttemptRecord[];
+  overheadMs?: number;
+  ttfbMs?: number;
+  totalMs: number;
+  createdAtMs: number;
+}
+
+/** Flattens the event into the string map a Redis stream entry holds. */
+export function usageEventFields(e: UsageEventInput): Record<string, string> {
+  const f: Record<string, string> = {
+    endpoint: e.endpoint,
+    requestedModel: e.requestedModel,
+    stream: e.stream ? '1' : '0',
+    status: String(e.status),
+    estimated: e.estimated ? '1' : '0',
+    byok: e.byok ? '1' : '0',
+    attempts: JSON.stringify(e.attempts),
+    totalMs: e.totalMs.toFixed(3),
+    createdAtMs: String(e.createdAtMs),
+  };
+  if (e.servedModel) f.servedModel = e.servedModel;
+  if (e.provider) f.provider = e.provider;
+  if (e.errorCode) f.errorCode = e.errorCode;
+  if (e.finishReason) f.finishReason = e.finishReason;
+  if (e.endUser) f.endUser = e.endUser;
+  if (e.overheadMs !== undefined) f.overheadMs = e.overheadMs.toFixed(3);
+  if (e.ttfbMs !== undefined) f.ttfbMs = e.ttfbMs.toFixed(3);
+  if (e.usage) {
+    f.promptTokens = String(e.usage.promptTokens);
+    f.cachedTokens = String(e.usage.cachedTokens);
+    f.cacheWriteTokens = String(e.usage.cacheWriteTokens);
+    f.completionTokens = String(e.usage.completionTokens);
+    f.reasoningTokens = String(e.usage.reasoningTokens);
+  }
+  return f;
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ProviderRegistry } from '@gw/llm';
+import { CreditStoreModule } from '@gw/metering';
+import { BillingCoreModule } from '@gw/billing';
+import { KeyCache } from './auth/key-cache';
+import { CatalogCache } from './catalog/catalog-cache';
+import { ProviderEndpoints } from './upstream/provider-endpoints';
+import { UpstreamClient } from './upstream/upstream.client';
+import { Reservations } from './chat/reservation';
+import { Settlement } from './chat/settlement';
+import { StreamRelay } from './chat/stream-relay';
+import { ChatCompletionsService } from './chat/chat-completions.service';
+import { AccountHandlers } from './account/account.handlers';
+import { InFlight } from './http/in-flight';
+import { GatewayRoutes } from './http/gateway.routes';
+
+/** The data plane (/v1/*). Needs CoreModule, DbModule and RedisModule from the composition root. */
+@Module({
+  imports: [CreditStoreModule, BillingCoreModule],
+  providers: [
+    { provide: ProviderRegistry, useFactory: () => new ProviderRegistry() },
+    KeyCache,
+    CatalogCache,
+    ProviderEndpoints,
+    UpstreamClient,
+    Reservations,
+    Settlement,
+    StreamRelay,
+    ChatCompletionsService,
+    AccountHandlers,
+    InFlight,
+    GatewayRoutes,
+  ],
+  exports: [ProviderRegistry, CatalogCache],
+})
+export class GatewayModule {}

@@ -1,0 +1,90 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, ErrorCode, newRequestId } from '@gw/core';
+import type { ChatRequest } from '@gw/llm';
+import { KeyCache, type KeyInfo } from '../auth/key-cache';
+import { ChatCompletionsService } from '../chat/chat-completions.service';
+import { chatRequestSchema } from '../chat/chat-request.schema';
+import { AccountHandlers } from '../account/account.handlers';
+import { InFlight } from './in-flight';
+import { presentedKey } from './presented-key';
+import { sendError } from './replies';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gwRequestId: string;
+    gwKey: KeyInfo;
+    gwStart: number;
+  }
+}
+
+/**
+ * The data plane's routes, registered as plain Fastify routes inside the Nest app: the hot path
+ * pays for no Nest routing, guards, pipes or interceptors (see the benchmark).
+ */
+@Injectable()
+export class GatewayRoutes implements OnModuleInit {
+  constructor(
+    private readonly host: HttpAdapterHost,
+    private readonly keys: KeyCache,
+    private readonly chat: ChatCompletionsService,
+    private readonly account: AccountHandlers,
+    private readonly inFlight: InFlight,
+  ) {}
+
+  onModuleInit(): void {
+    const app = this.host.httpAdapter.getInstance<FastifyInstance>();
+    const authenticate = this.authenticate.bind(this);
+    const errorHandler = (err: Error & { code?: string; statusCode?: number; validation?: unknown }, req: FastifyRequest, reply: FastifyReply) => {
+      sendError(reply, toDomain(err), req.gwRequestId ?? newRequestId());
+    };
+    const opts = { preHandler: authenticate, errorHandler };
+
+    app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
+      const controller = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
+      return this.inFlight.track(
+        this.chat.handle({
+          key: req.gwKey,
+          body: req.body as ChatRequest,
+          bodyBytes: Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body)),
+          requestId: req.gwRequestId,
+          startedAt: req.gwStart,
+          reply,
+          signal: controller.signal,
+        }),
+      );
+    });
+    app.get('/v1/models', { errorHandler }, (req, reply) => this.account.models(req, reply));
+    app.get('/v1/credits', opts, (req, reply) => this.account.credits(req, reply));
+    app.get('/v1/key', opts, (req, reply) => this.account.key(req, reply));
+    app.get('/v1/generation', opts, (req, reply) => this.account.generation(req, reply));
+  }
+
+  private async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    req.gwStart = performance.now();
+    req.gwRequestId = newRequestId();
+    reply.header('x-request-id', req.gwRequestId);
+    const presented = presentedKey(req);
+    const key = presented ? await this.keys.resolve(presented) : null;
+    if (!key) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
+    if (key.kind !== 'inference') throw new DomainError(ErrorCode.Forbidden, 'Management keys cannot call models; use an inference key');
+    req.gwKey = key;
+  }
+}
+
+function toDomain(err: Error & { code?: string; statusCode?: number; validation?: unknown }): DomainError {
+  if (err instanceof DomainError) return err;
+  if (err.validation) {
+    const v = (err.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
+    const param = [v?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), v?.params?.missingProperty].filter(Boolean).join('.') || undefined;
+    return new DomainError(ErrorCode.InvalidBody, `Invalid request body: ${err.message.replace(/^body\/?/, '')}`, { param });
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DomainError(ErrorCode.RequestTooLarge, 'Request body too large');
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new DomainError(ErrorCode.InvalidBody, 'Content-Type must be application/json');
+  if (err.statusCode === 400) return new DomainError(ErrorCode.InvalidJson, `Invalid JSON body: ${err.message}`);
+  return new DomainError(ErrorCode.Internal, 'Internal error');
+}

@@ -1,0 +1,47 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { ProviderRegistry, type ProviderAdapter } from '@gw/llm';
+
+/** Base URLs of local simulated upstreams by provider id, given in sandbox mode only. */
+export const SANDBOX_UPSTREAMS = Symbol('SANDBOX_UPSTREAMS');
+export type SandboxUpstreams = ReadonlyMap<string, string>;
+
+export interface PlatformEndpoint {
+  adapter: ProviderAdapter;
+  baseUrl: string;
+  apiKey: string;
+  sandbox: boolean;
+}
+
+/**
+ * The platform's own credentials per provider, resolved once at start from `<PREFIX>_API_KEY` and
+ * `<PREFIX>_BASE_URL`. In sandbox mode every provider points at a simulated upstream; otherwise a
+ * provider without a key is unavailable, never faked.
+ */
+@Injectable()
+export class ProviderEndpoints {
+  private readonly endpoints = new Map<string, PlatformEndpoint>();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    registry: ProviderRegistry,
+    @Optional() @Inject(SANDBOX_UPSTREAMS) sandbox?: SandboxUpstreams,
+  ) {
+    for (const adapter of registry.all()) {
+      const env = config.provider(adapter.envPrefix);
+      if (env.apiKey) {
+        this.endpoints.set(adapter.id, { adapter, apiKey: env.apiKey, baseUrl: env.baseUrl ?? adapter.defaultBaseUrl, sandbox: false });
+      } else if (config.sandbox && sandbox?.has(adapter.id)) {
+        this.endpoints.set(adapter.id, { adapter, apiKey: 'sk-sandbox', baseUrl: sandbox.get(adapter.id)!, sandbox: true });
+      }
+    }
+  }
+
+  get(providerId: string): PlatformEndpoint | undefined {
+    return this.endpoints.get(providerId);
+  }
+
+  available(): string[] {
+    return [...this.endpoints.keys()];
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Agent, request, type Dispatcher } from 'undici';
+import { APP_CONFIG, type AppConfig, DomainError, ErrorCode } from '@gw/core';
+import type { UpstreamHttpRequest } from '@gw/llm';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/**
+ * The pooled keep-alive HTTP client every upstream call goes through. Connect, first-byte and
+ * idle timeouts map to retryable DomainErrors; the signal aborts the upstream request at once
+ * when the client goes away.
+ */
+@Injectable()
+export class UpstreamClient implements OnModuleDestroy {
+  private readonly agent: Agent;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connections: 512,
+      pipelining: 1,
+      connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
+    });
+  }
+
+  async post(req: UpstreamHttpRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+    try {
+      const res = await request(req.url, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.agent,
+        signal,
+        headersTimeout: this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+        bodyTimeout: this.config.UPSTREAM_IDLE_TIMEOUT_MS,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (e) {
+      throw toUpstreamError(e);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close().catch(() => undefined);
+  }
+}
+
+/** Maps undici/network failures to coded, retryable errors (never echoing URLs with secrets). */
+export function toUpstreamError(e: unknown): DomainError {
+  if (e instanceof DomainError) return e;
+  const code = (e as { code?: string }).code ?? '';
+  const name = (e as { name?: string }).name ?? '';
+  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {
+    return new DomainError(ErrorCode.UpstreamError, 'Request aborted', { retryable: false, meta: { aborted: true } });
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new DomainError(ErrorCode.UpstreamTimeout, 'The provider did not answer in time', { retryable: true });
+  }
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new DomainError(ErrorCode.UpstreamTimeout, 'The provider stopped sending data', { retryable: true });
+  }
+  return new DomainError(ErrorCode.UpstreamUnavailable, 'Could not reach the provider', { retryable: true, meta: { cause: code || name } });
+}

@@ -1,0 +1,243 @@
+import { DomainError, ErrorCode } from '@gw/core';
+import type { AssistantMessage, ChatMessage, JsonObject, ReasoningDetail, TextPart, UserContentPart } from '../../openai.types';
+import { unsupportedParameter } from '../../unsupported-params';
+import { isRecord } from '../../upstream-errors';
+import {
+  ANTHROPIC_REASONING_FORMAT,
+  type AnthropicAssistantBlock,
+  type AnthropicMessage,
+  type AnthropicTextBlock,
+  type AnthropicUserBlock,
+} from './anthropic.types';
+
+/**
+ * OpenAI messages -> Anthropic `system` + alternating `messages` (wire-formats.md §2.3, §4.1, §4.2).
+ * Rules enforced here: system/developer hoisted; consecutive same-role turns merged; every tool
+ * result of a turn in one user message, before any text; no empty text blocks; the first turn is
+ * a user turn; thinking signatures replayed from `reasoning_details`.
+ */
+export interface ConvertedMessages {
+  system: AnthropicTextBlock[];
+  messages: AnthropicMessage[];
+}
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+export function convertMessages(provider: string, input: ChatMessage[]): ConvertedMessages {
+  const system: AnthropicTextBlock[] = [];
+  const messages: AnthropicMessage[] = [];
+  const pushUser = (blocks: AnthropicUserBlock[]): void => {
+    if (blocks.length === 0) return;
+    const last = messages[messages.length - 1];
+    if (last !== undefined && last.role === 'user') last.content.push(...blocks);
+    else messages.push({ role: 'user', content: blocks });
+  };
+  const pushAssistant = (blocks: AnthropicAssistantBlock[]): void => {
+    if (blocks.length === 0) return;
+    const last = messages[messages.length - 1];
+    if (last !== undefined && last.role === 'assistant') last.content.push(...blocks);
+    else messages.push({ role: 'assistant', content: blocks });
+  };
+
+  for (let i = 0; i < input.length; i++) {
+    const m = input[i];
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        // Mid-conversation system turns exist only on the newest models; hoisting works on all.
+        system.push(...textBlocks(m.content));
+        break;
+      case 'user':
+        pushUser(userBlocks(provider, m.content, i));
+        break;
+      case 'tool': {
+        const content = textBlocks(m.content);
+        pushUser([
+          {
+            type: 'tool_result',
+            tool_use_id: sanitizeToolId(m.tool_call_id),
+            ...(content.length === 0 ? {} : { content: content.length === 1 && !content[0].cache_control ? content[0].text : content }),
+          },
+        ]);
+        break;
+      }
+      case 'assistant':
+        pushAssistant(assistantBlocks(m, i));
+        break;
+      case 'function':
+        throw unsupportedParameter(provider, `messages[${i}].role`, "the deprecated 'function' role; use tool messages");
+    }
+  }
+
+  for (const m of messages) if (m.role === 'user') toolResultsFirst(m.content);
+  if (messages.length === 0) {
+    throw new DomainError(ErrorCode.InvalidBody, 'messages must contain at least one user or assistant message', { param: 'messages', retryable: false });
+  }
+  // A conversation must open with a user turn; a minimal one keeps an assistant-first history valid.
+  if (messages[0].role === 'assistant') messages.unshift({ role: 'user', content: [{ type: 'text', text: '.' }] });
+  return { system, messages };
+}
+
+/** Anthropic ids must match ^[a-zA-Z0-9_-]+$; ids from other providers may not. */
+export function sanitizeToolId(id: string): string {
+  if (/^[a-zA-Z0-9_-]+$/.test(id)) return id;
+  const cleaned = id.replace(/[^a-zA-Z0-9_-]/g, '_');
+  return cleaned === '' ? 'tool' : cleaned;
+}
+
+/** Anthropic answers 400 to empty or whitespace-only text blocks. */
+function nonBlank(text: string): boolean {
+  return text.trim().length > 0;
+}
+
+function textBlocks(content: string | TextPart[] | null | undefined): AnthropicTextBlock[] {
+  if (content === null || content === undefined) return [];
+  if (typeof content === 'string') return nonBlank(content) ? [{ type: 'text', text: content }] : [];
+  const out: AnthropicTextBlock[] = [];
+  for (const p of content) {
+    if (p.type !== 'text' || !nonBlank(p.text)) continue;
+    out.push(p.cache_control ? { type: 'text', text: p.text, cache_control: p.cache_control } : { type: 'text', text: p.text });
+  }
+  return out;
+}
+
+function userBlocks(provider: string, content: string | UserContentPart[], i: number): AnthropicUserBlock[] {
+  if (typeof content === 'string') return nonBlank(content) ? [{ type: 'text', text: content }] : [];
+  const out: AnthropicUserBlock[] = [];
+  for (let j = 0; j < content.length; j++) {
+    const part = content[j];
+    const where = `messages[${i}].content[${j}]`;
+    switch (part.type) {
+      case 'text':
+        if (nonBlank(part.text)) out.push(part.cache_control ? { type: 'text', text: part.text, cache_control: part.cache_control } : { type: 'text', text: part.text });
+        break;
+      case 'image_url':
+        out.push(imageBlock(provider, part.image_url.url, where));
+        break;
+      case 'file':
+        out.push(documentBlock(provider, part.file.file_data, where));
+        break;
+      case 'input_audio':
+        throw unsupportedParameter(provider, where, 'audio input');
+    }
+  }
+  return out;
+}
+
+interface DataUrl {
+  mediaType: string;
+  data: string;
+}
+
+/** Splits `data:<type>[;...];base64,<data>` without scanning the (possibly huge) payload. */
+function parseDataUrl(url: string): DataUrl | undefined {
+  if (!url.startsWith('data:')) return undefined;
+  const comma = url.indexOf(',');
+  if (comma === -1) return undefined;
+  const header = url.slice(5, comma);
+  if (!header.endsWith(';base64')) return undefined;
+  const semi = header.indexOf(';');
+  const mediaType = header.slice(0, semi).toLowerCase();
+  return { mediaType: mediaType === 'image/jpg' ? 'image/jpeg' : mediaType, data: url.slice(comma + 1) };
+}
+
+function imageBlock(provider: string, url: string, where: string): AnthropicUserBlock {
+  if (url.startsWith('https://') || url.startsWith('http://')) return { type: 'image', source: { type: 'url', url } };
+  const parsed = parseDataUrl(url);
+  if (parsed === undefined) throw invalid(`${where}.image_url.url`, 'an image must be an http(s) URL or a base64 data: URL');
+  if (!IMAGE_TYPES.has(parsed.mediaType)) throw unsupportedParameter(provider, `${where}.image_url.url`, `image type ${parsed.mediaType}`);
+  return { type: 'image', source: { type: 'base64', media_type: parsed.mediaType, data: parsed.data } };
+}
+
+function documentBlock(provider: string, fileData: string | undefined, where: string): AnthropicUserBlock {
+  const parsed = fileData === undefined ? undefined : parseDataUrl(fileData);
+  if (parsed === undefined) throw unsupportedParameter(provider, `${where}.file`, 'only inline base64 file_data is supported');
+  if (parsed.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: parsed.data } };
+  if (parsed.mediaType === 'text/plain') {
+    return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(parsed.data, 'base64').toString('utf8') } };
+  }
+  throw unsupportedParameter(provider, `${where}.file`, `file type ${parsed.mediaType}`);
+}
+
+function assistantBlocks(m: AssistantMessage, i: number): AnthropicAssistantBlock[] {
+  // Thinking must come first and byte-identical, or tool loops fail (wire-formats.md §2.6).
+  const out: AnthropicAssistantBlock[] = m.reasoning_details ? thinkingBlocks(m.reasoning_details) : [];
+  const content = m.content;
+  if (typeof content === 'string') {
+    if (nonBlank(content)) out.push({ type: 'text', text: content });
+  } else if (Array.isArray(content)) {
+    for (const p of content) if (p.type === 'text' && nonBlank(p.text)) out.push({ type: 'text', text: p.text });
+  }
+  const calls = m.tool_calls ?? [];
+  for (let j = 0; j < calls.length; j++) {
+    const c = calls[j];
+    out.push({ type: 'tool_use', id: sanitizeToolId(c.id), name: c.function.name, input: parseArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) });
+  }
+  return out;
+}
+
+function parseArguments(args: string, param: string): JsonObject {
+  if (args.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(args);
+  } catch {
+    throw invalid(param, 'tool call arguments are not valid JSON');
+  }
+  if (!isRecord(v)) throw invalid(param, 'tool call arguments must be a JSON object');
+  return v as JsonObject;
+}
+
+/**
+ * `reasoning_details` -> thinking / redacted_thinking. Stream fragments of one item share an
+ * `index` (text pieces, then the signature with text ""), so they are merged first. Unsigned
+ * thinking and other providers' formats are dropped: Anthropic rejects unsigned thinking.
+ */
+function thinkingBlocks(details: ReasoningDetail[]): AnthropicAssistantBlock[] {
+  const merged: Array<{ text: string; signature: string; data?: string }> = [];
+  const byIndex = new Map<number, { text: string; signature: string }>();
+  for (const d of details) {
+    if (d.format !== undefined && d.format !== ANTHROPIC_REASONING_FORMAT) continue;
+    if (d.type === 'reasoning.encrypted') {
+      merged.push({ text: '', signature: '', data: d.data });
+    } else if (d.type === 'reasoning.text') {
+      const existing = d.index !== undefined ? byIndex.get(d.index) : undefined;
+      if (existing) {
+        existing.text += d.text ?? '';
+        if (d.signature) existing.signature = d.signature;
+        continue;
+      }
+      const item = { text: d.text ?? '', signature: d.signature ?? '' };
+      if (d.index !== undefined) byIndex.set(d.index, item);
+      merged.push(item);
+    }
+  }
+  const out: AnthropicAssistantBlock[] = [];
+  for (const m of merged) {
+    if (m.data !== undefined) out.push({ type: 'redacted_thinking', data: m.data });
+    else if (m.signature !== '') out.push({ type: 'thinking', thinking: m.text, signature: m.signature });
+  }
+  return out;
+}
+
+/** Tool results must lead the user turn that answers a tool call. Stable partition, in place. */
+function toolResultsFirst(blocks: AnthropicUserBlock[]): void {
+  let sawOther = false;
+  let needed = false;
+  for (const b of blocks) {
+    if (b.type !== 'tool_result') sawOther = true;
+    else if (sawOther) {
+      needed = true;
+      break;
+    }
+  }
+  if (!needed) return;
+  const results = blocks.filter((b) => b.type === 'tool_result');
+  const rest = blocks.filter((b) => b.type !== 'tool_result');
+  blocks.length = 0;
+  blocks.push(...results, ...rest);
+}
+
+function invalid(param: string, message: string): DomainError {
+  return new DomainError(ErrorCode.InvalidBody, message, { param, retryable: false });
+}

@@ -1,0 +1,183 @@
+import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../openai.types';
+import type { BuildOptions } from '../../provider';
+import { isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
+import { convertMessages } from './anthropic.messages';
+import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
+
+/**
+ * OpenAI request -> Anthropic Messages request body (wire-formats.md §2.2, §4.3, §4.7–4.9).
+ * Model-specific rules (sampling rejected on the newest models, adaptive thinking) are left to the
+ * upstream's 400: the adapter targets the `2023-06-01` API version for every model.
+ */
+
+/** OpenAI parameters with no Anthropic equivalent (§4.9). */
+export const ANTHROPIC_UNSUPPORTED: ReadonlyArray<keyof ChatRequest> = [
+  'n',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'audio',
+  'modalities',
+  'prediction',
+  'web_search_options',
+  'verbosity',
+  'functions',
+  'function_call',
+];
+
+/** Used when neither the gateway nor the client gave a cap; Anthropic requires one. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/** LiteLLM's effort -> budget table (litellm/constants.py); 1024 is Anthropic's minimum budget. */
+const THINKING_BUDGET: Record<Exclude<ReasoningEffort, 'none'>, number> = {
+  minimal: 1024,
+  low: 1024,
+  medium: 2048,
+  high: 4096,
+  xhigh: 8192,
+  max: 16384,
+};
+
+export interface BuiltAnthropicRequest {
+  body: AnthropicRequest;
+  maxTokens: number;
+}
+
+export function buildAnthropicRequest(provider: string, req: ChatRequest, model: string, opts: BuildOptions): BuiltAnthropicRequest {
+  const policy = opts.unsupportedParams;
+  rejectUnsupported(provider, req, ANTHROPIC_UNSUPPORTED, policy);
+  const { system, messages } = convertMessages(provider, req.messages);
+
+  let maxTokens = opts.maxTokens ?? req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const body: AnthropicRequest = { model, max_tokens: maxTokens, messages };
+  if (system.length > 0) body.system = system;
+
+  const effort = req.reasoning_effort;
+  const thinking = effort !== undefined && effort !== null && effort !== 'none';
+  if (thinking) {
+    const budget = THINKING_BUDGET[effort];
+    // budget_tokens must be < max_tokens and thinking counts toward max_tokens: keep the asked-for
+    // answer room on top of the budget.
+    if (maxTokens <= budget) maxTokens += budget;
+    body.max_tokens = maxTokens;
+    body.thinking = { type: 'enabled', budget_tokens: budget };
+  }
+
+  const stops = req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
+  // "All non-whitespace stop sequences work" (Anthropic's OpenAI-compat page); whitespace ones 400.
+  const stopSequences = stops.filter((s) => s.trim() !== '');
+  if (stopSequences.length > 0) body.stop_sequences = stopSequences;
+
+  const sampling = samplingParams(provider, req, thinking, policy);
+  if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+  if (sampling.top_p !== undefined) body.top_p = sampling.top_p;
+
+  const tools = mapTools(provider, req.tools, policy);
+  if (tools.length > 0) {
+    body.tools = tools;
+    const choice = mapToolChoice(provider, req.tool_choice, req.parallel_tool_calls, thinking, policy);
+    if (choice.allowed !== undefined) body.tools = tools.filter((t) => choice.allowed?.has(t.name));
+    if (choice.choice !== undefined) body.tool_choice = choice.choice;
+  }
+
+  const format = req.response_format;
+  if (format?.type === 'json_schema') {
+    body.output_config = { format: { type: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } } };
+  } else if (format?.type === 'json_object' && policy === 'reject') {
+    throw unsupportedParameter(provider, 'response_format', 'json_object has no Anthropic equivalent; use json_schema');
+  }
+
+  const userId = req.user ?? req.safety_identifier ?? undefined;
+  if (userId) body.metadata = { user_id: userId };
+
+  const tier = req.service_tier;
+  if (tier === 'default') body.service_tier = 'standard_only';
+  else if (tier === 'auto') body.service_tier = 'auto';
+  else if (isParamSet('service_tier', tier) && policy === 'reject') throw unsupportedParameter(provider, 'service_tier');
+
+  if (opts.stream) body.stream = true;
+  return { body, maxTokens };
+}
+
+function samplingParams(
+  provider: string,
+  req: ChatRequest,
+  thinking: boolean,
+  policy: BuildOptions['unsupportedParams'],
+): { temperature?: number; top_p?: number } {
+  let temperature = req.temperature ?? undefined;
+  let top_p = req.top_p ?? undefined;
+  if (thinking) {
+    // "Thinking isn't compatible with temperature or top_k modifications" (extended-thinking docs).
+    if (policy === 'reject' && temperature !== undefined && temperature !== 1) {
+      throw unsupportedParameter(provider, 'temperature', 'cannot be combined with reasoning_effort');
+    }
+    return {};
+  }
+  // Anthropic's range is 0..1; its own OpenAI-compat layer caps higher values at 1.
+  if (temperature !== undefined) temperature = Math.min(Math.max(temperature, 0), 1);
+  // Claude 4.5+ refuse temperature and top_p together (BerriAI/litellm#15097): keep temperature.
+  if (temperature !== undefined && top_p !== undefined) top_p = undefined;
+  return { temperature, top_p };
+}
+
+function mapTools(provider: string, tools: Tool[] | undefined, policy: BuildOptions['unsupportedParams']): AnthropicTool[] {
+  const out: AnthropicTool[] = [];
+  for (const t of tools ?? []) {
+    if (t.type !== 'function') {
+      if (policy === 'reject') throw unsupportedParameter(provider, 'tools', `tool type '${t.type}'`);
+      continue;
+    }
+    const f = t.function;
+    const tool: AnthropicTool = { name: f.name, input_schema: f.parameters ?? { type: 'object', properties: {} } };
+    if (f.description) tool.description = f.description;
+    if (f.strict === true) tool.strict = true;
+    if (t.cache_control) tool.cache_control = t.cache_control;
+    out.push(tool);
+  }
+  return out;
+}
+
+interface MappedChoice {
+  choice?: AnthropicToolChoice;
+  /** `allowed_tools`: the subset of tools the model may use. */
+  allowed?: Set<string>;
+}
+
+function mapToolChoice(
+  provider: string,
+  choice: ToolChoice | undefined,
+  parallel: boolean | undefined,
+  thinking: boolean,
+  policy: BuildOptions['unsupportedParams'],
+): MappedChoice {
+  let out: MappedChoice = {};
+  if (choice === 'auto') out = { choice: { type: 'auto' } };
+  else if (choice === 'none') out = { choice: { type: 'none' } };
+  else if (choice === 'required') out = { choice: { type: 'any' } };
+  else if (choice !== undefined && choice.type === 'function') out = { choice: { type: 'tool', name: choice.function.name } };
+  else if (choice !== undefined && choice.type === 'allowed_tools') {
+    const names = new Set<string>();
+    for (const t of choice.allowed_tools.tools) {
+      const fn = t.function;
+      if (typeof fn === 'object' && fn !== null && !Array.isArray(fn) && typeof fn.name === 'string') names.add(fn.name);
+    }
+    out = { choice: { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto' }, allowed: names };
+  }
+
+  const forced = out.choice?.type === 'any' || out.choice?.type === 'tool';
+  if (thinking && forced) {
+    // "Thinking may not be enabled when tool_choice forces tool use" (mastra-ai/mastra#7507).
+    if (policy === 'reject') throw unsupportedParameter(provider, 'tool_choice', 'a forced tool cannot be combined with reasoning_effort');
+    out.choice = { type: 'auto' };
+  }
+  if (parallel === false) {
+    // `none` takes no parallel flag; with no choice given, Anthropic's default is `auto`.
+    const c = out.choice ?? { type: 'auto' };
+    if (c.type !== 'none') out.choice = { ...c, disable_parallel_tool_use: true };
+  }
+  return out;
+}

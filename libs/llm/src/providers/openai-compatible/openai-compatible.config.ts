@@ -1,0 +1,68 @@
+import type { ChatRequest } from '../../openai.types';
+
+/** How the API key travels. */
+export type AuthStyle = { kind: 'bearer' } | { kind: 'header'; name: string };
+
+/**
+ * Everything that distinguishes one OpenAI-compatible vendor from another, as data. The factory
+ * in openai-compatible.adapter.ts has no vendor branches: a new vendor is one more object.
+ */
+export interface OpenAiCompatibleSpec {
+  /** Provider id: the first segment of public model names. */
+  id: string;
+  /** `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL`. */
+  envPrefix: string;
+  defaultBaseUrl: string;
+  /** Appended to the base URL; default `/chat/completions`. */
+  chatPath?: string;
+  /** Default bearer. */
+  auth?: AuthStyle;
+  /** Constant headers the vendor wants (attribution, API version). */
+  extraHeaders?: Readonly<Record<string, string>>;
+  /** OpenAI parameters the vendor cannot honour: rejected (400) or dropped per tenant policy. */
+  unsupported?: ReadonlyArray<keyof ChatRequest>;
+  /**
+   * Hints with no effect on the output (`user`, `store`, cache keys) that the vendor lacks or
+   * rejects: always dropped, never a 400.
+   */
+  ignored?: ReadonlyArray<keyof ChatRequest>;
+  /** Parameters the vendor spells differently, e.g. `{ seed: 'random_seed' }`. */
+  renames?: Readonly<Partial<Record<keyof ChatRequest, string>>>;
+  /** Where the output cap goes; `max_tokens` and `max_completion_tokens` both collapse into it. Default `max_tokens`. */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /**
+   * `stream_options`: usage only comes when `stream_options.include_usage` is sent (OpenAI's rule).
+   * `always`: the vendor sends usage unasked and rejects `stream_options`.
+   */
+  streamUsage?: 'stream_options' | 'always';
+  /** A vendor object on chunks/responses holding a `usage` (read as a fallback, then stripped). */
+  vendorUsageField?: string;
+  /** The vendor reports reasoning tokens beside `completion_tokens`, not inside it. */
+  reasoningOutsideCompletion?: boolean;
+  /** The vendor's name for reasoning text (`reasoning_content`), renamed to the canonical `reasoning`. */
+  reasoningField?: string;
+  /** Vendor top-level response fields worth keeping (citations); everything else unknown is dropped. */
+  passthroughFields?: readonly string[];
+  /** The vendor accepts `reasoning` / `reasoning_details` on assistant messages; otherwise they are stripped. */
+  acceptsReasoningDetails?: boolean;
+}
+
+export type ResolvedSpec = Required<Omit<OpenAiCompatibleSpec, 'vendorUsageField' | 'reasoningField'>> &
+  Pick<OpenAiCompatibleSpec, 'vendorUsageField' | 'reasoningField'>;
+
+export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
+  return {
+    chatPath: '/chat/completions',
+    auth: { kind: 'bearer' },
+    extraHeaders: {},
+    unsupported: [],
+    ignored: [],
+    renames: {},
+    maxTokensField: 'max_tokens',
+    streamUsage: 'stream_options',
+    reasoningOutsideCompletion: false,
+    passthroughFields: [],
+    acceptsReasoningDetails: false,
+    ...spec,
+  };
+}

@@ -1,0 +1,111 @@
+import type { TokenUsage } from '@gw/core';
+import type { ChatCompletionChunk, ChunkChoice } from '../../openai.types';
+import type { ResponseContext } from '../../provider';
+import type { SseEvent } from '../../sse';
+import { SseTransformerBase } from '../../sse-transformer.base';
+import { isRecord, mapErrorPayload } from '../../upstream-errors';
+import type { ResolvedSpec } from './openai-compatible.config';
+import { normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
+
+/**
+ * OpenAI-format upstream stream -> the gateway's chunks (wire-formats.md §1.4). Every chunk gets
+ * the gateway's id/model/created; usage is recorded wherever it appears and never forwarded (the
+ * gateway emits its own usage chunk when the client asked); `obfuscation` padding is dropped.
+ */
+export class OpenAiCompatibleStream extends SseTransformerBase {
+  private lastUsage: TokenUsage | undefined;
+  private readonly seen = new Set<number>();
+  private readonly done = new Set<number>();
+
+  constructor(
+    private readonly spec: ResolvedSpec,
+    private readonly ctx: ResponseContext,
+  ) {
+    super(spec.id);
+  }
+
+  usage(): TokenUsage | undefined {
+    return this.lastUsage;
+  }
+
+  finished(): boolean {
+    return this.seen.size > 0 && this.done.size >= this.seen.size;
+  }
+
+  protected onEvent(ev: SseEvent): void {
+    const data = ev.data;
+    if (data === '') return;
+    if (data === '[DONE]') {
+      // A stream with no choice at all is an empty response, not a success (reliability.md T14).
+      if (this.seen.size === 0) throw this.malformed('stream ended without any choice');
+      this.terminated = true;
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      throw this.malformed('invalid JSON');
+    }
+    if (!isRecord(json)) throw this.malformed('event is not an object');
+    if (ev.event === 'error' || (json.error !== undefined && json.error !== null)) {
+      throw mapErrorPayload(this.provider, ev.event === 'error' && json.error === undefined ? { error: json } : json, {
+        inStream: true,
+        nothingSent: !this.sentAnything,
+      });
+    }
+    this.onChunk(json);
+  }
+
+  protected onEnd(): void {
+    if (!this.terminated && !this.finished()) throw this.incomplete();
+  }
+
+  private onChunk(raw: Record<string, unknown>): void {
+    const usage = takeUsage(this.spec, raw);
+    if (usage !== undefined) this.lastUsage = usage;
+    const choices = raw.choices;
+    if (!Array.isArray(choices) || choices.length === 0) return;
+    for (const c of choices) this.normalizeChoice(c);
+
+    const chunk: ChatCompletionChunk = {
+      id: this.ctx.id,
+      object: 'chat.completion.chunk',
+      created: this.ctx.created,
+      model: this.ctx.model,
+      choices: choices as ChunkChoice[],
+    };
+    if (typeof raw.system_fingerprint === 'string') chunk.system_fingerprint = raw.system_fingerprint;
+    if (typeof raw.service_tier === 'string') chunk.service_tier = raw.service_tier;
+    const extra = this.spec.passthroughFields;
+    if (extra.length > 0) {
+      const target = chunk as unknown as Record<string, unknown>;
+      for (const f of extra) if (raw[f] !== undefined) target[f] = raw[f];
+    }
+    this.emit(chunk);
+  }
+
+  private normalizeChoice(c: unknown): void {
+    if (!isRecord(c)) throw this.malformed('choice is not an object');
+    if (typeof c.index !== 'number') c.index = 0;
+    const index = c.index as number;
+    this.seen.add(index);
+    // Some vendors put the final usage inside the choice.
+    if (c.usage !== undefined) {
+      const usage = takeUsage(this.spec, c);
+      if (usage !== undefined) this.lastUsage = usage;
+    }
+    const finish = normalizeFinishReason(c.finish_reason);
+    c.finish_reason = finish;
+    if (finish !== null) this.done.add(index);
+    const delta = c.delta;
+    if (!isRecord(delta)) {
+      c.delta = {};
+      return;
+    }
+    renameReasoning(this.spec, delta);
+    // Some vendors pad every delta with `tool_calls: []`; an empty list only confuses accumulators.
+    const calls = delta.tool_calls;
+    if (Array.isArray(calls) && calls.length === 0) delete delta.tool_calls;
+  }
+}

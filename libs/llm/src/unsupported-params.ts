@@ -1,0 +1,60 @@
+import { DomainError, ErrorCode } from '@gw/core';
+import type { BuildOptions } from './provider';
+
+/**
+ * Values that mean "the default", so sending nothing is exactly equivalent. A provider that lacks
+ * the parameter honours such a value anyway: it is dropped silently, never rejected.
+ */
+const NEUTRAL: Record<string, (v: unknown) => boolean> = {
+  n: (v) => v === 1,
+  logprobs: (v) => v === false,
+  top_logprobs: (v) => v === 0,
+  presence_penalty: (v) => v === 0,
+  frequency_penalty: (v) => v === 0,
+  logit_bias: isEmptyObject,
+  metadata: isEmptyObject,
+  parallel_tool_calls: (v) => v === true,
+  store: (v) => v === false,
+  service_tier: (v) => v === 'auto',
+  stop: (v) => Array.isArray(v) && v.length === 0,
+  tools: (v) => Array.isArray(v) && v.length === 0,
+  modalities: (v) => Array.isArray(v) && v.every((m) => m === 'text'),
+  reasoning_effort: (v) => v === 'none',
+};
+
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
+}
+
+/** True when the client asked for something with this parameter (not absent, null or neutral). */
+export function isParamSet(param: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  const neutral = NEUTRAL[param];
+  return neutral === undefined || !neutral(value);
+}
+
+export function unsupportedParameter(provider: string, param: string, why?: string): DomainError {
+  return new DomainError(
+    ErrorCode.UnsupportedParameter,
+    `Parameter '${param}' is not supported by provider ${provider}${why ? `: ${why}` : ''}`,
+    { param, retryable: false, meta: { provider } },
+  );
+}
+
+/** Under the `reject` policy, throws for the first unsupported parameter the client really set. */
+export function rejectUnsupported(provider: string, req: object, params: readonly string[], policy: BuildOptions['unsupportedParams']): void {
+  if (policy !== 'reject') return;
+  const record = req as Record<string, unknown>;
+  for (const p of params) if (isParamSet(p, record[p])) throw unsupportedParameter(provider, p);
+}
+
+/** Rejects (policy `reject`) or deletes the unsupported parameters of an outgoing body copy. */
+export function stripUnsupported(
+  provider: string,
+  body: Record<string, unknown>,
+  params: readonly string[],
+  policy: BuildOptions['unsupportedParams'],
+): void {
+  rejectUnsupported(provider, body, params, policy);
+  for (const p of params) if (body[p] !== undefined) delete body[p];
+}

@@ -1,0 +1,31 @@
+import { Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
+
+export const REDIS = Symbol('REDIS');
+
+/** Owns the process's Redis command connection and closes it at shutdown. */
+@Injectable()
+export class RedisLifecycle implements OnModuleDestroy {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+export function createRedis(config: AppConfig, name: string): Redis {
+  if (!config.REDIS_URL) throw new Error('REDIS_URL is not set');
+  // Commands fail fast while Redis is away so the gateway answers 503 instead of hanging.
+  return new Redis(config.REDIS_URL, { connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'gw') },
+    RedisLifecycle,
+  ],
+  exports: [REDIS],
+})
+export class RedisModule {}

@@ -1,0 +1,27 @@
+import { LUA_COMMON } from './common.lua';
+
+/**
+ * (Re)build a tenant's balance hash from ledger figures.
+ * 'init' creates it only if absent (two rebuilders racing create it once, and a live balance is
+ * never overwritten by a stale rebuild). 'force' overwrites it for reconciliation, optionally
+ * only if the applied seq is still the one the reconciler read (no credit pushed in between).
+ * In both modes `held` is recomputed from the open holds, which survive a lost balance hash.
+ *
+ * KEYS: 1 bal, 2 holds
+ * ARGV: 1 mode ('init'|'force'), 2 bal, 3 cred, 4 used, 5 seq, 6 expected seq|''
+ */
+export const INIT_BALANCE_LUA = `${LUA_COMMON}
+if ARGV[1] == 'init' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+elseif ARGV[6] ~= '' then
+  local cur = redis.call('HGET', KEYS[1], 'seq')
+  if cur ~= ARGV[6] then return {'seq_mismatch', cur or ''} end
+end
+local held = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[2])) do
+  local a = parse_hold(v)
+  held = held + a
+end
+redis.call('HSET', KEYS[1], 'bal', ARGV[2], 'held', fmt(held), 'cred', ARGV[3], 'used', ARGV[4], 'seq', ARGV[5])
+return {'done', fmt(held)}
+`;

@@ -1,0 +1,194 @@
+import type { Micros } from '@gw/core';
+import type { Redis } from 'ioredis';
+import { BUCKET_COUNT, bucketOf, RedisKeys } from './redis-keys';
+import { isReservedEventField } from './wire';
+
+/** One settled request as the billing worker sees it. */
+export interface UsageEvent {
+  streamId: string;
+  bucket: number;
+  requestId: string;
+  tenantId: string;
+  keyId: string;
+  costMicros: Micros;
+  byokFeeMicros: Micros;
+  /** The event map given to settle (model, provider, status, token counts...). */
+  fields: Record<string, string>;
+}
+
+/** An entry that is not a usage event settle could have written: dead-letter it, then ack. */
+export interface MalformedEntry {
+  streamId: string;
+  bucket: number;
+  fields: Record<string, string>;
+  reason: string;
+}
+
+export interface UsageBatch {
+  events: UsageEvent[];
+  malformed: MalformedEntry[];
+}
+
+export interface UsageStreamOptions {
+  /** This worker's name in the consumer group (stable across restarts: e.g. the pod name). */
+  consumer: string;
+  group?: string;
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+
+/**
+ * The billing worker's side of the usage streams (`usage:{b}`, one per bucket). Delivery is
+ * at-least-once: an event is acknowledged (XACK, then XDEL so the stream holds only unwritten
+ * usage) after its ledger rows are committed; a worker killed mid-batch leaves its entries
+ * pending, and `claimStale` hands them to another worker. The ledger's unique
+ * `usage:<request id>` key makes the redelivery harmless (I4).
+ */
+export class UsageStream {
+  private readonly group: string;
+  private readonly consumer: string;
+  private readonly groupsReady = new Set<number>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    options: UsageStreamOptions,
+  ) {
+    if (redis.options.keyPrefix) throw new Error('UsageStream needs a Redis client without keyPrefix');
+    if (!options.consumer) throw new RangeError('a consumer name is required');
+    this.group = options.group ?? 'billing';
+    this.consumer = options.consumer;
+  }
+
+  /** Every bucket, for a worker that drains them all. */
+  static buckets(): number[] {
+    return Array.from({ length: BUCKET_COUNT }, (_, b) => b);
+  }
+
+  /** Creates the consumer group (and the stream, MKSTREAM) if missing. Reads from the start. */
+  async ensureGroup(bucket: number): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.usageStream(bucket), this.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err;
+    }
+    this.groupsReady.add(bucket);
+  }
+
+  /** New entries for this consumer (up to `count`); optionally blocks up to `blockMs`. */
+  async readUsage(bucket: number, count: number, blockMs?: number): Promise<UsageBatch> {
+    return this.readGroup(bucket, count, '>', blockMs);
+  }
+
+  /** This consumer's own delivered-but-unacknowledged entries (after a restart under the same name). */
+  async readPending(bucket: number, count: number): Promise<UsageBatch> {
+    return this.readGroup(bucket, count, '0');
+  }
+
+  /**
+   * Takes over entries another consumer received but did not acknowledge for `minIdleMs`
+   * (it died mid-batch). Entries deleted meanwhile are dropped from the pending list by Redis.
+   */
+  async claimStale(bucket: number, minIdleMs: number, count: number): Promise<UsageBatch> {
+    const key = this.keys.usageStream(bucket);
+    await this.ready(bucket);
+    const entries: RawEntry[] = [];
+    let cursor = '0-0';
+    do {
+      const reply = (await this.withGroup(bucket, () =>
+        this.redis.xautoclaim(key, this.group, this.consumer, minIdleMs, cursor, 'COUNT', count - entries.length),
+      )) as [string, RawEntry[], string[]?];
+      cursor = reply[0];
+      entries.push(...reply[1]);
+    } while (cursor !== '0-0' && entries.length < count);
+    return parseEntries(bucket, entries);
+  }
+
+  /** Acknowledges and deletes written events; returns how many were pending. */
+  async ackUsage(bucket: number, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const key = this.keys.usageStream(bucket);
+    const res = await this.redis.multi().xack(key, this.group, ...ids).xdel(key, ...ids).exec();
+    if (!res) throw new Error('usage ack transaction aborted');
+    const [ackErr, acked] = res[0];
+    if (ackErr) throw ackErr;
+    if (res[1][0]) throw res[1][0];
+    return Number(acked);
+  }
+
+  /**
+   * Σ cost + fee of a tenant's events still in its stream (settled, not yet in the ledger).
+   * A rebuild or reconciliation needs it: Redis balance = ledger - this.
+   */
+  async unwrittenUsageOf(tenantId: string): Promise<Micros> {
+    const key = this.keys.usageStreamOf(tenantId);
+    let total = 0n;
+    let start = '-';
+    for (;;) {
+      const page = (await this.redis.xrange(key, start, '+', 'COUNT', 500)) as RawEntry[];
+      const { events } = parseEntries(bucketOf(tenantId), page);
+      for (const e of events) if (e.tenantId === tenantId) total += e.costMicros + e.byokFeeMicros;
+      if (page.length < 500) return total;
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+
+  private async readGroup(bucket: number, count: number, from: '>' | '0', blockMs?: number): Promise<UsageBatch> {
+    const key = this.keys.usageStream(bucket);
+    await this.ready(bucket);
+    const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    args.push('STREAMS', key, from);
+    const reply = (await this.withGroup(bucket, () =>
+      (this.redis.xreadgroup as (...a: (string | number)[]) => Promise<unknown>)(...args),
+    )) as [string, RawEntry[]][] | null;
+    return parseEntries(bucket, reply?.[0]?.[1] ?? []);
+  }
+
+  private async ready(bucket: number): Promise<void> {
+    if (!this.groupsReady.has(bucket)) await this.ensureGroup(bucket);
+  }
+
+  /** The stream (and its group) can vanish (deleted by an operator): recreate once and retry. */
+  private async withGroup<T>(bucket: number, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOGROUP')) throw err;
+      this.groupsReady.delete(bucket);
+      await this.ensureGroup(bucket);
+      return op();
+    }
+  }
+}
+
+function parseEntries(bucket: number, entries: readonly RawEntry[]): UsageBatch {
+  const batch: UsageBatch = { events: [], malformed: [] };
+  for (const [streamId, flat] of entries) {
+    if (!flat) continue;
+    const all: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) all[flat[i]] = flat[i + 1];
+    const parsed = parseEvent(streamId, bucket, all);
+    if (typeof parsed === 'string') batch.malformed.push({ streamId, bucket, fields: all, reason: parsed });
+    else batch.events.push(parsed);
+  }
+  return batch;
+}
+
+function parseEvent(streamId: string, bucket: number, all: Record<string, string>): UsageEvent | string {
+  const { requestId, tenantId, keyId, costMicros, byokFeeMicros } = all;
+  if (!requestId || !tenantId || !keyId) return 'missing requestId, tenantId or keyId';
+  if (!/^\d+$/.test(costMicros ?? '') || !/^\d+$/.test(byokFeeMicros ?? '')) return 'bad amounts';
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) if (!isReservedEventField(k)) fields[k] = v;
+  return {
+    streamId,
+    bucket,
+    requestId,
+    tenantId,
+    keyId,
+    costMicros: BigInt(costMicros),
+    byokFeeMicros: BigInt(byokFeeMicros),
+    fields,
+  };
+}

@@ -1,0 +1,21 @@
+// `npm test`: type-check every project, then run every Jest project (unit specs and the
+// end-to-end suites in test/), then print the plain "N passed, N failed" line CI reads.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+
+const tsc = run('npx', ['tsc', '-b']);
+if (tsc !== 0) {
+  console.log('\n0 passed, 1 failed (type check)');
+  process.exit(tsc);
+}
+const out = '.jest-results.json';
+rmSync(out, { force: true });
+const status = run('npx', ['jest', '--json', `--outputFile=${out}`, ...process.argv.slice(2)]);
+if (existsSync(out)) {
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+  console.log(`\n${r.numPassedTests} passed, ${failed} failed${r.numPendingTests ? `, ${r.numPendingTests} skipped` : ''}`);
+}
+process.exit(status);

@@ -1,0 +1,93 @@
+import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+describe('operations endpoints', () => {
+  it('answers /healthz, /readyz and /metrics', async () => {
+    expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await fetch(`${t.url}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
+  });
+});
+
+describe('sign-up and login', () => {
+  it('creates a tenant, an owner and a first API key shown once', async () => {
+    const email = `owner-${Date.now()}@example.com`;
+    const res = await post('/api/auth/signup', { email, password: 'a long password', name: 'Acme' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { token: string; tenant: { id: string }; user: { email: string; role: string }; api_key: { key: string; prefix: string } };
+    expect(body.token.split('.')).toHaveLength(3);
+    expect(body.user).toMatchObject({ email, role: 'owner' });
+    expect(body.api_key.key).toMatch(/^sk-gw-[0-9A-Za-z]{49}$/);
+    expect(body.api_key.key.startsWith(body.api_key.prefix)).toBe(true);
+    const row = await t.prisma.apiKey.findFirstOrThrow({ where: { tenantId: body.tenant.id } });
+    expect(row.hash).not.toContain(body.api_key.key);
+    expect(JSON.stringify(row)).not.toContain(body.api_key.key.slice(12));
+    const user = await t.prisma.user.findFirstOrThrow({ where: { email } });
+    expect(user.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(user.isOperator).toBe(false);
+
+    const login = await post('/api/auth/login', { email, password: 'a long password' });
+    expect(login.status).toBe(200);
+    expect(((await login.json()) as { token: string }).token).toBeTruthy();
+    const wrong = await post('/api/auth/login', { email, password: 'wrong password' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'unauthorized' } });
+  });
+
+  it('refuses a duplicate email with 409 and bad input with 400 naming the field', async () => {
+    const email = `dup-${Date.now()}@example.com`;
+    expect((await post('/api/auth/signup', { email, password: 'a long password' })).status).toBe(201);
+    const dup = await post('/api/auth/signup', { email, password: 'a long password' });
+    expect(dup.status).toBe(409);
+    const bad = await post('/api/auth/signup', { email: 'not-an-email', password: 'a long password' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalid_body', param: 'email' } });
+    const extra = await post('/api/auth/signup', { email: `x${Date.now()}@example.com`, password: 'a long password', role: 'operator' });
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as { error: { message: string } }).error.message).toContain('role');
+  });
+
+  it('changes a password with the current one', async () => {
+    const email = `pw-${Date.now()}@example.com`;
+    const { token } = (await (await post('/api/auth/signup', { email, password: 'first password' })).json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await post('/api/auth/password', { current_password: 'nope nope', new_password: 'second password' }, auth)).status).toBe(401);
+    expect((await post('/api/auth/password', { current_password: 'first password', new_password: 'second password' }, auth)).status).toBe(200);
+    expect((await post('/api/auth/login', { email, password: 'second password' })).status).toBe(200);
+    expect((await post('/api/auth/password', { current_password: 'x', new_password: 'second password' })).status).toBe(401);
+  });
+});
+
+describe('operators', () => {
+  it('only operators adjust credits, idempotently by Idempotency-Key', async () => {
+    const { token, tenantId } = await t.signup();
+    const asUser = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 5, reason: 'x' }, { authorization: `Bearer ${token}` });
+    expect(asUser.status).toBe(403);
+    const op = { authorization: `Bearer ${ADMIN_TOKEN}`, 'idempotency-key': `k-${tenantId}` };
+    const first = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 12.5, reason: 'pilot' }, op);
+    expect(first.status).toBe(201);
+    const again = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 12.5, reason: 'pilot' }, op);
+    expect(((await again.json()) as { replayed: boolean }).replayed).toBe(true);
+    const other = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 1, reason: 'pilot' }, op);
+    expect(other.status).toBe(409);
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId } })).toBe(1);
+    const credits = await t.credits.getCredits(tenantId);
+    expect(credits?.balance).toBe(12_500_000n);
+    const unknown = await post(`/api/admin/tenants/ten_nope/credits`, { amount: 1, reason: 'x' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(unknown.status).toBe(404);
+  });
+});
