@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { createInterface } from 'node:readline/promises';
 import { stdin, stdout } from 'node:process';
-import { loadConfig } from '@gw/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type AppConfig } from '@gw/core';
 import { PrismaService, UserRepository } from '@gw/db';
 import { PasswordHasher } from '@gw/admin';
 
@@ -9,6 +11,15 @@ import { PasswordHasher } from '@gw/admin';
  * `npm run operator:create -- <email> [password]`: creates (or resets) a platform operator.
  * The only way to make an operator; sign-up never does. Needs DATABASE_URL.
  */
+/** Without DATABASE_URL, use the embedded database of a running `npm start` (.data/runtime.json). */
+function withRunningDatabase(config: AppConfig): AppConfig {
+  if (config.DATABASE_URL) return config;
+  const file = join(__dirname, '..', '..', '..', '.data', 'runtime.json');
+  if (!existsSync(file)) throw new Error('Set DATABASE_URL, or run this while `npm start` is running');
+  const { databaseUrl } = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string };
+  return { ...config, DATABASE_URL: databaseUrl };
+}
+
 async function main() {
   const [email, given] = process.argv.slice(2);
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error('usage: npm run operator:create -- <email> [password]');
@@ -19,7 +30,7 @@ async function main() {
     rl.close();
   }
   if (password.length < 12) throw new Error('the password must have at least 12 characters');
-  const config = loadConfig();
+  const config = withRunningDatabase(loadConfig());
   const prisma = new PrismaService(config);
   try {
     const id = await new UserRepository(prisma).upsertOperator(email, await new PasswordHasher().hash(password));

@@ -1,4 +1,4 @@
-import type { LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from './config';
@@ -11,6 +11,16 @@ function nestLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] | false {
   return LEVELS.slice(0, cut);
 }
 
+/** Nest's start-up chatter (every module and route) is noise next to the start banner. */
+const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+class AppLogger extends ConsoleLogger {
+  override log(message: unknown, context?: string): void {
+    if (context && QUIET_CONTEXTS.has(context)) return;
+    super.log(message, context);
+  }
+}
+
 /** Creates a Nest application on Fastify with the limits every app shares. */
 export async function createFastifyApp(module: unknown, config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -20,8 +30,9 @@ export async function createFastifyApp(module: unknown, config: AppConfig): Prom
     requestTimeout: 0,
     keepAliveTimeout: 65_000,
   });
+  const levels = nestLevels(config.LOG_LEVEL);
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
-    logger: nestLevels(config.LOG_LEVEL),
+    logger: levels === false ? false : new AppLogger({ logLevels: levels }),
     bufferLogs: false,
   });
   app.enableShutdownHooks();
