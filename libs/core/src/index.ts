@@ -8,3 +8,4 @@ export * from './clock';
 export * from './usage';
 export * from './api-key-format';
 export * from './bootstrap';
+export * from './email.port';
