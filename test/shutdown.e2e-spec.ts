@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis';
+import { CreditStore, RedisKeys } from '@gw/metering';
+import { startTestApp } from './support/test-app';
+
+describe('graceful shutdown', () => {
+  it('finishes a running stream and settles its hold before the app closes', async () => {
+    const t = await startTestApp({}, { billingWorker: false });
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    t.openai.enqueue({ text: 'a b c d e f g h i j', deltas: 10, chunkDelayMs: 60 });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    const body = res.text();
+    await t.openai.waitForRequests(1);
+    const closing = t.close();
+    const text = await body;
+    await closing;
+    expect(text).toContain('data: [DONE]');
+    // The stream finished during the drain and its settle ran: no hold is left behind.
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      const c = await new CreditStore(redis, new RedisKeys(t.config.REDIS_PREFIX)).getCredits(s.tenantId);
+      expect(c!.reserved).toBe(0n);
+      expect(c!.balance).toBeLessThan(1_000_000n);
+    } finally {
+      await redis.quit();
+    }
+  });
+});

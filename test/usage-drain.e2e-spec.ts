@@ -1,0 +1,89 @@
+import OpenAI from 'openai';
+import { Redis } from 'ioredis';
+import { bucketOf, RedisKeys, UsageStream } from '@gw/metering';
+import { UsageWriter } from '@gw/billing';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp({}, { billingWorker: false });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function funded(usd: number) {
+  const s = await t.signup();
+  expect((await t.grant(s.tenantId, usd)).status).toBe(201);
+  return { ...s, client: new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 }) };
+}
+
+describe('usage settlement into the ledger, exactly once', () => {
+  it('writes one ledger row and one request log per request, even when a drain runs twice', async () => {
+    const { client, tenantId } = await funded(1);
+    for (let i = 0; i < 3; i++) await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
+    await Promise.all([t.drain(), t.drain()]);
+    await t.drain();
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(3);
+    expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(3);
+  });
+
+  it("re-delivers a killed worker's batch to another worker without a second row", async () => {
+    const { client, tenantId } = await funded(1);
+    await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'one' }] });
+    await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'two' }] });
+    const bucket = bucketOf(tenantId);
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      const keys = new RedisKeys(t.config.REDIS_PREFIX);
+      // A worker reads the batch, commits it to Postgres, and dies before acknowledging it.
+      const dead = new UsageStream(redis, keys, { consumer: 'worker-that-dies' });
+      const batch = await dead.readUsage(bucket, 100);
+      const mine = batch.events.filter((e) => e.tenantId === tenantId);
+      expect(mine).toHaveLength(2);
+      const writer = t.app.get(UsageWriter);
+      await t.prisma.$transaction(async (tx) => {
+        await tx.ledgerEntry.createMany({
+          data: mine.map((e) => ({ tenantId, kind: 'usage' as const, amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId })),
+        });
+      });
+      // Another worker claims the stale entries and writes them again: the unique keys absorb it.
+      const survivor = new UsageStream(redis, keys, { consumer: 'survivor' });
+      const claimed = await survivor.claimStale(bucket, 0, 100);
+      expect(claimed.events.filter((e) => e.tenantId === tenantId)).toHaveLength(2);
+      await writer.write(bucket, claimed);
+      expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
+      expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(2);
+      // Nothing left pending for anyone.
+      await t.drain();
+      expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
+      const c = (await t.credits.getCredits(tenantId))!;
+      const sum = (await t.prisma.ledgerEntry.findMany({ where: { tenantId } })).reduce((a, r) => a + r.amountMicros, 0n);
+      expect(sum).toBe(c.balance);
+    } finally {
+      await redis.quit();
+    }
+  });
+});
+
+describe('the billing worker on its BullMQ schedule', () => {
+  it('drains usage to the ledger within a couple of seconds without being asked', async () => {
+    const w = await startTestApp();
+    try {
+      const s = await w.signup();
+      expect((await w.grant(s.tenantId, 1)).status).toBe(201);
+      const client = new OpenAI({ baseURL: `${w.url}/v1`, apiKey: s.apiKey, maxRetries: 0 });
+      const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      let log = null;
+      for (let i = 0; i < 60 && !log; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        log = await w.prisma.requestLog.findUnique({ where: { requestId: r.id } });
+      }
+      expect(log).not.toBeNull();
+      expect(await w.prisma.ledgerEntry.count({ where: { idempotencyKey: `usage:${r.id}` } })).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+});
