@@ -9,3 +9,6 @@ export * from './url';
 export * from './stream-conformance';
 export * from './providers';
 export * from './registry';
+export * from './embeddings';
+export * from './data-url';
+export * from './anthropic-inbound';

@@ -1,5 +1,5 @@
 import type { DomainError, TokenUsage } from '@gw/core';
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './openai.types';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from './openai.types';
 
 /** Where and as whom one attempt calls a provider. */
 export interface ProviderTarget {
@@ -66,7 +66,22 @@ export interface StreamTransformer {
 }
 
 /** The HTTP dialect an upstream speaks. */
-export type WireFormat = 'openai' | 'anthropic';
+export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+
+/** What building an embeddings request needs from the gateway (no streaming, no token cap). */
+export type EmbeddingsBuildOptions = Pick<BuildOptions, 'unsupportedParams'>;
+
+/** Per-response facts for embeddings: the client's `encoding_format` decides the vector encoding returned. */
+export interface EmbeddingsContext extends ResponseContext {
+  /** Default `float`. With `base64`, vectors are returned as base64 of little-endian float32 whatever the upstream sent. */
+  encodingFormat?: 'float' | 'base64';
+}
+
+export interface ParsedEmbeddings {
+  response: EmbeddingsResponse;
+  /** Undefined when the upstream reported none (the gateway then estimates). */
+  usage?: TokenUsage;
+}
 
 export interface ProviderAdapter {
   /** Provider id, the first segment of public model names (`openai`, `anthropic`, ...). */
@@ -82,6 +97,12 @@ export interface ProviderAdapter {
   buildChatRequest(req: ChatRequest, target: ProviderTarget, opts: BuildOptions): UpstreamHttpRequest;
   parseChatResponse(body: unknown, ctx: ResponseContext): ParsedCompletion;
   createStreamTransformer(ctx: ResponseContext): StreamTransformer;
+  /**
+   * Embeddings (`POST /v1/embeddings`). Both are undefined on adapters whose provider has no
+   * embeddings endpoint: the gateway answers those models with a 400 before any upstream call.
+   */
+  buildEmbeddingsRequest?(req: EmbeddingsRequest, target: ProviderTarget, opts: EmbeddingsBuildOptions): UpstreamHttpRequest;
+  parseEmbeddingsResponse?(body: unknown, ctx: EmbeddingsContext): ParsedEmbeddings;
   /** Maps an upstream error response to a DomainError with `retryable` set. */
   mapError(status: number, body: string, headers: Record<string, string | string[] | undefined>): DomainError;
 }

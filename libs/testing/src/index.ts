@@ -1,5 +1,5 @@
 /**
- * Fake upstreams speaking the real OpenAI and Anthropic wire formats, for tests and sandbox mode.
+ * Fake upstreams speaking the real OpenAI, Anthropic and Gemini wire formats, for tests and sandbox mode.
  *
  *   const fake = new FakeOpenAiServer({ apiKey: 'sk-test' });   // or FakeAnthropicServer
  *   const url = await fake.start();                              // http://127.0.0.1:<port>
@@ -14,3 +14,4 @@ export * from './fake-upstream/fake-behaviour';
 export * from './fake-upstream/fake-http.server';
 export { FakeOpenAiServer } from './fake-upstream/fake-openai.server';
 export { FakeAnthropicServer } from './fake-upstream/fake-anthropic.server';
+export { FakeGeminiServer, type FakeGeminiBehaviour } from './fake-upstream/fake-gemini.server';

@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode } from '@gw/core';
-import type { AssistantMessage, ChatMessage, JsonObject, ReasoningDetail, TextPart, UserContentPart } from '../../openai.types';
+import type { AssistantMessage, CacheControl, ChatMessage, JsonObject, ReasoningDetail, TextPart, UserContentPart } from '../../openai.types';
+import { parseDataUrl } from '../../data-url';
 import { unsupportedParameter } from '../../unsupported-params';
 import { isRecord } from '../../upstream-errors';
 import {
@@ -7,6 +8,7 @@ import {
   type AnthropicAssistantBlock,
   type AnthropicMessage,
   type AnthropicTextBlock,
+  type AnthropicToolResultBlock,
   type AnthropicUserBlock,
 } from './anthropic.types';
 
@@ -50,17 +52,9 @@ export function convertMessages(provider: string, input: ChatMessage[]): Convert
       case 'user':
         pushUser(userBlocks(provider, m.content, i));
         break;
-      case 'tool': {
-        const content = textBlocks(m.content);
-        pushUser([
-          {
-            type: 'tool_result',
-            tool_use_id: sanitizeToolId(m.tool_call_id),
-            ...(content.length === 0 ? {} : { content: content.length === 1 && !content[0].cache_control ? content[0].text : content }),
-          },
-        ]);
+      case 'tool':
+        pushUser([toolResult(m.tool_call_id, m.content)]);
         break;
-      }
       case 'assistant':
         pushAssistant(assistantBlocks(m, i));
         break;
@@ -76,6 +70,24 @@ export function convertMessages(provider: string, input: ChatMessage[]): Convert
   // A conversation must open with a user turn; a minimal one keeps an assistant-first history valid.
   if (messages[0].role === 'assistant') messages.unshift({ role: 'user', content: [{ type: 'text', text: '.' }] });
   return { system, messages };
+}
+
+/**
+ * Anthropic refuses `cache_control` inside `tool_result.content` ("place it directly on
+ * tool_result", caozhiyuan/copilot-api#241): a hint on the tool message's text moves to the block.
+ */
+function toolResult(toolCallId: string, content: string | TextPart[]): AnthropicToolResultBlock {
+  const blocks = textBlocks(content);
+  let cache: CacheControl | undefined;
+  const inner = blocks.map((b) => {
+    if (b.cache_control === undefined) return b;
+    cache = b.cache_control;
+    return { type: 'text' as const, text: b.text };
+  });
+  const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: sanitizeToolId(toolCallId) };
+  if (inner.length > 0) block.content = inner.length === 1 ? inner[0].text : inner;
+  if (cache !== undefined) block.cache_control = cache;
+  return block;
 }
 
 /** Anthropic ids must match ^[a-zA-Z0-9_-]+$; ids from other providers may not. */
@@ -124,23 +136,6 @@ function userBlocks(provider: string, content: string | UserContentPart[], i: nu
   return out;
 }
 
-interface DataUrl {
-  mediaType: string;
-  data: string;
-}
-
-/** Splits `data:<type>[;...];base64,<data>` without scanning the (possibly huge) payload. */
-function parseDataUrl(url: string): DataUrl | undefined {
-  if (!url.startsWith('data:')) return undefined;
-  const comma = url.indexOf(',');
-  if (comma === -1) return undefined;
-  const header = url.slice(5, comma);
-  if (!header.endsWith(';base64')) return undefined;
-  const semi = header.indexOf(';');
-  const mediaType = header.slice(0, semi).toLowerCase();
-  return { mediaType: mediaType === 'image/jpg' ? 'image/jpeg' : mediaType, data: url.slice(comma + 1) };
-}
-
 function imageBlock(provider: string, url: string, where: string): AnthropicUserBlock {
   if (url.startsWith('https://') || url.startsWith('http://')) return { type: 'image', source: { type: 'url', url } };
   const parsed = parseDataUrl(url);
@@ -166,7 +161,10 @@ function assistantBlocks(m: AssistantMessage, i: number): AnthropicAssistantBloc
   if (typeof content === 'string') {
     if (nonBlank(content)) out.push({ type: 'text', text: content });
   } else if (Array.isArray(content)) {
-    for (const p of content) if (p.type === 'text' && nonBlank(p.text)) out.push({ type: 'text', text: p.text });
+    for (const p of content) {
+      if (p.type !== 'text' || !nonBlank(p.text)) continue;
+      out.push(p.cache_control ? { type: 'text', text: p.text, cache_control: p.cache_control } : { type: 'text', text: p.text });
+    }
   }
   const calls = m.tool_calls ?? [];
   for (let j = 0; j < calls.length; j++) {

@@ -284,3 +284,25 @@ describe('Anthropic request: parameters', () => {
     expect(Object.keys(body).sort()).toEqual(['max_tokens', 'messages', 'model']);
   });
 });
+
+describe('Anthropic request: cache_control placement', () => {
+  it('lifts a hint on tool output onto the tool_result block (never inside its content) and keeps assistant text hints', () => {
+    const body = build(
+      req([
+        hi,
+        { role: 'assistant', content: [{ type: 'text', text: 'Calling.', cache_control: { type: 'ephemeral' } }], tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+      ]),
+    );
+    expect(body.messages[1].content[0]).toEqual({ type: 'text', text: 'Calling.', cache_control: { type: 'ephemeral' } });
+    expect(body.messages[2].content[0]).toEqual({
+      type: 'tool_result',
+      tool_use_id: 'toolu_1',
+      content: [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ],
+      cache_control: { type: 'ephemeral', ttl: '1h' },
+    });
+  });
+});

@@ -40,6 +40,8 @@ export interface AnthropicToolResultBlock {
   tool_use_id: string;
   content?: string | Array<AnthropicTextBlock | AnthropicImageBlock>;
   is_error?: boolean;
+  /** Only here, never on the blocks inside `content` ("cache_control may not be specified within tool_result.content"). */
+  cache_control?: CacheControl;
 }
 
 export interface AnthropicThinkingBlock {

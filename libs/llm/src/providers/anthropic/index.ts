@@ -3,3 +3,4 @@ export { AnthropicAdapter, anthropicAdapter, ANTHROPIC_API_VERSION } from './ant
 export { AnthropicStream } from './anthropic.stream';
 export { anthropicUsageToTokenUsage, mapStopReason } from './anthropic.response';
 export { ANTHROPIC_UNSUPPORTED, DEFAULT_MAX_TOKENS } from './anthropic.request';
+export { sanitizeToolId } from './anthropic.messages';

@@ -1,9 +1,12 @@
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import { usageToOpenAi } from '../../openai-usage';
-import { GATEWAY_ONLY_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest } from '../../openai.types';
+import { GATEWAY_ONLY_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type Tool } from '../../openai.types';
 import type {
   BuildOptions,
+  EmbeddingsBuildOptions,
+  EmbeddingsContext,
   ParsedCompletion,
+  ParsedEmbeddings,
   ProviderAdapter,
   ProviderTarget,
   ResponseContext,
@@ -12,8 +15,9 @@ import type {
 } from '../../provider';
 import { stripUnsupported } from '../../unsupported-params';
 import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, type HeaderBag } from '../../upstream-errors';
-import { joinUrl } from '../../url';
+import { upstreamUrl } from '../../url';
 import { resolveSpec, type OpenAiCompatibleSpec, type ResolvedSpec } from './openai-compatible.config';
+import { buildOpenAiEmbeddingsRequest, parseOpenAiEmbeddingsResponse } from './openai-compatible.embeddings';
 import { normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
 import { OpenAiCompatibleStream } from './openai-compatible.stream';
 
@@ -27,11 +31,20 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   readonly wireFormat = 'openai' as const;
   readonly envPrefix: string;
   readonly defaultBaseUrl: string;
+  readonly buildEmbeddingsRequest?: (req: EmbeddingsRequest, target: ProviderTarget, opts: EmbeddingsBuildOptions) => UpstreamHttpRequest;
+  readonly parseEmbeddingsResponse?: (body: unknown, ctx: EmbeddingsContext) => ParsedEmbeddings;
 
   constructor(private readonly spec: ResolvedSpec) {
     this.id = spec.id;
     this.envPrefix = spec.envPrefix;
     this.defaultBaseUrl = spec.defaultBaseUrl;
+    const embeddings = spec.embeddings;
+    // Vendors without an embeddings endpoint leave both undefined (ProviderAdapter contract).
+    if (embeddings !== undefined) {
+      this.buildEmbeddingsRequest = (req, target, opts) =>
+        buildOpenAiEmbeddingsRequest(spec, embeddings, req, { ...target, baseUrl: this.baseUrl(target) }, opts);
+      this.parseEmbeddingsResponse = (body, ctx) => parseOpenAiEmbeddingsResponse(spec.id, body, ctx);
+    }
   }
 
   buildChatRequest(req: ChatRequest, target: ProviderTarget, opts: BuildOptions): UpstreamHttpRequest {
@@ -65,7 +78,8 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
         delete body[from];
       }
     }
-    if (!spec.acceptsReasoningDetails) body.messages = withoutReasoning(req.messages);
+    body.messages = prepareMessages(req.messages, spec);
+    if (!spec.acceptsCacheControl && Array.isArray(body.tools)) body.tools = withoutToolCacheControl(body.tools as Tool[]);
 
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -76,7 +90,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     else headers[spec.auth.name] = target.apiKey;
 
     const out: UpstreamHttpRequest = {
-      url: joinUrl(target.baseUrl || spec.defaultBaseUrl, spec.chatPath),
+      url: upstreamUrl(this.baseUrl(target), spec.chatPath, target.upstreamModel, spec.query),
       headers,
       body: JSON.stringify(body),
     };
@@ -122,6 +136,18 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     return mapUpstreamError({ provider: this.id, status, body: parseUpstreamErrorBody(body), headers });
   }
 
+  /** The configured base, else the vendor default; a vendor with no global endpoint (Azure) needs one configured. */
+  private baseUrl(target: ProviderTarget): string {
+    const base = target.baseUrl || this.spec.defaultBaseUrl;
+    if (base === '') {
+      throw new DomainError(ErrorCode.UpstreamError, `Provider ${this.id} has no base URL configured (${this.envPrefix}_BASE_URL)`, {
+        retryable: true,
+        meta: { provider: this.id, reason: 'base_url_missing' },
+      });
+    }
+    return base;
+  }
+
   private badResponse(detail: string): DomainError {
     return new DomainError(ErrorCode.UpstreamBadResponse, `Provider ${this.id} returned an unusable response`, {
       retryable: true,
@@ -130,15 +156,35 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   }
 }
 
-/** Only copies the messages that carry gateway reasoning fields; the common case allocates nothing. */
-function withoutReasoning(messages: ChatMessage[]): ChatMessage[] {
+/**
+ * Strips the gateway's reasoning fields and the `cache_control` hints the vendor does not accept.
+ * Only the messages that carry them are copied; the common case allocates nothing.
+ */
+function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessage[] {
   let copy: ChatMessage[] | undefined;
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    if (m.role !== 'assistant' || (m.reasoning === undefined && m.reasoning_details === undefined)) continue;
+    let m = messages[i];
+    const original = m;
+    if (!spec.acceptsReasoningDetails && m.role === 'assistant' && (m.reasoning !== undefined || m.reasoning_details !== undefined)) {
+      const { reasoning: _r, reasoning_details: _d, ...rest } = m;
+      m = rest;
+    }
+    if (!spec.acceptsCacheControl && Array.isArray(m.content) && m.content.some((p) => 'cache_control' in p)) {
+      m = { ...m, content: m.content.map(withoutCacheControl) } as ChatMessage;
+    }
+    if (m === original) continue;
     copy ??= messages.slice();
-    const { reasoning: _r, reasoning_details: _d, ...rest } = m;
-    copy[i] = rest;
+    copy[i] = m;
   }
   return copy ?? messages;
+}
+
+function withoutCacheControl<T extends object>(part: T): T {
+  if (!('cache_control' in part)) return part;
+  const { cache_control: _c, ...rest } = part as T & { cache_control?: unknown };
+  return rest as T;
+}
+
+function withoutToolCacheControl(tools: Tool[]): Tool[] {
+  return tools.some((t) => 'cache_control' in t) ? tools.map(withoutCacheControl) : tools;
 }

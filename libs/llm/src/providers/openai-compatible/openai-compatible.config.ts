@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../../openai.types';
+import type { ChatRequest, EmbeddingsRequest } from '../../openai.types';
 
 /** How the API key travels. */
 export type AuthStyle = { kind: 'bearer' } | { kind: 'header'; name: string };
@@ -13,8 +13,13 @@ export interface OpenAiCompatibleSpec {
   /** `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL`. */
   envPrefix: string;
   defaultBaseUrl: string;
-  /** Appended to the base URL; default `/chat/completions`. */
+  /**
+   * Appended to the base URL; default `/chat/completions`. `{model}` is replaced by the URL-encoded
+   * upstream model id (Azure puts the deployment there).
+   */
   chatPath?: string;
+  /** Constant query parameters on every URL (Azure's `api-version`). */
+  query?: Readonly<Record<string, string>>;
   /** Default bearer. */
   auth?: AuthStyle;
   /** Constant headers the vendor wants (attribution, API version). */
@@ -45,14 +50,36 @@ export interface OpenAiCompatibleSpec {
   passthroughFields?: readonly string[];
   /** The vendor accepts `reasoning` / `reasoning_details` on assistant messages; otherwise they are stripped. */
   acceptsReasoningDetails?: boolean;
+  /**
+   * The vendor accepts Anthropic-style `cache_control` hints on content parts and tools; otherwise
+   * they are stripped (strict vendors answer 400 "Extra inputs are not permitted", QuantumNous/new-api#5982).
+   */
+  acceptsCacheControl?: boolean;
+  /** The vendor's embeddings endpoint; absent when it has none (the adapter then has no embeddings methods). */
+  embeddings?: EmbeddingsSpec;
 }
 
-export type ResolvedSpec = Required<Omit<OpenAiCompatibleSpec, 'vendorUsageField' | 'reasoningField'>> &
-  Pick<OpenAiCompatibleSpec, 'vendorUsageField' | 'reasoningField'>;
+export interface EmbeddingsSpec {
+  /** Appended to the base URL, `{model}` replaced like in `chatPath`. Default `/embeddings`. */
+  path?: string;
+  /** The vendor honours `encoding_format: "base64"`; otherwise floats are asked for and the gateway encodes. */
+  base64?: boolean;
+  /** Parameters the vendor cannot honour: rejected (400) or dropped per tenant policy. */
+  unsupported?: ReadonlyArray<keyof EmbeddingsRequest>;
+  /** Hints the vendor rejects, always dropped. */
+  ignored?: ReadonlyArray<keyof EmbeddingsRequest>;
+  /** Parameters the vendor spells differently, e.g. `{ dimensions: 'output_dimension' }`. */
+  renames?: Readonly<Partial<Record<keyof EmbeddingsRequest, string>>>;
+}
+
+type OptionalFields = 'vendorUsageField' | 'reasoningField' | 'embeddings';
+
+export type ResolvedSpec = Required<Omit<OpenAiCompatibleSpec, OptionalFields>> & Pick<OpenAiCompatibleSpec, OptionalFields>;
 
 export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
   return {
     chatPath: '/chat/completions',
+    query: {},
     auth: { kind: 'bearer' },
     extraHeaders: {},
     unsupported: [],
@@ -63,6 +90,7 @@ export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
     reasoningOutsideCompletion: false,
     passthroughFields: [],
     acceptsReasoningDetails: false,
+    acceptsCacheControl: false,
     ...spec,
   };
 }

@@ -5,13 +5,14 @@ import type { OpenAiCompatibleSpec } from './openai-compatible.config';
 
 /**
  * The OpenAI-compatible vendors, as data. Unsupported lists come from each vendor's API reference
- * (links inline); a parameter only some models lack is left to the vendor's own 400.
+ * (links inline); a parameter only some models lack is left to the vendor's own 400. A vendor
+ * without `embeddings` has no embeddings endpoint (DeepSeek, Groq, xAI, Perplexity, Moonshot).
  */
 
 /** OpenAI-only parameters no compatible vendor implements. */
-const OPENAI_ONLY: ReadonlyArray<keyof ChatRequest> = ['audio', 'modalities', 'prediction'];
+export const OPENAI_ONLY_PARAMS: ReadonlyArray<keyof ChatRequest> = ['audio', 'modalities', 'prediction'];
 /** Hints that change nothing in the output; vendors that lack them get them dropped. */
-const HINTS: ReadonlyArray<keyof ChatRequest> = ['store', 'metadata', 'service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier'];
+export const HINT_PARAMS: ReadonlyArray<keyof ChatRequest> = ['store', 'metadata', 'service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier'];
 
 export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
   {
@@ -20,14 +21,15 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.openai.com/v1',
     // `max_tokens` is deprecated and refused by o-series models; `max_completion_tokens` works for all.
     maxTokensField: 'max_completion_tokens',
+    embeddings: { base64: true },
   },
   {
     // https://api-docs.deepseek.com/api/create-chat-completion
     id: 'deepseek',
     envPrefix: 'DEEPSEEK',
     defaultBaseUrl: 'https://api.deepseek.com',
-    unsupported: [...OPENAI_ONLY, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    ignored: [...HINT_PARAMS],
     reasoningField: 'reasoning_content',
   },
   {
@@ -36,10 +38,12 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'mistral',
     envPrefix: 'MISTRAL',
     defaultBaseUrl: 'https://api.mistral.ai/v1',
-    unsupported: [...OPENAI_ONLY, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity', 'reasoning_effort'],
-    ignored: [...HINTS, 'user'],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    ignored: [...HINT_PARAMS, 'user'],
     renames: { seed: 'random_seed' },
     streamUsage: 'always',
+    // https://docs.mistral.ai/api/#tag/embeddings : `output_dimension`, strict body validation.
+    embeddings: { renames: { dimensions: 'output_dimension' }, ignored: ['user'] },
   },
   {
     // https://console.groq.com/docs/openai : logprobs, logit_bias, top_logprobs are a 400; n must be 1.
@@ -47,8 +51,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'groq',
     envPrefix: 'GROQ',
     defaultBaseUrl: 'https://api.groq.com/openai/v1',
-    unsupported: [...OPENAI_ONLY, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
+    ignored: [...HINT_PARAMS],
     vendorUsageField: 'x_groq',
   },
   {
@@ -56,16 +60,20 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'together',
     envPrefix: 'TOGETHER',
     defaultBaseUrl: 'https://api.together.xyz/v1',
-    unsupported: [...OPENAI_ONLY, 'logprobs', 'top_logprobs', 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'logprobs', 'top_logprobs', 'web_search_options'],
+    ignored: [...HINT_PARAMS],
+    // https://docs.together.ai/reference/embeddings-2 : model and input only.
+    embeddings: { unsupported: ['dimensions'], ignored: ['user'] },
   },
   {
     // https://docs.fireworks.ai/api-reference/post-chatcompletions
     id: 'fireworks',
     envPrefix: 'FIREWORKS',
     defaultBaseUrl: 'https://api.fireworks.ai/inference/v1',
-    unsupported: [...OPENAI_ONLY, 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'web_search_options'],
+    ignored: [...HINT_PARAMS],
+    // https://docs.fireworks.ai/api-reference/creates-an-embedding-vector-representing-the-input-text
+    embeddings: { ignored: ['user'] },
   },
   {
     // https://docs.x.ai/docs/key-information/consumption-and-rate-limits : "reasoning token
@@ -73,8 +81,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'xai',
     envPrefix: 'XAI',
     defaultBaseUrl: 'https://api.x.ai/v1',
-    unsupported: [...OPENAI_ONLY, 'logit_bias', 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'web_search_options'],
+    ignored: [...HINT_PARAMS],
     reasoningOutsideCompletion: true,
     reasoningField: 'reasoning_content',
   },
@@ -83,9 +91,11 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'qwen',
     envPrefix: 'DASHSCOPE',
     defaultBaseUrl: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
-    unsupported: [...OPENAI_ONLY, 'logit_bias', 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'web_search_options'],
+    ignored: [...HINT_PARAMS],
     reasoningField: 'reasoning_content',
+    // text-embedding-v3/v4 in compatible mode: `dimensions` yes, `encoding_format` float only.
+    embeddings: { ignored: ['user'] },
   },
   {
     // https://docs.perplexity.ai/api-reference/chat-completions-post : no tools, usage on every chunk,
@@ -93,8 +103,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'perplexity',
     envPrefix: 'PERPLEXITY',
     defaultBaseUrl: 'https://api.perplexity.ai',
-    unsupported: [...OPENAI_ONLY, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'tools', 'tool_choice', 'parallel_tool_calls'],
-    ignored: [...HINTS, 'user'],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'tools', 'tool_choice', 'parallel_tool_calls'],
+    ignored: [...HINT_PARAMS, 'user'],
     streamUsage: 'always',
     passthroughFields: ['citations', 'search_results', 'images', 'related_questions'],
   },
@@ -103,17 +113,20 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'moonshot',
     envPrefix: 'MOONSHOT',
     defaultBaseUrl: 'https://api.moonshot.ai/v1',
-    unsupported: [...OPENAI_ONLY, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
-    ignored: [...HINTS],
+    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
+    ignored: [...HINT_PARAMS],
     streamUsage: 'always',
     reasoningField: 'reasoning_content',
   },
   {
-    // https://openrouter.ai/docs/api-reference/overview : accepts and returns reasoning_details.
+    // https://openrouter.ai/docs/api-reference/overview : accepts and returns reasoning_details, and
+    // forwards cache_control to the providers that cache on request (Anthropic, Gemini).
     id: 'openrouter',
     envPrefix: 'OPENROUTER',
     defaultBaseUrl: 'https://openrouter.ai/api/v1',
     acceptsReasoningDetails: true,
+    acceptsCacheControl: true,
+    embeddings: {},
   },
 ];
 

@@ -1,0 +1,45 @@
+import type { ProviderAdapter } from '../../provider';
+import { createOpenAiCompatibleAdapter, HINT_PARAMS, type OpenAiCompatibleSpec } from '../openai-compatible';
+
+/**
+ * Azure OpenAI: the OpenAI wire format on a per-resource host, with the deployment in the path,
+ * the API version in the query and the key in an `api-key` header.
+ * https://learn.microsoft.com/azure/ai-services/openai/reference
+ *   POST <base>/openai/deployments/<deployment>/chat/completions?api-version=<v>
+ * The deployment is the catalog's upstream model id. There is no global endpoint, so
+ * `AZURE_BASE_URL` (https://<resource>.openai.azure.com) must be configured.
+ */
+
+/** Latest GA data-plane inference version (has `max_completion_tokens` and `stream_options`). */
+export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+
+export interface AzureOpenAiOptions {
+  /** `api-version` query value (the gateway's `AZURE_API_VERSION`); default {@link AZURE_DEFAULT_API_VERSION}. */
+  apiVersion?: string;
+  /** Resource endpoint used when no base URL is configured; default none. */
+  defaultBaseUrl?: string;
+}
+
+export function azureOpenAiSpec(opts: AzureOpenAiOptions = {}): OpenAiCompatibleSpec {
+  const apiVersion = opts.apiVersion ?? AZURE_DEFAULT_API_VERSION;
+  return {
+    id: 'azure',
+    envPrefix: 'AZURE',
+    defaultBaseUrl: opts.defaultBaseUrl ?? '',
+    chatPath: '/openai/deployments/{model}/chat/completions',
+    query: { 'api-version': apiVersion },
+    auth: { kind: 'header', name: 'api-key' },
+    // o-series deployments refuse `max_tokens`, every deployment accepts `max_completion_tokens`.
+    maxTokensField: 'max_completion_tokens',
+    // Azure validates bodies against the version's spec: OpenAI-only newcomers are unknown fields.
+    unsupported: ['web_search_options', 'prediction'],
+    ignored: [...HINT_PARAMS],
+    embeddings: { path: '/openai/deployments/{model}/embeddings', base64: true },
+  };
+}
+
+export function createAzureOpenAiAdapter(opts: AzureOpenAiOptions = {}): ProviderAdapter {
+  return createOpenAiCompatibleAdapter(azureOpenAiSpec(opts));
+}
+
+export const azureOpenAiAdapter: ProviderAdapter = createAzureOpenAiAdapter();
