@@ -7,7 +7,7 @@ import { OpsModule, RedisModule, CreditStore } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
 import { AdminModule, CatalogSeeder } from '@gw/admin';
 import { BillingModule, UsageWriter } from '@gw/billing';
-import { FakeAnthropicServer, FakeOpenAiServer } from '@gw/testing';
+import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -17,6 +17,7 @@ export interface TestApp {
   config: AppConfig;
   openai: FakeOpenAiServer;
   anthropic: FakeAnthropicServer;
+  gemini: FakeGeminiServer;
   prisma: PrismaService;
   credits: CreditStore;
   /** Writes every pending usage event to Postgres now (what the billing worker does each second). */
@@ -36,7 +37,8 @@ let counter = 0;
 export async function startTestApp(env: Record<string, string> = {}, opts: { billingWorker?: boolean } = {}): Promise<TestApp> {
   const openai = new FakeOpenAiServer({ apiKey: 'sk-platform-openai' });
   const anthropic = new FakeAnthropicServer({ apiKey: 'sk-platform-anthropic' });
-  const [openaiUrl, anthropicUrl] = await Promise.all([openai.start(), anthropic.start()]);
+  const gemini = new FakeGeminiServer({ apiKey: 'sk-platform-gemini' });
+  const [openaiUrl, anthropicUrl, geminiUrl] = await Promise.all([openai.start(), anthropic.start(), gemini.start()]);
   const config = loadConfig({
     ...process.env,
     ADMIN_TOKEN,
@@ -46,6 +48,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     ANTHROPIC_BASE_URL: anthropicUrl,
     DEEPSEEK_API_KEY: 'sk-platform-openai',
     DEEPSEEK_BASE_URL: `${openaiUrl}/v1`,
+    GEMINI_API_KEY: 'sk-platform-gemini',
+    GEMINI_BASE_URL: `${geminiUrl}/v1beta`,
     SANDBOX: 'false',
     ...env,
   });
@@ -74,6 +78,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     config,
     openai,
     anthropic,
+    gemini,
     prisma: app.get(PrismaService),
     credits: app.get(CreditStore),
     drain: () => app.get(UsageWriter).drainAll(true),
@@ -96,7 +101,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     },
     async close() {
       await app.close();
-      await Promise.all([openai.close(), anthropic.close()]);
+      await Promise.all([openai.close(), anthropic.close(), gemini.close()]);
     },
   };
   return t;

@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ProviderRegistry } from '@gw/llm';
 import { SANDBOX_UPSTREAMS } from '@gw/gateway';
-import { FakeAnthropicServer, FakeOpenAiServer } from '@gw/testing';
+import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
 
 export interface Sandbox {
   upstreams: Map<string, string>;
@@ -15,13 +15,18 @@ export interface Sandbox {
 export async function startSandbox(): Promise<Sandbox> {
   const openai = new FakeOpenAiServer();
   const anthropic = new FakeAnthropicServer();
-  const byFormat: Record<string, string> = { openai: await openai.start(), anthropic: await anthropic.start() };
+  const gemini = new FakeGeminiServer();
+  const byFormat: Record<string, string> = {
+    openai: `${await openai.start()}/v1`,
+    anthropic: await anthropic.start(),
+    gemini: `${await gemini.start()}/v1beta`,
+  };
   const upstreams = new Map<string, string>();
   for (const adapter of new ProviderRegistry().all()) {
     const url = byFormat[adapter.wireFormat];
     if (url) upstreams.set(adapter.id, url);
   }
-  return { upstreams, close: async () => void (await Promise.all([openai.close(), anthropic.close()])) };
+  return { upstreams, close: async () => void (await Promise.all([openai.close(), anthropic.close(), gemini.close()])) };
 }
 
 @Global()

@@ -41,6 +41,8 @@ const schema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   STRIPE_API_BASE: z.string().url().optional(),
   ALLOW_PRIVATE_PROVIDER_URLS: bool.default(false),
+  /** Azure OpenAI `api-version` query parameter. */
+  AZURE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'like 2024-10-21').optional(),
 });
 
 export type EnvConfig = z.infer<typeof schema>;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ProviderRegistry } from '@gw/llm';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { ProviderRegistry, builtInAdapters } from '@gw/llm';
 import { CreditStoreModule } from '@gw/metering';
 import { BillingCoreModule } from '@gw/billing';
 import { KeyCache } from './auth/key-cache';
@@ -10,6 +11,7 @@ import { Reservations } from './chat/reservation';
 import { Settlement } from './chat/settlement';
 import { StreamRelay } from './chat/stream-relay';
 import { ChatCompletionsService } from './chat/chat-completions.service';
+import { EmbeddingsService } from './chat/embeddings.service';
 import { AccountHandlers } from './account/account.handlers';
 import { InFlight } from './http/in-flight';
 import { GatewayRoutes } from './http/gateway.routes';
@@ -18,7 +20,7 @@ import { GatewayRoutes } from './http/gateway.routes';
 @Module({
   imports: [CreditStoreModule, BillingCoreModule],
   providers: [
-    { provide: ProviderRegistry, useFactory: () => new ProviderRegistry() },
+    { provide: ProviderRegistry, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new ProviderRegistry(builtInAdapters({ azure: { apiVersion: c.AZURE_API_VERSION } })) },
     KeyCache,
     CatalogCache,
     ProviderEndpoints,
@@ -27,6 +29,7 @@ import { GatewayRoutes } from './http/gateway.routes';
     Settlement,
     StreamRelay,
     ChatCompletionsService,
+    EmbeddingsService,
     AccountHandlers,
     InFlight,
     GatewayRoutes,

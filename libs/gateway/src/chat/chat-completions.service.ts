@@ -1,29 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, statusOf, type TokenUsage } from '@gw/core';
 import type { ChatRequest, ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
 import { costMicros, percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
-import type { KeyInfo } from '../auth/key-cache';
 import { CatalogCache } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
 import { countImages, maxOutputOf, planCandidates, type Candidate } from './chat-plan';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
+import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay } from './stream-relay';
 import type { AttemptRecord } from './usage-event';
-import { sendError, usageJson } from '../http/replies';
-
-export interface ChatCall {
-  key: KeyInfo;
-  body: ChatRequest;
-  bodyBytes: number;
-  requestId: string;
-  startedAt: number;
-  reply: FastifyReply;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-}
 
 /** Failures before the first byte that another attempt may fix. */
 function retryable(e: unknown): boolean {
@@ -113,7 +100,7 @@ export class ChatCompletionsService {
       const err = e instanceof DomainError ? e : new DomainError(ErrorCode.Internal, 'Internal error');
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
       if (held) {
-        await this.settlement.settle(call, {
+        await this.settlement.settle(settleContextOf(call), {
           candidate: served,
           status: statusOf(err.code),
           errorCode: err.code,
@@ -123,7 +110,10 @@ export class ChatCompletionsService {
           estimated: false,
         });
       }
-      if (!call.reply.sent && !call.reply.raw.headersSent) sendError(call.reply, err, requestId);
+      if (!call.reply.sent && !call.reply.raw.headersSent) {
+        const d = call.format.error(err, requestId);
+        void call.reply.status(d.status).headers(d.headers).header('x-request-id', requestId).send(d.body);
+      }
     }
   }
 
@@ -148,7 +138,7 @@ export class ChatCompletionsService {
     }
     const usage: TokenUsage | undefined = parsed.usage;
     const cost = usage ? costMicros(usage, c.model.price, this.markupBps) : 0n;
-    await this.settlement.settle(call, {
+    await this.settlement.settle(settleContextOf(call), {
       candidate: c,
       status: 200,
       usage,
@@ -160,7 +150,7 @@ export class ChatCompletionsService {
       totalMs: performance.now() - call.startedAt,
       estimated: false,
     });
-    const out = { ...parsed.completion, provider: c.model.provider, usage: usage ? usageJson(usage, cost) : undefined };
+    const out = call.format.body(parsed.completion, usage, cost, c.model.provider);
     if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
     call.reply
       .header('x-request-id', call.requestId)

@@ -3,9 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenUsage } from '@gw/core';
 import { CreditStore } from '@gw/metering';
 import type { Candidate } from './chat-plan';
-import type { ChatCall } from './chat-completions.service';
+import type { KeyInfo } from '../auth/key-cache';
 import { Reservations } from './reservation';
 import { usageEventFields, type AttemptRecord } from './usage-event';
+
+/** Who asked for what: the request side of a usage event. */
+export interface SettleContext {
+  key: KeyInfo;
+  requestId: string;
+  endpoint: string;
+  requestedModel: string;
+  stream: boolean;
+  endUser?: string;
+}
 
 export interface Outcome {
   candidate?: Candidate;
@@ -35,20 +45,20 @@ export class Settlement {
     private readonly reservations: Reservations,
   ) {}
 
-  async settle(call: ChatCall, o: Outcome): Promise<void> {
+  async settle(call: SettleContext, o: Outcome): Promise<void> {
     const fields = usageEventFields({
-      endpoint: 'chat.completions',
-      requestedModel: call.body.model,
+      endpoint: call.endpoint,
+      requestedModel: call.requestedModel,
       servedModel: o.candidate?.model.id,
       provider: o.candidate?.model.provider,
-      stream: call.body.stream === true,
+      stream: call.stream,
       status: o.status,
       errorCode: o.errorCode,
       finishReason: o.finishReason,
       usage: o.usage,
       estimated: o.estimated,
       byok: false,
-      endUser: typeof call.body.user === 'string' ? call.body.user : undefined,
+      endUser: call.endUser,
       attempts: o.attempts,
       overheadMs: o.overheadMs,
       ttfbMs: o.ttfbMs,

@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { once } from 'node:events';
-import { DomainError, ErrorCode, describeError, type TokenUsage } from '@gw/core';
+import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import type { ChatCompletionChunk } from '@gw/llm';
 import { costMicros } from '@gw/metering';
 import type { Candidate } from './chat-plan';
-import type { ChatCall } from './chat-completions.service';
+import { settleContextOf, type ChatCall } from './chat-call';
 import { estimateUsage } from './estimate-usage';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import type { AttemptRecord } from './usage-event';
 import type { UpstreamResponse } from '../upstream/upstream.client';
-import { usageJson } from '../http/replies';
 
 export interface RelayInput {
   call: ChatCall;
@@ -21,8 +20,6 @@ export interface RelayInput {
   ttfbMs: number;
   markupBps: bigint;
 }
-
-const DONE = 'data: [DONE]\n\n';
 
 /**
  * Pipes an upstream stream to the client as OpenAI chunks, as they arrive: backpressure respected,
@@ -54,6 +51,7 @@ export class StreamRelay {
     });
     const ctx = { model: candidate.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) };
     const transformer = candidate.endpoint.adapter.createStreamTransformer(ctx);
+    const writer = call.format.stream({ ...ctx, provider: candidate.model.provider });
     const generated: string[] = [];
     let status = 200;
     let errorCode: string | undefined;
@@ -62,16 +60,15 @@ export class StreamRelay {
 
     const write = async (chunks: ChatCompletionChunk[]) => {
       if (chunks.length === 0) return;
-      let text = '';
       for (const c of chunks) {
         const choice = c.choices[0];
         if (choice) {
           if (typeof choice.delta.content === 'string') generated.push(choice.delta.content);
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
-        text += `data: ${JSON.stringify(c)}\n\n`;
       }
-      if (!raw.write(text)) await once(raw, 'drain', { signal: call.signal });
+      const text = writer.chunks(chunks, transformer.usage());
+      if (text && !raw.write(text)) await once(raw, 'drain', { signal: call.signal });
     };
 
     try {
@@ -87,8 +84,7 @@ export class StreamRelay {
         const err = e instanceof DomainError ? e : new DomainError(ErrorCode.StreamIncomplete, 'The provider stream ended unexpectedly');
         status = 502;
         errorCode = err.code;
-        const d = describeError(err);
-        raw.write(`data: ${JSON.stringify(d.body)}\n\n`);
+        raw.write(writer.error(err));
       }
     } finally {
       clearInterval(renew);
@@ -97,15 +93,9 @@ export class StreamRelay {
     const reported = transformer.usage();
     const usage: TokenUsage = reported ?? estimateUsage(call.body, generated.join(''));
     const cost = costMicros(usage, candidate.model.price, r.markupBps);
-    if (status === 200 && !raw.destroyed) {
-      if (call.body.stream_options?.include_usage) {
-        const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: candidate.model.provider, choices: [], usage: usageJson(usage, cost) };
-        raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
-      }
-      raw.write(DONE);
-    }
+    if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, cost));
     if (!raw.destroyed) raw.end();
-    await this.settlement.settle(call, {
+    await this.settlement.settle(settleContextOf(call), {
       candidate,
       status,
       errorCode,

@@ -2,14 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode, newRequestId } from '@gw/core';
-import type { ChatRequest } from '@gw/llm';
+import { anthropicToChatRequest, type ChatRequest } from '@gw/llm';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
 import { ChatCompletionsService } from '../chat/chat-completions.service';
 import { chatRequestSchema } from '../chat/chat-request.schema';
 import { AccountHandlers } from '../account/account.handlers';
 import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
-import { sendError } from './replies';
+import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
+import { EmbeddingsService } from '../chat/embeddings.service';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +30,7 @@ export class GatewayRoutes implements OnModuleInit {
     private readonly host: HttpAdapterHost,
     private readonly keys: KeyCache,
     private readonly chat: ChatCompletionsService,
+    private readonly embeddings: EmbeddingsService,
     private readonly account: AccountHandlers,
     private readonly inFlight: InFlight,
   ) {}
@@ -36,32 +38,55 @@ export class GatewayRoutes implements OnModuleInit {
   onModuleInit(): void {
     const app = this.host.httpAdapter.getInstance<FastifyInstance>();
     const authenticate = this.authenticate.bind(this);
-    const errorHandler = (err: Error & { code?: string; statusCode?: number; validation?: unknown }, req: FastifyRequest, reply: FastifyReply) => {
-      sendError(reply, toDomain(err), req.gwRequestId ?? newRequestId());
+    type ErrorHandler = (err: Error & { code?: string; statusCode?: number; validation?: unknown }, req: FastifyRequest, reply: FastifyReply) => void;
+    const errorsAs = (format: ResponseFormat): ErrorHandler => (err, req, reply) => {
+      const id = req.gwRequestId ?? newRequestId();
+      const d = format.error(toDomain(err), id);
+      void reply.status(d.status).headers(d.headers).header('x-request-id', id).send(d.body);
     };
+    const errorHandler = errorsAs(new OpenAiFormat(false));
     const opts = { preHandler: authenticate, errorHandler };
 
     app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
-      const controller = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
-      });
-      return this.inFlight.track(
-        this.chat.handle({
-          key: req.gwKey,
-          body: req.body as ChatRequest,
-          bodyBytes: Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body)),
-          requestId: req.gwRequestId,
-          startedAt: req.gwStart,
-          reply,
-          signal: controller.signal,
-        }),
-      );
+      const body = req.body as ChatRequest;
+      return this.chatCall(req, reply, body, new OpenAiFormat(body.stream_options?.include_usage === true));
     });
+    // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
+    const anthropic = new AnthropicFormat();
+    app.post('/v1/messages', { preHandler: authenticate, errorHandler: errorsAs(anthropic) }, (req, reply) =>
+      this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
+    );
+    app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
+      this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal }),
+    ));
     app.get('/v1/models', { errorHandler }, (req, reply) => this.account.models(req, reply));
     app.get('/v1/credits', opts, (req, reply) => this.account.credits(req, reply));
     app.get('/v1/key', opts, (req, reply) => this.account.key(req, reply));
     app.get('/v1/generation', opts, (req, reply) => this.account.generation(req, reply));
+  }
+
+  private chatCall(req: FastifyRequest, reply: FastifyReply, body: ChatRequest, format: ResponseFormat): Promise<void> {
+    return this.trackAborting(req, reply, (signal) =>
+      this.chat.handle({
+        key: req.gwKey,
+        body,
+        bodyBytes: Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body)),
+        requestId: req.gwRequestId,
+        startedAt: req.gwStart,
+        reply,
+        signal,
+        format,
+      }),
+    );
+  }
+
+  /** Runs a handler that is aborted when the client goes away and waited for on shutdown. */
+  private trackAborting(_req: FastifyRequest, reply: FastifyReply, run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    return this.inFlight.track(run(controller.signal));
   }
 
   private async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -1,0 +1,29 @@
+import type { FastifyReply } from 'fastify';
+import type { ChatRequest } from '@gw/llm';
+import type { KeyInfo } from '../auth/key-cache';
+import type { ResponseFormat } from './response-format';
+import type { SettleContext } from './settlement';
+
+export interface ChatCall {
+  key: KeyInfo;
+  body: ChatRequest;
+  bodyBytes: number;
+  requestId: string;
+  startedAt: number;
+  reply: FastifyReply;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** The client's wire format (OpenAI for /v1/chat/completions, Anthropic for /v1/messages). */
+  format: ResponseFormat;
+}
+
+export function settleContextOf(call: ChatCall): SettleContext {
+  return {
+    key: call.key,
+    requestId: call.requestId,
+    endpoint: call.format.endpoint,
+    requestedModel: call.body.model,
+    stream: call.body.stream === true,
+    endUser: typeof call.body.user === 'string' ? call.body.user : undefined,
+  };
+}

@@ -1,0 +1,96 @@
+import { describeError, type TokenUsage } from '@gw/core';
+import {
+  ChatChunksToAnthropicEvents,
+  anthropicEventsToSse,
+  chatCompletionToAnthropic,
+  toAnthropicError,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+} from '@gw/llm';
+import { usageJson } from '../http/replies';
+
+/** An error as the client sees it before any byte was sent. */
+export interface ClientError {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface StreamContext {
+  id: string;
+  model: string;
+  created: number;
+  provider: string;
+}
+
+/** How one stream is written to the client, chunk by chunk, in the client's wire format. */
+export interface StreamWriter {
+  chunks(chunks: ChatCompletionChunk[], usage: TokenUsage | undefined): string;
+  /** The clean ending (terminal event seen): usage and the format's end marker. */
+  done(usage: TokenUsage, costMicros: bigint): string;
+  /** The ending after an error once bytes were sent: a final error event, never an end marker. */
+  error(err: unknown): string;
+}
+
+/**
+ * The client-facing wire format of a request: OpenAI's for /v1/chat/completions, Anthropic's for
+ * /v1/messages. The routing, money and upstream path in between is the same canonical one.
+ */
+export interface ResponseFormat {
+  readonly endpoint: string;
+  error(err: unknown, requestId: string): ClientError;
+  body(completion: ChatCompletion, usage: TokenUsage | undefined, costMicros: bigint, provider: string): unknown;
+  stream(ctx: StreamContext): StreamWriter;
+}
+
+export class OpenAiFormat implements ResponseFormat {
+  readonly endpoint = 'chat.completions';
+
+  constructor(private readonly includeUsage: boolean) {}
+
+  error(err: unknown): ClientError {
+    return describeError(err);
+  }
+
+  body(completion: ChatCompletion, usage: TokenUsage | undefined, costMicros: bigint, provider: string): unknown {
+    return { ...completion, provider, usage: usage ? usageJson(usage, costMicros) : undefined };
+  }
+
+  stream(ctx: StreamContext): StreamWriter {
+    return {
+      chunks: (chunks) => {
+        let text = '';
+        for (const c of chunks) text += `data: ${JSON.stringify(c)}\n\n`;
+        return text;
+      },
+      done: (usage, cost) => {
+        if (!this.includeUsage) return 'data: [DONE]\n\n';
+        const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: ctx.provider, choices: [], usage: usageJson(usage, cost) };
+        return `data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`;
+      },
+      // OpenRouter also sets finish_reason "error" on the final chunk; the error object is what SDKs raise.
+      error: (err) => `data: ${JSON.stringify(describeError(err).body)}\n\n`,
+    };
+  }
+}
+
+export class AnthropicFormat implements ResponseFormat {
+  readonly endpoint = 'messages';
+
+  error(err: unknown, requestId: string): ClientError {
+    return toAnthropicError(err, requestId);
+  }
+
+  body(completion: ChatCompletion, usage: TokenUsage | undefined): unknown {
+    return chatCompletionToAnthropic(completion, usage);
+  }
+
+  stream(ctx: StreamContext): StreamWriter {
+    const conv = new ChatChunksToAnthropicEvents({ id: ctx.id, model: ctx.model });
+    return {
+      chunks: (chunks, usage) => anthropicEventsToSse(conv.push(chunks, usage)),
+      done: (usage) => anthropicEventsToSse(conv.end(usage)),
+      error: (err) => anthropicEventsToSse(conv.fail(err)),
+    };
+  }
+}

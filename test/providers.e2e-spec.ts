@@ -1,0 +1,121 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { costMicros } from '@gw/metering';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let t: TestApp;
+let apiKey: string;
+let tenantId: string;
+
+beforeAll(async () => {
+  t = await startTestApp({}, { billingWorker: false });
+  const s = await t.signup();
+  apiKey = s.apiKey;
+  tenantId = s.tenantId;
+  expect((await t.grant(tenantId, 5)).status).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+afterEach(() => {
+  t.openai.reset();
+  t.anthropic.reset();
+  t.gemini.reset();
+});
+
+const anthropic = () => new Anthropic({ baseURL: t.url, apiKey, maxRetries: 0 });
+const openai = () => new OpenAI({ baseURL: `${t.url}/v1`, apiKey, maxRetries: 0 });
+
+async function price(id: string) {
+  const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id } });
+  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice };
+}
+
+describe('POST /v1/messages with the official Anthropic SDK', () => {
+  it('reaches an OpenAI-family model, non-streaming, and is charged', async () => {
+    const before = (await t.credits.getCredits(tenantId))!.balance;
+    t.openai.enqueue({ text: 'Hi from GPT', promptTokens: 12, completionTokens: 4 });
+    const msg = await anthropic().messages.create({ model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] });
+    expect(msg.type).toBe('message');
+    expect(msg.content).toMatchObject([{ type: 'text', text: 'Hi from GPT' }]);
+    expect(msg.stop_reason).toBe('end_turn');
+    expect(msg.usage).toMatchObject({ input_tokens: 12, output_tokens: 4 });
+    const sent = t.openai.lastRequest()!;
+    expect((sent.body as { max_tokens?: number; max_completion_tokens?: number }).max_tokens ?? (sent.body as { max_completion_tokens: number }).max_completion_tokens).toBe(100);
+    const expected = costMicros({ promptTokens: 12, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 4, reasoningTokens: 0 }, await price('openai/gpt-4o-mini'), 0n);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - expected);
+  });
+
+  it('streams tool use from an OpenAI-family model as Anthropic events', async () => {
+    t.openai.enqueue({ toolCalls: [{ name: 'get_weather', arguments: '{"city":"Paris"}' }] });
+    const stream = anthropic().messages.stream({
+      model: 'openai/gpt-4o-mini',
+      max_tokens: 200,
+      tools: [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe('tool_use');
+    const tool = final.content.find((b) => b.type === 'tool_use');
+    expect(tool).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+  });
+
+  it('streams from a Gemini model with thinking and tools, and from Anthropic end to end with exact cache usage', async () => {
+    t.gemini.enqueue({ text: 'Sunny', deltas: 2, promptTokens: 20, completionTokens: 3 });
+    const g = await anthropic().messages.stream({ model: 'google/gemini-2.5-flash', max_tokens: 100, messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    expect(g.content[0]).toMatchObject({ type: 'text', text: 'Sunny' });
+    expect(t.gemini.lastRequest()!.headers['x-goog-api-key']).toBe('sk-platform-gemini');
+
+    t.anthropic.enqueue({ text: 'Bonjour', promptTokens: 1000, cachedTokens: 600, cacheWriteTokens: 300, completionTokens: 2, thinking: 'Let me think', signature: 'sig-123' });
+    const a = await anthropic()
+      .messages.stream({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
+    expect(a.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 600, cache_creation_input_tokens: 300 });
+    const thinking = a.content.find((b) => b.type === 'thinking');
+    expect(thinking).toMatchObject({ thinking: 'Let me think', signature: 'sig-123' });
+    expect(a.content.find((b) => b.type === 'text')).toMatchObject({ text: 'Bonjour' });
+  });
+
+  it('answers errors in Anthropic shape, with the key in x-api-key', async () => {
+    const bad = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'sk-gw-wrong', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: '{}' });
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    const invalid = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [] }) });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+});
+
+describe('every family through the OpenAI SDK', () => {
+  it('Gemini: non-stream and stream with a tool call and usage including thoughts', async () => {
+    t.gemini.enqueue({ text: 'Hello from Gemini', promptTokens: 40, cachedTokens: 10, completionTokens: 12, reasoningTokens: 7 });
+    const r = await openai().chat.completions.create({ model: 'google/gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0].message.content).toBe('Hello from Gemini');
+    expect(r.usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 12, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 7 } });
+    const u = r.usage!;
+    const expected = costMicros({ promptTokens: u.prompt_tokens, cachedTokens: 10, cacheWriteTokens: 0, completionTokens: u.completion_tokens, reasoningTokens: 7 }, await price('google/gemini-2.5-flash'), 0n);
+    expect((u as unknown as { cost: number }).cost).toBe(Number(expected) / 1e6);
+
+    t.gemini.enqueue({ toolCalls: [{ name: 'lookup', arguments: '{"q":"x"}' }] });
+    const stream = openai().chat.completions.stream({
+      model: 'google/gemini-2.5-flash',
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
+      messages: [{ role: 'user', content: 'find x' }],
+    });
+    const done = await stream.finalChatCompletion();
+    expect(done.choices[0].finish_reason).toBe('tool_calls');
+    expect(done.choices[0].message.tool_calls?.[0]).toMatchObject({ function: { name: 'lookup', arguments: '{"q":"x"}' } });
+  });
+
+  it('embeddings through the OpenAI SDK, charged by input tokens', async () => {
+    const before = (await t.credits.getCredits(tenantId))!.balance;
+    const r = await openai().embeddings.create({ model: 'openai/text-embedding-3-small', input: ['alpha', 'beta'] });
+    expect(r.data).toHaveLength(2);
+    expect(r.data[0].embedding.length).toBeGreaterThan(0);
+    expect(r.usage.prompt_tokens).toBeGreaterThan(0);
+    const expected = costMicros({ promptTokens: r.usage.prompt_tokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 0, reasoningTokens: 0 }, await price('openai/text-embedding-3-small'), 0n);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - expected);
+    const refused = await openai().embeddings.create({ model: 'anthropic/claude-haiku-4.5', input: 'x' }).catch((e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+  });
+});
