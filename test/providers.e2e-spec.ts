@@ -18,7 +18,7 @@ afterAll(async () => {
   await t?.close();
 });
 afterEach(() => {
-  t.openai.reset();
+  t.openai.reset().setDefaults({});
   t.anthropic.reset();
   t.gemini.reset();
 });

@@ -5,9 +5,11 @@ import { CoreModule, createFastifyApp, loadConfig, type AppConfig } from '@gw/co
 import { DbModule, PrismaService } from '@gw/db';
 import { OpsModule, RedisModule, CreditStore } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
-import { AdminModule, CatalogSeeder } from '@gw/admin';
+import { AdminModule, CatalogSeeder, setupAdminOpenApi } from '@gw/admin';
 import { BillingModule, UsageWriter } from '@gw/billing';
 import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
+// Until AdminModule imports it (the lead's wiring), the billing API is composed here.
+import { BillingApiModule } from '../../libs/admin/src/billing/billing-api.module';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -51,6 +53,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     GEMINI_API_KEY: 'sk-platform-gemini',
     GEMINI_BASE_URL: `${geminiUrl}/v1beta`,
     SANDBOX: 'false',
+    // Suites sign up many tenants from 127.0.0.1; the brute-force suite sets its own limits.
+    AUTH_SIGNUP_MAX_PER_IP: '100000',
     ...env,
   });
   @Module({
@@ -61,11 +65,14 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
       OpsModule,
       GatewayModule,
       AdminModule,
+      BillingApiModule,
       ...(opts.billingWorker === false ? [] : [BillingModule]),
     ],
   })
   class TestAppModule {}
   const app = await createFastifyApp(TestAppModule, config);
+  // JSON only: the Swagger UI's static assets need ESM packages Jest cannot load (Node can).
+  setupAdminOpenApi(app, { ui: false });
   await app.init();
   await app.get(CatalogSeeder).seed();
   await app.listen(0, '127.0.0.1');

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { CoreModule, createFastifyApp, loadConfig } from '@gw/core';
 import { DbModule } from '@gw/db';
 import { OpsModule, RedisModule } from '@gw/metering';
-import { AdminModule, CatalogSeeder } from '@gw/admin';
+import { AdminModule, CatalogSeeder, setupAdminOpenApi } from '@gw/admin';
 
 /** The control plane alone (/api/*): stateless, run as many as needed. */
 async function main() {
@@ -11,6 +11,7 @@ async function main() {
   @Module({ imports: [CoreModule.forRoot(config), DbModule, RedisModule, OpsModule, AdminModule] })
   class AdminAppModule {}
   const app = await createFastifyApp(AdminAppModule, config);
+  setupAdminOpenApi(app);
   await app.init();
   await app.get(CatalogSeeder).seed();
   await app.listen(config.PORT, config.HOST);

@@ -1,32 +1,25 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
-import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { APP_FILTER } from '@nestjs/core';
 import { BillingCoreModule } from '@gw/billing';
 import { CreditStoreModule } from '@gw/metering';
-import { AuthController } from './auth/auth.controller';
-import { AuthService } from './auth/auth.service';
-import { AdminBearerStrategy } from './auth/bearer.strategy';
-import { AdminAuthGuard } from './auth/admin-auth.guard';
-import { PasswordHasher } from './auth/password-hasher';
-import { ApiKeyService } from './keys/api-key.service';
-import { OperatorCreditsController } from './operator/operator-credits.controller';
+import { AuthModule } from './auth/auth.module';
+import { KeysModule } from './keys/keys.module';
+import { MembersModule } from './members/members.module';
+import { ProviderKeysModule } from './provider-keys/provider-keys.module';
+import { RoutingModule } from './routing/routing.module';
+import { EmailModule } from './email/email.module';
+import { OperatorModule } from './operator/operator.module';
 import { CatalogSeeder } from './catalog/catalog.seeder';
 import { DemoTenantSeeder } from './tenants/demo-tenant.seeder';
+import { ApiEdgeFilter } from './common/api-edge.filter';
 
-/** The control plane (/api/*). Needs CoreModule, DbModule and RedisModule from the composition root. */
+/**
+ * The control plane (/api/*), one module per feature. Needs CoreModule, DbModule and RedisModule
+ * from the composition root. Exports what composition roots and seeders use.
+ */
 @Module({
-  imports: [
-    CreditStoreModule,
-    BillingCoreModule,
-    PassportModule,
-    JwtModule.registerAsync({
-      inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => ({ secret: c.jwtSecret, signOptions: { expiresIn: c.JWT_TTL_SECONDS, algorithm: 'HS256' } }),
-    }),
-  ],
-  controllers: [AuthController, OperatorCreditsController],
-  providers: [AuthService, AdminBearerStrategy, AdminAuthGuard, PasswordHasher, ApiKeyService, CatalogSeeder, DemoTenantSeeder],
-  exports: [AuthService, ApiKeyService, CatalogSeeder, DemoTenantSeeder, PasswordHasher],
+  imports: [CreditStoreModule, BillingCoreModule, AuthModule, KeysModule, MembersModule, ProviderKeysModule, RoutingModule, EmailModule, OperatorModule],
+  providers: [CatalogSeeder, DemoTenantSeeder, { provide: APP_FILTER, useClass: ApiEdgeFilter }],
+  exports: [AuthModule, KeysModule, EmailModule, CatalogSeeder, DemoTenantSeeder],
 })
 export class AdminModule {}

@@ -2,8 +2,15 @@ import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { BillingCoreModule } from './billing-core.module';
-import { BILLING_QUEUE } from './jobs/billing-jobs';
+import { BillingPaymentsModule } from './billing-payments.module';
+import { AutoTopupCharger } from './auto-topup/auto-topup.charger';
+import { AutoTopupTrigger } from './auto-topup/auto-topup.trigger';
+import { ReconciliationService } from './ledger/reconciliation.service';
+import { RedisRecovery } from './ledger/redis-recovery.service';
+import { BILLING_QUEUE, PAYMENTS_QUEUE } from './jobs/billing-jobs';
 import { BillingProcessor } from './jobs/billing.processor';
+import { BillingSchedule } from './jobs/billing.schedule';
+import { PaymentsProcessor } from './jobs/payments.processor';
 
 /** BullMQ connection options from REDIS_URL; BullMQ refuses ioredis keyPrefix, so it gets its own prefix. */
 export function bullConnection(config: AppConfig) {
@@ -23,12 +30,14 @@ export function bullConnection(config: AppConfig) {
 @Module({
   imports: [
     BillingCoreModule,
+    BillingPaymentsModule,
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (c: AppConfig) => ({ connection: bullConnection(c), prefix: `${c.REDIS_PREFIX}bull` }),
     }),
-    BullModule.registerQueue({ name: BILLING_QUEUE }),
+    BullModule.registerQueue({ name: BILLING_QUEUE }, { name: PAYMENTS_QUEUE }),
   ],
-  providers: [BillingProcessor],
+  providers: [BillingSchedule, BillingProcessor, PaymentsProcessor, AutoTopupTrigger, AutoTopupCharger, ReconciliationService, RedisRecovery],
+  exports: [ReconciliationService, AutoTopupTrigger, RedisRecovery],
 })
 export class BillingModule {}

@@ -9,6 +9,9 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const usd = z.string().regex(/^\d+(\.\d{1,6})?$/, 'a USD amount like 10 or 0.25');
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), 'base64 of exactly 32 bytes (openssl rand -base64 32)');
 const percent = z.string().regex(/^\d+(\.\d{1,2})?$/, 'a percentage like 5 or 2.5');
 
 const schema = z.object({
@@ -40,9 +43,45 @@ const schema = z.object({
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   STRIPE_API_BASE: z.string().url().optional(),
+  /** Bounds of one Checkout top-up, USD. */
+  TOPUP_MIN_USD: usd.default('5'),
+  TOPUP_MAX_USD: usd.default('10000'),
+  /** Where Stripe Checkout sends the payer back; default PUBLIC_BASE_URL (or the local URL) + /billing/... */
+  CHECKOUT_SUCCESS_URL: z.string().url().optional(),
+  CHECKOUT_CANCEL_URL: z.string().url().optional(),
+  /** Consecutive declined auto top-ups after which auto top-up is switched off (and the tenant emailed). */
+  AUTO_TOPUP_MAX_FAILURES: int(3, 1),
+  /** First retry delay of a declined auto top-up; doubles per retry. */
+  AUTO_TOPUP_RETRY_DELAY_MS: int(60_000, 10),
+  /** How often every enabled tenant's balance is checked against its auto top-up threshold. */
+  AUTO_TOPUP_SCAN_INTERVAL_MS: int(30_000, 100),
+  /** How often Redis balances are compared with the ledger (and drift repaired). */
+  RECONCILE_INTERVAL_MS: int(60_000, 100),
   ALLOW_PRIVATE_PROVIDER_URLS: bool.default(false),
+  /** Provider health: counting window, circuit cool-down, error rate and minimum requests that open a circuit. */
+  HEALTH_WINDOW_MS: int(5_000, 100),
+  CIRCUIT_COOLDOWN_MS: int(15_000, 100),
+  CIRCUIT_ERROR_RATE: z.coerce.number().gt(0).lte(1).default(0.5),
+  CIRCUIT_MIN_REQUESTS: int(10, 1),
   /** Azure OpenAI `api-version` query parameter. */
   AZURE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'like 2024-10-21').optional(),
+  /** Key-encryption key of BYOK secrets: base64 of 32 random bytes (AES-256-GCM). */
+  SECRETS_KEY: base64Key.optional(),
+  /** Version stamped on everything sealed with SECRETS_KEY; bump it when rotating. */
+  SECRETS_KEY_VERSION: int(1, 1),
+  /** Previous keys still accepted for decryption, `version:base64,...` (until keys:rotate ran). */
+  SECRETS_OLD_KEYS: z.string().regex(/^\d+:[A-Za-z0-9+/=]+(,\d+:[A-Za-z0-9+/=]+)*$/, 'version:base64 pairs separated by commas').optional(),
+  /** SMTP transport of the email port (`smtp://user:pass@host:587`); without it mail goes to the outbox table. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  EMAIL_FROM: z.string().min(3).default('LLM Gateway <no-reply@gateway.local>'),
+  INVITE_TTL_HOURS: int(168, 1),
+  /** How long a rotated API key keeps working unless the rotate call says otherwise. */
+  KEY_ROTATION_GRACE_SECONDS: int(86_400, 0),
+  /** Brute-force protection of login and sign-up: counters per window, per IP and per account. */
+  AUTH_RATE_WINDOW_SECONDS: int(900, 1),
+  AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: int(10, 1),
+  AUTH_LOGIN_MAX_FAILURES_PER_IP: int(100, 1),
+  AUTH_SIGNUP_MAX_PER_IP: int(20, 1),
 });
 
 export type EnvConfig = z.infer<typeof schema>;
@@ -75,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const c = parsed.data;
   const problems: string[] = [];
   if (c.NODE_ENV === 'production' && !c.JWT_SECRET) problems.push('  JWT_SECRET: required when NODE_ENV=production');
+  if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('  SECRETS_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   const provider = (prefix: string): ProviderEnv => ({

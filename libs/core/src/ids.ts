@@ -2,14 +2,24 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Base62 text of `bytes` random bytes (uniform: rejection of the biased tail). */
+// Random bytes are drawn in blocks: one randomBytes call per request id costs more than the id.
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function nextByte(): number {
+  if (offset >= pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  return pool[offset++];
+}
+
+/** Base62 text of the given length from a CSPRNG (uniform: the biased tail is rejected). */
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
-      if (b < 248) out += ALPHABET[b % 62];
-      if (out.length === length) break;
-    }
+    const b = nextByte();
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }

@@ -9,3 +9,5 @@ export * from './usage';
 export * from './api-key-format';
 export * from './bootstrap';
 export * from './email.port';
+export * from './secret-box';
+export * from './url-guard';

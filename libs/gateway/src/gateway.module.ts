@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { APP_CONFIG, SECRET_BOX_PROVIDER, type AppConfig } from '@gw/core';
 import { ProviderRegistry, builtInAdapters } from '@gw/llm';
 import { CreditStoreModule } from '@gw/metering';
 import { BillingCoreModule } from '@gw/billing';
@@ -15,6 +15,10 @@ import { EmbeddingsService } from './chat/embeddings.service';
 import { AccountHandlers } from './account/account.handlers';
 import { InFlight } from './http/in-flight';
 import { GatewayRoutes } from './http/gateway.routes';
+import { TenantContextCache } from './tenant/tenant-context.cache';
+import { RoutePlanner } from './routing/route-planner.service';
+import { ProviderHealth } from './routing/provider-health.service';
+import { GatewayMetrics } from './metrics/gateway-metrics';
 
 /** The data plane (/v1/*). Needs CoreModule, DbModule and RedisModule from the composition root. */
 @Module({
@@ -22,6 +26,11 @@ import { GatewayRoutes } from './http/gateway.routes';
   providers: [
     { provide: ProviderRegistry, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new ProviderRegistry(builtInAdapters({ azure: { apiVersion: c.AZURE_API_VERSION } })) },
     KeyCache,
+    TenantContextCache,
+    RoutePlanner,
+    ProviderHealth,
+    GatewayMetrics,
+    SECRET_BOX_PROVIDER,
     CatalogCache,
     ProviderEndpoints,
     UpstreamClient,

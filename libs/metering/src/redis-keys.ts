@@ -45,9 +45,18 @@ export class RedisKeys {
     return `${this.prefix}gw:{${bucket}}:`;
   }
 
+  // Every request names ~14 keys of one tenant: validate and hash its id once, not per key.
+  private readonly tenantTags = new Map<string, string>();
+
   private ofTenant(tenantId: string): string {
-    assertId(tenantId, 'tenant id');
-    return this.tagged(bucketOf(tenantId));
+    let tag = this.tenantTags.get(tenantId);
+    if (tag === undefined) {
+      assertId(tenantId, 'tenant id');
+      tag = this.tagged(bucketOf(tenantId));
+      if (this.tenantTags.size >= 100_000) this.tenantTags.clear();
+      this.tenantTags.set(tenantId, tag);
+    }
+    return tag;
   }
 
   balance(tenantId: string): string {

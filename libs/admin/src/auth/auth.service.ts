@@ -5,6 +5,8 @@ import { Prisma, TenantRepository, UserRepository, tenantScope } from '@gw/db';
 import { PasswordHasher } from './password-hasher';
 import { ApiKeyService, type CreatedApiKey } from '../keys/api-key.service';
 import type { JwtClaims } from './bearer.strategy';
+import { AuthThrottle } from './auth-throttle';
+import { passwordVersion } from './password-version';
 
 export interface SignupResult {
   token: string;
@@ -21,7 +23,16 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly jwt: JwtService,
     private readonly apiKeys: ApiKeyService,
+    private readonly throttle: AuthThrottle,
   ) {}
+
+  /** Sign-up from the API: rate limited per client IP before any work. */
+  async signupFrom(ip: string, input: { email: string; password: string; name?: string }): Promise<SignupResult> {
+    const buckets = this.throttle.signupBuckets(ip);
+    await this.throttle.assertAllowed(buckets);
+    await this.throttle.hit(buckets);
+    return this.signup(input);
+  }
 
   /** Creates a tenant, its owner and a first API key (shown once). Never creates an operator. */
   async signup(input: { email: string; password: string; name?: string }): Promise<SignupResult> {
@@ -37,7 +48,7 @@ export class AuthService {
       throw e;
     }
     const apiKey = await this.apiKeys.create(tenantScope(created.tenantId), { name: 'default', kind: 'inference' });
-    const token = await this.sign({ sub: created.userId, tid: created.tenantId, role: created.role });
+    const token = await this.sign({ sub: created.userId, tid: created.tenantId, role: created.role, pv: passwordVersion(passwordHash) });
     return {
       token,
       tenant: { id: created.tenantId, name: input.name ?? email },
@@ -46,19 +57,35 @@ export class AuthService {
     };
   }
 
-  async login(email: string, password: string): Promise<{ token: string }> {
+  /**
+   * Failed attempts count per IP and per account; either limit reached means 429 before the
+   * password is even checked, so guessing is capped however many IPs or accounts are tried.
+   */
+  async login(email: string, password: string, ip = 'unknown'): Promise<{ token: string }> {
+    const [byIp, byAccount] = this.throttle.loginBuckets(ip, email);
+    await this.throttle.assertAllowed([byIp!, byAccount!]);
     const user = await this.users.findByEmail(email);
     const ok = await this.hasher.verifyOrDummy(user?.passwordHash, password);
-    if (!user || !ok) throw new DomainError(ErrorCode.Unauthorized, 'Invalid email or password');
-    return { token: await this.sign({ sub: user.id, tid: user.tenantId ?? undefined, role: user.role, op: user.isOperator }) };
+    if (!user || !ok) {
+      await this.throttle.hit([byIp!, byAccount!]);
+      throw new DomainError(ErrorCode.Unauthorized, 'Invalid email or password');
+    }
+    await this.throttle.clear(byAccount!);
+    return { token: await this.tokenFor(user) };
   }
 
-  async changePassword(userId: string, current: string, next: string): Promise<void> {
+  /** Changes the password and returns a new session; older sessions stop working (their `pv` no longer matches). */
+  async changePassword(userId: string, current: string, next: string): Promise<{ token: string }> {
     const user = await this.users.findById(userId);
     if (!user || !(await this.hasher.verify(user.passwordHash, current))) {
       throw new DomainError(ErrorCode.Unauthorized, 'Current password is wrong', { param: 'current_password' });
     }
-    await this.users.updatePassword(userId, await this.hasher.hash(next));
+    const updated = await this.users.updatePassword(userId, await this.hasher.hash(next));
+    return { token: await this.tokenFor(updated) };
+  }
+
+  tokenFor(user: { id: string; tenantId: string | null; role: string; isOperator: boolean; passwordHash: string }): Promise<string> {
+    return this.sign({ sub: user.id, tid: user.tenantId ?? undefined, role: user.role, op: user.isOperator, pv: passwordVersion(user.passwordHash) });
   }
 
   private sign(claims: JwtClaims): Promise<string> {

@@ -6,12 +6,15 @@ import { timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, isWellFormedApiKey } from '@gw/core';
 import { ApiKeyRepository, UserRepository } from '@gw/db';
 import type { Principal } from './principal';
+import { passwordVersion } from './password-version';
 
 export interface JwtClaims {
   sub: string;
   tid?: string;
   role?: string;
   op?: boolean;
+  /** Password version (password-version.ts): a password change ends older sessions. */
+  pv?: string;
 }
 
 /**
@@ -39,7 +42,8 @@ export class AdminBearerStrategy extends PassportStrategy(Strategy, 'admin-beare
       throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
     }
     const user = await this.users.findById(claims.sub);
-    if (!user) throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
+    // Read on every call (no cache): a removed member or a changed role takes effect at once.
+    if (!user || claims.pv !== passwordVersion(user.passwordHash)) throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
     if (user.isOperator) return { kind: 'operator', userId: user.id };
     if (!user.tenantId) throw new DomainError(ErrorCode.Unauthorized, 'Invalid or expired token');
     return { kind: 'user', userId: user.id, tenantId: user.tenantId, role: user.role };
@@ -47,7 +51,10 @@ export class AdminBearerStrategy extends PassportStrategy(Strategy, 'admin-beare
 
   private async managementKey(token: string): Promise<Principal> {
     const row = isWellFormedApiKey(token) ? await this.keys.findByHash(hashApiKey(token)) : null;
-    const usable = row && row.status !== 'revoked' && (!row.expiresAt || row.expiresAt.getTime() > Date.now());
+    const now = Date.now();
+    // Same rule as the gateway's key cache: a rotated key works until its grace period ends.
+    const live = row && (row.status === 'active' || (row.status === 'rotated' && row.graceUntil !== null && row.graceUntil.getTime() > now));
+    const usable = live && (!row.expiresAt || row.expiresAt.getTime() > now);
     if (!row || !usable) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
     if (row.kind !== 'management') throw new DomainError(ErrorCode.Forbidden, 'Inference keys cannot call the admin API; use a management key');
     return { kind: 'management_key', keyId: row.id, tenantId: row.tenantId };

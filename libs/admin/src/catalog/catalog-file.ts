@@ -6,6 +6,8 @@ import type { CatalogSeedRow } from '@gw/db';
 interface CatalogFileModel {
   id: string;
   upstream_id: string;
+  /** Same model served by another provider (`openai/gpt-4o` for `azure/gpt-4o`): routing treats them as equivalents. */
+  canonical?: string;
   name: string;
   context_length: number;
   max_output_tokens: number;
@@ -29,6 +31,7 @@ export function readCatalogFile(path = CATALOG_FILE): CatalogSeedRow[] {
       id: m.id,
       provider: m.id.slice(0, slash),
       upstreamId: m.upstream_id,
+      canonicalId: m.canonical ?? null,
       name: m.name,
       contextLength: m.context_length,
       maxOutputTokens: m.max_output_tokens,

@@ -1,47 +1,61 @@
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import type { Job, Queue } from 'bullmq';
-import { APP_CONFIG, type AppConfig, Clock } from '@gw/core';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { Clock } from '@gw/core';
 import { CreditStore, UsageStream } from '@gw/metering';
+import { AutoTopupTrigger } from '../auto-topup/auto-topup.trigger';
+import { ReconciliationService } from '../ledger/reconciliation.service';
 import { UsageWriter } from '../usage/usage-writer.service';
 import { BILLING_QUEUE, BillingJob, type BillingJobName } from './billing-jobs';
+import { BillingSchedule } from './billing.schedule';
 
-const SWEEP_EVERY_MS = 5_000;
 const CLAIM_STALE_EVERY = 10;
 
 /**
- * The billing worker: drains usage streams into the ledger on a BullMQ job scheduler and sweeps
- * abandoned holds. Schedulers are upserted by id, so N workers share one schedule.
+ * The billing worker's recurring jobs: drain usage streams into the ledger, sweep abandoned
+ * holds, reconcile Redis with the ledger, scan for auto top-up thresholds. One handler per job
+ * name; a job whose name has none fails loudly. Jobs of different names run side by side (a long
+ * reconciliation must not hold up the drains), but one name never twice at once in a process: a
+ * second drain would read this consumer's same pending entries again.
  */
-@Processor(BILLING_QUEUE, { concurrency: 1 })
+@Processor(BILLING_QUEUE, { concurrency: 4 })
 export class BillingProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger('billing');
   private drains = 0;
+  private readonly running = new Set<string>();
   private readonly handlers: Record<BillingJobName, (job: Job) => Promise<unknown>>;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectQueue(BILLING_QUEUE) private readonly queue: Queue,
+    private readonly schedule: BillingSchedule,
     private readonly writer: UsageWriter,
     private readonly credits: CreditStore,
+    private readonly reconciliation: ReconciliationService,
+    private readonly autoTopup: AutoTopupTrigger,
     private readonly clock: Clock,
   ) {
     super();
     this.handlers = {
       [BillingJob.DrainUsage]: () => this.writer.drainAll(this.drains++ % CLAIM_STALE_EVERY === 0),
       [BillingJob.SweepHolds]: () => this.sweep(),
+      [BillingJob.Reconcile]: () => this.reconciliation.run(),
+      [BillingJob.AutoTopupScan]: () => this.autoTopup.scan(),
     };
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler('usage-drain', { every: this.config.USAGE_DRAIN_INTERVAL_MS }, { name: BillingJob.DrainUsage, opts: { removeOnComplete: true, removeOnFail: 100 } });
-    await this.queue.upsertJobScheduler('holds-sweep', { every: SWEEP_EVERY_MS }, { name: BillingJob.SweepHolds, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await this.schedule.ensure();
   }
 
   async process(job: Job): Promise<unknown> {
     const handler = this.handlers[job.name as BillingJobName];
     if (!handler) throw new Error(`no handler for billing job ${job.name}`);
-    return handler(job);
+    if (this.running.has(job.name)) return 'skipped: already running';
+    this.running.add(job.name);
+    try {
+      return await handler(job);
+    } finally {
+      this.running.delete(job.name);
+    }
   }
 
   private async sweep(): Promise<number> {

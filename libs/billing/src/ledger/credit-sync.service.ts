@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LedgerRepository } from '@gw/db';
-import { CreditStore } from '@gw/metering';
+import { CreditStore, UsageStream } from '@gw/metering';
+
+const REBUILD_READS = 5;
 
 /**
  * Moves ledger entries to the Redis reservation book. Credits reach Redis only through the
@@ -15,6 +17,7 @@ export class CreditSync {
   constructor(
     private readonly ledger: LedgerRepository,
     private readonly credits: CreditStore,
+    private readonly stream: UsageStream,
   ) {}
 
   /** Coalesces concurrent calls for one tenant within this process. */
@@ -47,13 +50,27 @@ export class CreditSync {
     }
   }
 
-  /** Creates the balance from the ledger if it is absent (atomic: a concurrent rebuild is a no-op). */
+  /**
+   * Creates the balance from the ledger if it is absent (atomic: a concurrent rebuild is a no-op).
+   * Usage settled in Redis but not yet written to the ledger is still in the stream (when the
+   * stream survived) and is subtracted. It is read on both sides of the ledger read and the read
+   * is repeated while a drain moves events between them; if it never settles, the larger figure
+   * is taken (a short under-credit rather than free usage) and reconciliation corrects the rest.
+   */
   async rebuild(tenantId: string): Promise<void> {
-    const t = await this.ledger.totals(tenantId);
+    let unwritten = 0n;
+    let t = await this.ledger.totals(tenantId);
+    for (let i = 0; i < REBUILD_READS; i++) {
+      const before = await this.stream.unwrittenUsageOf(tenantId);
+      t = await this.ledger.totals(tenantId);
+      const after = await this.stream.unwrittenUsageOf(tenantId);
+      unwritten = before > after ? before : after;
+      if (before === after) break;
+    }
     const created = await this.credits.initBalance(tenantId, {
-      balanceMicros: t.balance,
+      balanceMicros: t.balance - unwritten,
       creditsMicros: t.credits,
-      usageMicros: t.usage,
+      usageMicros: t.usage + unwritten,
       seq: t.seq,
     });
     if (created) this.logger.log(`rebuilt the balance of ${tenantId} from the ledger`);

@@ -5,6 +5,9 @@ import { UsageStream, type UsageBatch, type UsageEvent } from '@gw/metering';
 const BATCH = 500;
 const STALE_MS = 30_000;
 
+/** Told, after a batch is committed, which tenants spent in it. */
+export type SpentListener = (tenantIds: string[]) => Promise<void>;
+
 /**
  * Drains the usage streams into Postgres: per event one `usage:<request id>` ledger entry (and a
  * `byok_fee:` one when charged) and one request log, in one transaction per batch, then XACK.
@@ -13,6 +16,7 @@ const STALE_MS = 30_000;
 @Injectable()
 export class UsageWriter {
   private readonly logger = new Logger('usage-writer');
+  private readonly listeners: SpentListener[] = [];
 
   constructor(
     private readonly stream: UsageStream,
@@ -20,6 +24,11 @@ export class UsageWriter {
     private readonly ledger: LedgerRepository,
     private readonly logs: RequestLogRepository,
   ) {}
+
+  /** Auto top-up watches the tenants that spent (off the hot path: here, after the ledger write). */
+  onSpent(listener: SpentListener): void {
+    this.listeners.push(listener);
+  }
 
   /** One pass over every bucket: stale entries of dead workers first, then new ones. */
   async drainAll(claimStale = false): Promise<number> {
@@ -58,6 +67,13 @@ export class UsageWriter {
       await this.logs.insertMany(rows, tx);
     });
     await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)]);
+    const spent = [...new Set(entries.map((e) => e.tenantId))];
+    if (spent.length > 0) {
+      for (const listener of this.listeners) {
+        // The batch is committed whatever a listener does; its failure is its own.
+        await listener(spent).catch((e: unknown) => this.logger.error(`after-batch listener failed: ${(e as Error).message}`));
+      }
+    }
     return batch.events.length;
   }
 }

@@ -5,6 +5,7 @@ export interface CatalogSeedRow {
   id: string;
   provider: string;
   upstreamId: string;
+  canonicalId: string | null;
   name: string;
   contextLength: number;
   maxOutputTokens: number;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '@gw/core';
 import { PrismaService } from '../prisma.service';
 import type { UserRole } from '../generated/prisma/enums';
+import { afterCursor, NEWEST_FIRST, toPage, type PageRequest } from '../pagination';
 
 export interface NewTenantOwner {
   email: string;
@@ -29,6 +30,17 @@ export class TenantRepository {
 
   findById(id: string) {
     return this.prisma.tenant.findUnique({ where: { id } });
+  }
+
+  /** Operators only: every tenant, newest first, with its team and key counts. */
+  async pageAll(req: PageRequest) {
+    const rows = await this.prisma.tenant.findMany({
+      where: afterCursor(req.cursor),
+      orderBy: NEWEST_FIRST,
+      take: req.limit + 1,
+      include: { _count: { select: { users: true, apiKeys: true, credentials: true } } },
+    });
+    return toPage(rows, req.limit);
   }
 
   async exists(id: string): Promise<boolean> {

@@ -6,6 +6,8 @@ import type { ModelPrice } from '@gw/metering';
 export interface CatalogEntry {
   id: string;
   provider: string;
+  /** Identity across providers (`openai/gpt-4o` for `azure/gpt-4o`): the planner's equivalents. */
+  canonical: string;
   upstreamId: string;
   name: string;
   contextLength: number;
@@ -22,6 +24,7 @@ const REFRESH_MS = 60_000;
 export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('catalog');
   private models = new Map<string, CatalogEntry>();
+  private byCanonical = new Map<string, CatalogEntry[]>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -51,6 +54,7 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
           {
             id: r.id,
             provider: r.provider,
+            canonical: r.canonicalId ?? r.id,
             upstreamId: r.upstreamId,
             name: r.name,
             contextLength: r.contextLength,
@@ -61,6 +65,9 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
           },
         ]),
       );
+      const groups = new Map<string, CatalogEntry[]>();
+      for (const m of this.models.values()) groups.set(m.canonical, [...(groups.get(m.canonical) ?? []), m]);
+      this.byCanonical = groups;
     } catch (e) {
       // Keep serving the last good catalog through a Postgres blip.
       this.logger.warn(`catalog refresh failed: ${(e as Error).message}`);
@@ -69,6 +76,11 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
 
   get(id: string): CatalogEntry | undefined {
     return this.models.get(id);
+  }
+
+  /** Every model sharing a canonical identity (the planner's equivalents). */
+  equivalents(canonical: string): CatalogEntry[] {
+    return this.byCanonical.get(canonical) ?? [];
   }
 
   all(): CatalogEntry[] {

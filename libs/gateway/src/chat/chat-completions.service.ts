@@ -1,156 +1,219 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, statusOf, type TokenUsage } from '@gw/core';
-import type { ChatRequest, ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
-import { costMicros, percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
-import { CatalogCache } from '../catalog/catalog-cache';
-import { ProviderEndpoints } from '../upstream/provider-endpoints';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, statusOf } from '@gw/core';
+import type { ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
+import { percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
+import { TenantContextCache } from '../tenant/tenant-context.cache';
+import { RoutePlanner, targetOf } from '../routing/route-planner.service';
+import { ProviderHealth } from '../routing/provider-health.service';
+import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
-import { countImages, maxOutputOf, planCandidates, type Candidate } from './chat-plan';
+import { countImages, maxOutputOf, type Candidate } from './chat-plan';
+import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay } from './stream-relay';
 import type { AttemptRecord } from './usage-event';
 
-/** Failures before the first byte that another attempt may fix. */
+/** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 function retryable(e: unknown): boolean {
   return e instanceof DomainError && e.details.retryable === true;
 }
 
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+interface Served {
+  res: UpstreamResponse;
+  /** The parsed answer of a non-streamed request. */
+  parsed?: ParsedCompletion;
+}
+
 /**
- * POST /v1/chat/completions: plan, hold the worst case, call the upstream (falling over to the
- * next model before any byte was sent), answer or relay the stream, settle exactly once.
+ * POST /v1/chat/completions (and /v1/messages): plan the attempts, hold the worst case, call the
+ * upstream with retries and failover before any byte was sent, answer or relay the stream, and
+ * settle exactly once.
  */
 @Injectable()
 export class ChatCompletionsService {
   private readonly logger = new Logger('chat');
-  private readonly markupBps: bigint;
+  private readonly charges: Charges;
+  private readonly budget = new RetryBudget();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly catalog: CatalogCache,
-    private readonly endpoints: ProviderEndpoints,
+    private readonly tenants: TenantContextCache,
+    private readonly planner: RoutePlanner,
+    private readonly health: ProviderHealth,
     private readonly upstream: UpstreamClient,
     private readonly reservations: Reservations,
     private readonly settlement: Settlement,
     private readonly relay: StreamRelay,
   ) {
-    this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
+    this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
   }
 
   async handle(call: ChatCall): Promise<void> {
     const { key, body, requestId } = call;
     const attempts: AttemptRecord[] = [];
+    let decisions: string[] = [];
     let held = false;
-    let served: Candidate | undefined;
+    this.budget.requestStarted();
     try {
-      const candidates = planCandidates(body, key, this.catalog, this.endpoints);
+      const tenant = await this.tenants.get(key.tenantId);
       const n = body.n ?? 1;
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, countImages(body), n);
+      const plan = this.planner.plan({
+        key,
+        body,
+        tenant,
+        promptTokens: promptBound,
+        worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m) * n, m.price, 0n),
+      });
+      decisions = plan.decisions;
+      const candidates = plan.candidates;
+      const policy = tenant.routing.unsupported_params;
       // The hold covers what is really sent: an adapter may raise the output cap (thinking budgets).
       const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model)) * n;
-      const worst = (c: Candidate, built: UpstreamHttpRequest) => worstCaseMicros(promptBound, outputCap(c, built), c.model.price, this.markupBps);
-      let built = this.build(call, candidates[0]);
-      let holdMicros = worst(candidates[0], built);
-      await this.reservations.hold({
-        key,
-        requestId,
-        amountMicros: holdMicros,
-        tokensEstimate: promptBound + outputCap(candidates[0], built),
-        price: candidates[0].model.price,
-      });
+      let built = this.build(call, candidates[0], policy);
+      let holdMicros = this.charges.worstCase(candidates[0], promptBound, outputCap(candidates[0], built));
+      await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(candidates[0], built), price: candidates[0].model.price });
       held = true;
       const overheadMs = performance.now() - call.startedAt;
 
+      let lastError: unknown;
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[i];
-        if (i > 0) built = this.build(call, c);
-        const need = worst(c, built);
+        if (i > 0) {
+          try {
+            built = this.build(call, c, policy);
+          } catch (e) {
+            lastError = e;
+            attempts.push(attemptOf(c, e, 0));
+            continue;
+          }
+        }
+        const need = this.charges.worstCase(c, promptBound, outputCap(c, built));
         if (need > holdMicros) {
           await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
           holdMicros = need;
         }
-        const t = performance.now();
-        let res: UpstreamResponse;
-        try {
-          res = await this.upstream.post(built, call.signal);
-        } catch (e) {
-          attempts.push(attemptOf(c, e, performance.now() - t));
-          if (retryable(e) && i + 1 < candidates.length && !call.signal.aborted) continue;
-          throw e;
+        const res = await this.tryTarget(call, c, built, attempts);
+        if (!(res instanceof DomainError)) {
+          const ttfbMs = performance.now() - call.startedAt;
+          if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
+          else await this.relay.run({ call, candidate: c, upstream: res.res, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
+          return;
         }
-        if (res.status !== 200) {
-          const text = await res.body.text().catch(() => '');
-          const err = c.endpoint.adapter.mapError(res.status, text, res.headers);
-          attempts.push(attemptOf(c, err, performance.now() - t, res.status));
-          if (retryable(err) && i + 1 < candidates.length && !call.signal.aborted) continue;
-          throw err;
-        }
-        served = c;
-        attempts.push({ model: c.model.id, provider: c.model.provider, status: 200, latency_ms: round(performance.now() - t) });
-        const ttfbMs = performance.now() - call.startedAt;
-        if (body.stream) {
-          await this.relay.run({ call, candidate: c, upstream: res, attempts, overheadMs, ttfbMs, markupBps: this.markupBps });
-        } else {
-          await this.answer(call, c, res, attempts, overheadMs, ttfbMs);
-        }
-        return;
+        lastError = res;
+        // A tenant's own key that the provider refuses falls back to the next way in (as OpenRouter does).
+        const refusedOwnKey = c.endpoint.credentialId !== undefined && (res.details.upstreamStatus === 401 || res.details.upstreamStatus === 403);
+        if ((!retryable(res) && !refusedOwnKey) || call.signal.aborted) break;
       }
+      throw lastError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
     } catch (e) {
       const err = e instanceof DomainError ? e : new DomainError(ErrorCode.Internal, 'Internal error');
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
       if (held) {
+        const gone = call.signal.aborted;
         await this.settlement.settle(settleContextOf(call), {
-          candidate: served,
-          status: statusOf(err.code),
-          errorCode: err.code,
+          status: gone ? 499 : statusOf(err.code),
+          errorCode: gone ? 'client_closed_request' : err.code,
           cost: 0n,
+          byokFee: 0n,
           attempts,
+          decisions,
           totalMs: performance.now() - call.startedAt,
           estimated: false,
         });
       }
       if (!call.reply.sent && !call.reply.raw.headersSent) {
         const d = call.format.error(err, requestId);
-        void call.reply.status(d.status).headers(d.headers).header('x-request-id', requestId).send(d.body);
+        void call.reply.status(d.status).headers(d.headers).header('x-request-id', requestId).header('x-gateway-attempts', String(attempts.length)).send(d.body);
+      }
+    } finally {
+      this.budget.requestEnded();
+    }
+  }
+
+  /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
+  private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[]): Promise<Served | DomainError> {
+    const target = targetOf(c);
+    for (let retry = 0; ; retry++) {
+      const t = performance.now();
+      this.health.began(target);
+      let err: DomainError;
+      try {
+        const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined);
+        if (res.status === 200) {
+          // A non-streamed answer is read here, so an empty or unreadable one can still fail over.
+          const parsed = call.body.stream ? undefined : await this.parse(call, c, res);
+          const ms = performance.now() - t;
+          this.health.ended(target, true, ms);
+          attempts.push({ model: c.model.id, provider: c.model.provider, status: 200, latency_ms: round(ms), ...(c.endpoint.credentialId ? { byok: true } : {}) });
+          return { res, parsed };
+        }
+        const text = await res.body.text().catch(() => '');
+        err = c.endpoint.adapter.mapError(res.status, text, res.headers);
+        attempts.push(attemptOf(c, err, performance.now() - t, res.status));
+      } catch (e) {
+        err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
+        attempts.push(attemptOf(c, err, performance.now() - t));
+      }
+      // A client error (bad request) says nothing about the provider's health.
+      this.health.ended(target, !retryable(err));
+      if (!retryable(err) || call.signal.aborted || retry >= RETRIES_PER_TARGET) return err;
+      const wait = backoffMs(err, retry);
+      if (wait === null || !this.budget.tryRetry()) return err;
+      try {
+        await sleep(wait, undefined, { signal: call.signal });
+      } catch {
+        return err;
+      } finally {
+        this.budget.retryEnded();
       }
     }
   }
 
-  private build(call: ChatCall, c: Candidate): UpstreamHttpRequest {
+  private build(call: ChatCall, c: Candidate, unsupportedParams: 'reject' | 'drop'): UpstreamHttpRequest {
     return c.endpoint.adapter.buildChatRequest(
       call.body,
       { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
-      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model), unsupportedParams: 'reject' },
+      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model), unsupportedParams },
     );
   }
 
-  private async answer(call: ChatCall, c: Candidate, res: UpstreamResponse, attempts: AttemptRecord[], overheadMs: number, ttfbMs: number) {
+  private async parse(call: ChatCall, c: Candidate, res: UpstreamResponse): Promise<ParsedCompletion> {
     let parsed: ParsedCompletion;
     try {
-      parsed = c.endpoint.adapter.parseChatResponse(await res.body.json(), {
-        model: c.model.id,
-        id: call.requestId,
-        created: Math.floor(Date.now() / 1000),
-      });
+      parsed = c.endpoint.adapter.parseChatResponse(await res.body.json(), { model: c.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) });
     } catch (e) {
-      throw e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamBadResponse, 'The provider sent an unreadable response');
+      throw e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamBadResponse, 'The provider sent an unreadable response', { retryable: true });
     }
-    const usage: TokenUsage | undefined = parsed.usage;
-    const cost = usage ? costMicros(usage, c.model.price, this.markupBps) : 0n;
+    if (parsed.completion.choices.length === 0) {
+      throw new DomainError(ErrorCode.UpstreamBadResponse, 'The provider sent an empty response', { retryable: true, meta: { reason: 'empty_response' } });
+    }
+    return parsed;
+  }
+
+  private async answer(call: ChatCall, c: Candidate, parsed: ParsedCompletion, attempts: AttemptRecord[], decisions: string[], overheadMs: number, ttfbMs: number) {
+    const usage = parsed.usage;
+    const charge = usage ? this.charges.of(c, usage) : { cost: 0n, byokFee: 0n };
     await this.settlement.settle(settleContextOf(call), {
       candidate: c,
       status: 200,
       usage,
-      cost,
+      cost: charge.cost,
+      byokFee: charge.byokFee,
       attempts,
+      decisions,
       finishReason: parsed.completion.choices[0]?.finish_reason ?? null,
       overheadMs,
       ttfbMs,
       totalMs: performance.now() - call.startedAt,
       estimated: false,
     });
-    const out = call.format.body(parsed.completion, usage, cost, c.model.provider);
+    const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
     if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
     call.reply
       .header('x-request-id', call.requestId)
@@ -164,7 +227,5 @@ export class ChatCompletionsService {
 
 function attemptOf(c: Candidate, e: unknown, ms: number, status = 0): AttemptRecord {
   const code = e instanceof DomainError ? e.code : 'internal_error';
-  return { model: c.model.id, provider: c.model.provider, status, error: code, latency_ms: round(ms) };
+  return { model: c.model.id, provider: c.model.provider, status, error: code, latency_ms: round(ms), ...(c.endpoint.credentialId ? { byok: true } : {}) };
 }
-
-const round = (ms: number) => Math.round(ms * 1000) / 1000;

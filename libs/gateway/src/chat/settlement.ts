@@ -5,6 +5,7 @@ import { CreditStore } from '@gw/metering';
 import type { Candidate } from './chat-plan';
 import type { KeyInfo } from '../auth/key-cache';
 import { Reservations } from './reservation';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { usageEventFields, type AttemptRecord } from './usage-event';
 
 /** Who asked for what: the request side of a usage event. */
@@ -23,7 +24,9 @@ export interface Outcome {
   errorCode?: string;
   usage?: TokenUsage;
   cost: bigint;
+  byokFee?: bigint;
   attempts: AttemptRecord[];
+  decisions?: string[];
   finishReason?: string | null;
   overheadMs?: number;
   ttfbMs?: number;
@@ -43,9 +46,23 @@ export class Settlement {
   constructor(
     private readonly credits: CreditStore,
     private readonly reservations: Reservations,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async settle(call: SettleContext, o: Outcome): Promise<void> {
+    this.metrics.observe({
+      endpoint: call.endpoint,
+      status: o.status,
+      model: o.candidate?.model.id ?? call.requestedModel,
+      provider: o.candidate?.model.provider ?? 'none',
+      stream: call.stream,
+      usage: o.usage,
+      costMicros: o.cost + (o.byokFee ?? 0n),
+      attempts: o.attempts,
+      overheadMs: o.overheadMs,
+      ttfbMs: o.ttfbMs,
+      totalMs: o.totalMs,
+    });
     const fields = usageEventFields({
       endpoint: call.endpoint,
       requestedModel: call.requestedModel,
@@ -57,9 +74,10 @@ export class Settlement {
       finishReason: o.finishReason,
       usage: o.usage,
       estimated: o.estimated,
-      byok: false,
+      byok: o.candidate?.endpoint.credentialId !== undefined,
       endUser: call.endUser,
       attempts: o.attempts,
+      decisions: o.decisions,
       overheadMs: o.overheadMs,
       ttfbMs: o.ttfbMs,
       totalMs: o.totalMs,
@@ -72,7 +90,7 @@ export class Settlement {
           keyId: call.key.id,
           requestId: call.requestId,
           costMicros: o.cost,
-          byokFeeMicros: 0n,
+          byokFeeMicros: o.byokFee ?? 0n,
           keyPeriodId: this.reservations.periodOf(call.key),
           keyLimitIncludesByokFee: call.key.includeByokInLimit,
           event: fields,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import type { ChatCompletionChunk } from '@gw/llm';
-import { costMicros } from '@gw/metering';
+import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { estimateUsage } from './estimate-usage';
@@ -16,9 +16,10 @@ export interface RelayInput {
   candidate: Candidate;
   upstream: UpstreamResponse;
   attempts: AttemptRecord[];
+  decisions: string[];
   overheadMs: number;
   ttfbMs: number;
-  markupBps: bigint;
+  charges: Charges;
 }
 
 /**
@@ -92,16 +93,18 @@ export class StreamRelay {
 
     const reported = transformer.usage();
     const usage: TokenUsage = reported ?? estimateUsage(call.body, generated.join(''));
-    const cost = costMicros(usage, candidate.model.price, r.markupBps);
-    if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, cost));
+    const charge = r.charges.of(candidate, usage);
+    if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, charge.cost + charge.byokFee));
     if (!raw.destroyed) raw.end();
     await this.settlement.settle(settleContextOf(call), {
       candidate,
       status,
       errorCode,
       usage,
-      cost,
+      cost: charge.cost,
+      byokFee: charge.byokFee,
       attempts: r.attempts,
+      decisions: r.decisions,
       finishReason,
       overheadMs: r.overheadMs,
       ttfbMs: r.ttfbMs,

@@ -6,6 +6,8 @@ export interface AttemptRecord {
   status: number;
   error?: string;
   latency_ms: number;
+  /** Served with the tenant's own provider key. */
+  byok?: boolean;
 }
 
 /** Everything the billing worker needs to write one ledger entry and one request log. */
@@ -23,6 +25,8 @@ export interface UsageEventInput {
   byok: boolean;
   endUser?: string;
   attempts: AttemptRecord[];
+  /** The routing decisions that shaped the plan (rules, splits, suffixes). */
+  decisions?: string[];
   overheadMs?: number;
   ttfbMs?: number;
   totalMs: number;
@@ -47,6 +51,7 @@ export function usageEventFields(e: UsageEventInput): Record<string, string> {
   if (e.errorCode) f.errorCode = e.errorCode;
   if (e.finishReason) f.finishReason = e.finishReason;
   if (e.endUser) f.endUser = e.endUser;
+  if (e.decisions?.length) f.decisions = JSON.stringify(e.decisions);
   if (e.overheadMs !== undefined) f.overheadMs = e.overheadMs.toFixed(3);
   if (e.ttfbMs !== undefined) f.ttfbMs = e.ttfbMs.toFixed(3);
   if (e.usage) {

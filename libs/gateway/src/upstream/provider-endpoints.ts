@@ -11,6 +11,8 @@ export interface PlatformEndpoint {
   baseUrl: string;
   apiKey: string;
   sandbox: boolean;
+  /** Set when the tenant's own credential is used (BYOK): its id, and the guarded network path. */
+  credentialId?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export class ProviderEndpoints {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    registry: ProviderRegistry,
+    private readonly registry: ProviderRegistry,
     @Optional() @Inject(SANDBOX_UPSTREAMS) sandbox?: SandboxUpstreams,
   ) {
     for (const adapter of registry.all()) {
@@ -39,6 +41,10 @@ export class ProviderEndpoints {
 
   get(providerId: string): PlatformEndpoint | undefined {
     return this.endpoints.get(providerId);
+  }
+
+  adapter(providerId: string): ProviderAdapter | undefined {
+    return this.registry.get(providerId);
   }
 
   available(): string[] {

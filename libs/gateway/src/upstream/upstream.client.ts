@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Agent, request, type Dispatcher } from 'undici';
-import { APP_CONFIG, type AppConfig, DomainError, ErrorCode } from '@gw/core';
+import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, createGuardedAgent, urlGuardErrorOf } from '@gw/core';
 import type { UpstreamHttpRequest } from '@gw/llm';
 
 export interface UpstreamResponse {
@@ -17,6 +17,8 @@ export interface UpstreamResponse {
 @Injectable()
 export class UpstreamClient implements OnModuleDestroy {
   private readonly agent: Agent;
+  /** For tenants' own base URLs: connects only to public addresses (checked after DNS), no redirects. */
+  private readonly guarded: Agent;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.agent = new Agent({
@@ -26,19 +28,29 @@ export class UpstreamClient implements OnModuleDestroy {
       pipelining: 1,
       connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
     });
+    this.guarded = createGuardedAgent({
+      allowPrivate: config.ALLOW_PRIVATE_PROVIDER_URLS,
+      connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+      agent: { keepAliveTimeout: 30_000, connections: 128 },
+    });
   }
 
-  async post(req: UpstreamHttpRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  /** `userSupplied`: the URL comes from a tenant (BYOK base URL) and goes through the guarded agent. */
+  async post(req: UpstreamHttpRequest, signal: AbortSignal, userSupplied = false): Promise<UpstreamResponse> {
     try {
       const res = await request(req.url, {
         method: 'POST',
         headers: req.headers,
         body: req.body,
-        dispatcher: this.agent,
+        dispatcher: userSupplied ? this.guarded : this.agent,
         signal,
         headersTimeout: this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
         bodyTimeout: this.config.UPSTREAM_IDLE_TIMEOUT_MS,
       });
+      if (userSupplied && res.statusCode >= 300 && res.statusCode < 400) {
+        res.body.resume();
+        throw new DomainError(ErrorCode.UpstreamError, 'The provider answered with a redirect, which is not followed', { retryable: false });
+      }
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (e) {
       throw toUpstreamError(e);
@@ -46,13 +58,15 @@ export class UpstreamClient implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    await Promise.all([this.agent.close().catch(() => undefined), this.guarded.close().catch(() => undefined)]);
   }
 }
 
 /** Maps undici/network failures to coded, retryable errors (never echoing URLs with secrets). */
 export function toUpstreamError(e: unknown): DomainError {
   if (e instanceof DomainError) return e;
+  const guard = urlGuardErrorOf(e);
+  if (guard) return new DomainError(ErrorCode.UpstreamError, `The provider base URL is not allowed: ${guard.message}`, { retryable: false });
   const code = (e as { code?: string }).code ?? '';
   const name = (e as { name?: string }).name ?? '';
   if (name === 'AbortError' || code === 'UND_ERR_ABORTED') {

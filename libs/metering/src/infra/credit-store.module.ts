@@ -13,7 +13,12 @@ import { REDIS } from './redis.module';
 @Module({
   providers: [
     { provide: RedisKeys, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new RedisKeys(c.REDIS_PREFIX) },
-    { provide: CreditStore, inject: [REDIS, RedisKeys], useFactory: (r: Redis, k: RedisKeys) => new CreditStore(r, k) },
+    {
+      provide: CreditStore,
+      inject: [REDIS, RedisKeys],
+      // A settled marker only has to outlive retries of one settle: an hour, not a day, of Redis memory.
+      useFactory: (r: Redis, k: RedisKeys) => new CreditStore(r, k, { settledTtlMs: 3_600_000 }),
+    },
     {
       provide: UsageStream,
       inject: [REDIS, RedisKeys],

@@ -55,6 +55,11 @@ export class HealthTracker {
     return { open, errorRate: s.errorRate, latencyMs: s.latencyMs, inFlight: l.inFlight };
   }
 
+  /** Every known target's circuit state (metrics). */
+  states(): Array<[string, CircuitState]> {
+    return [...this.targets].map(([t, l]) => [t, l.snapshot.state]);
+  }
+
   state(target: string): CircuitState {
     return this.local(target).snapshot.state;
   }

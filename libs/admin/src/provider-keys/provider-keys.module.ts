@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { SECRET_BOX_PROVIDER } from '@gw/core';
+import { ProviderRegistry } from '@gw/llm';
+import { CreditStoreModule } from '@gw/metering';
+import { ProviderKeysController } from './provider-keys.controller';
+import { ProviderKeysService } from './provider-keys.service';
+import { ProviderVerifier } from './provider-verifier';
+
+/** BYOK provider credentials (/api/provider-keys). */
+@Module({
+  imports: [CreditStoreModule],
+  controllers: [ProviderKeysController],
+  providers: [SECRET_BOX_PROVIDER, { provide: ProviderRegistry, useFactory: () => new ProviderRegistry() }, ProviderVerifier, ProviderKeysService],
+})
+export class ProviderKeysModule {}

@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { AutoTopupRepository, tenantScope, type AutoTopupAttemptRow, type EnabledAutoTopup } from '@gw/db';
+import { CreditStore } from '@gw/metering';
+import { CreditSync } from '../ledger/credit-sync.service';
+import { UsageWriter } from '../usage/usage-writer.service';
+import { PAYMENTS_QUEUE, PaymentJob, autoTopupJobId, type AutoTopupChargeData } from '../jobs/billing-jobs';
+
+const PAGE = 500;
+/** Retries of one crossing's job on errors that are not declines (Stripe or Postgres away). */
+const JOB_ATTEMPTS = 8;
+
+/**
+ * Detects threshold crossings off the hot path: after every usage batch for the tenants that
+ * spent in it, and periodically for every enabled tenant (refunds, disputes and adjustments
+ * lower balances too). A crossing is opened by a conditional UPDATE of the tenant's
+ * `auto_topup_crossing_seq`, so however many workers see the same low balance at once, one opens
+ * it, and its job id dedups the charge job.
+ */
+@Injectable()
+export class AutoTopupTrigger implements OnModuleInit {
+  private readonly logger = new Logger('auto-topup');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: AutoTopupRepository,
+    private readonly store: CreditStore,
+    private readonly sync: CreditSync,
+    private readonly writer: UsageWriter,
+    @InjectQueue(PAYMENTS_QUEUE) private readonly queue: Queue<AutoTopupChargeData>,
+  ) {}
+
+  onModuleInit(): void {
+    this.writer.onSpent((tenantIds) => this.check(tenantIds).then(() => undefined));
+  }
+
+  /** Opens (and enqueues) a crossing for each of these tenants that is below its threshold. */
+  async check(tenantIds: string[]): Promise<number> {
+    let opened = 0;
+    for (const t of await this.repo.enabledOf([...new Set(tenantIds)])) if (await this.consider(t)) opened++;
+    return opened;
+  }
+
+  /** Every enabled tenant, then every attempt still pending (its job lost with Redis, or never added). */
+  async scan(): Promise<{ opened: number; requeued: number }> {
+    let opened = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.repo.listEnabled(after, PAGE);
+      for (const t of page) if (await this.consider(t)) opened++;
+      if (page.length < PAGE) break;
+      after = page[page.length - 1].tenantId;
+    }
+    const pending = await this.repo.pendingAttempts(PAGE);
+    for (const a of pending) await this.enqueue(a);
+    return { opened, requeued: pending.length };
+  }
+
+  private async consider(t: EnabledAutoTopup): Promise<boolean> {
+    const scope = tenantScope(t.tenantId);
+    // The crossing's state is read before the balance: an attempt that succeeded has its credit
+    // in the ledger already, and the sync below brings it into Redis, so a paid crossing's stale
+    // low balance can never open a second one.
+    if (t.crossingSeq > 0n && (await this.repo.attempt(scope, t.crossingSeq))?.status === 'pending') return false;
+    await this.sync.sync(t.tenantId);
+    const credits = await this.store.getCredits(t.tenantId);
+    if (!credits || credits.balance >= t.thresholdMicros) return false;
+    const attempt = await this.repo.openCrossing(scope, t.crossingSeq);
+    if (!attempt) return false;
+    this.logger.log(`tenant ${t.tenantId} crossed its auto top-up threshold (crossing ${attempt.crossingSeq})`);
+    await this.enqueue(attempt);
+    return true;
+  }
+
+  private async enqueue(a: AutoTopupAttemptRow): Promise<void> {
+    await this.queue.add(
+      PaymentJob.AutoTopupCharge,
+      { tenantId: a.tenantId, crossingSeq: a.crossingSeq.toString() },
+      {
+        jobId: autoTopupJobId(a.tenantId, a.crossingSeq),
+        attempts: JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: this.config.AUTO_TOPUP_RETRY_DELAY_MS },
+        removeOnComplete: true,
+        // A job that gave up is re-added by the next scan while its attempt is still pending.
+        removeOnFail: true,
+      },
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { Logger } from '@nestjs/common';
+import type { PaymentTransaction } from '@gw/db';
+import type { Stripe } from '../stripe/stripe.client';
+
+const MICROS_PER_CENT = 10_000n;
+const logger = new Logger('payments');
+
+export const centsToMicros = (cents: number): bigint => BigInt(cents) * MICROS_PER_CENT;
+
+/**
+ * What the ledger needs to know about a PaymentIntent, read from its metadata (set by us when
+ * the payment started: Checkout or an auto top-up), never from the event's claims about amounts
+ * other than what Stripe says was received.
+ */
+export interface IntentFacts {
+  id: string;
+  tenantId: string;
+  kind: 'topup' | 'auto_topup';
+  paymentId?: string;
+  crossingSeq?: bigint;
+  checkoutSessionId?: string;
+  chargeId: string | null;
+  amountMicros: bigint;
+  succeeded: boolean;
+}
+
+export function idOf(v: string | { id: string } | null | undefined): string | null {
+  if (!v) return null;
+  return typeof v === 'string' ? v : v.id;
+}
+
+/** Null for an intent that is not a gateway payment (no tenant in its metadata, another currency). */
+export function factsOf(pi: Stripe.PaymentIntent, checkoutSessionId?: string): IntentFacts | null {
+  const m = pi.metadata ?? {};
+  if (!m.tenant_id) return null;
+  if (pi.currency !== 'usd') {
+    logger.error(`payment ${pi.id} of tenant ${m.tenant_id} is in ${pi.currency}, not usd: not credited`);
+    return null;
+  }
+  const auto = m.kind === 'auto_topup';
+  if (auto && !/^\d+$/.test(m.crossing_seq ?? '')) return null;
+  return {
+    id: pi.id,
+    tenantId: m.tenant_id,
+    kind: auto ? 'auto_topup' : 'topup',
+    paymentId: m.payment_id || undefined,
+    crossingSeq: auto ? BigInt(m.crossing_seq) : undefined,
+    checkoutSessionId,
+    chargeId: idOf(pi.latest_charge),
+    amountMicros: centsToMicros(pi.amount_received),
+    succeeded: pi.status === 'succeeded',
+  };
+}
+
+/**
+ * The credit of a succeeded payment, once: keyed `topup:<payment intent>` (Checkout) or
+ * `autotopup:<tenant>:<crossing>` (auto top-up, whatever intent paid for the crossing).
+ */
+export function creditKeyOf(f: IntentFacts): string {
+  return f.kind === 'auto_topup' ? `autotopup:${f.tenantId}:${f.crossingSeq}` : `topup:${f.id}`;
+}
+
+/** Credits a succeeded payment (no-op if done) and records the payment. False if nothing new. */
+export async function creditPayment(tx: PaymentTransaction, f: IntentFacts): Promise<boolean> {
+  if (!f.succeeded) return false;
+  const r = await tx.appendEntry(f.tenantId, {
+    kind: 'topup',
+    amountMicros: f.amountMicros,
+    idempotencyKey: creditKeyOf(f),
+    description: f.kind === 'auto_topup' ? `Auto top-up (${f.id})` : `Stripe top-up (${f.id})`,
+  });
+  if (!r) return false;
+  if (f.kind === 'auto_topup' && !r.created && !r.entry.description?.includes(f.id)) {
+    // The crossing was already paid by another intent: impossible by design (one crossing, one
+    // charge chain), so say it loudly rather than credit twice.
+    logger.error(`auto top-up crossing ${f.tenantId}:${f.crossingSeq} paid again by ${f.id}; refund it`);
+  }
+  await tx.succeeded({ tenantId: f.tenantId, paymentId: f.paymentId, kind: f.kind, paymentIntentId: f.id, checkoutSessionId: f.checkoutSessionId, chargeId: f.chargeId, amountMicros: f.amountMicros });
+  if (f.kind === 'auto_topup') await tx.autoTopupSucceeded(f.tenantId, f.crossingSeq!, f.id);
+  return r.created;
+}
+
+/** Debits each refund once (`refund:<stripe refund id>`), crediting the payment first if needed. */
+export async function debitRefunds(tx: PaymentTransaction, f: IntentFacts, refunds: Array<{ id: string; amountMicros: bigint }>): Promise<void> {
+  await creditPayment(tx, f);
+  const payment = await tx.findPayment({ paymentIntentId: f.id });
+  for (const refund of refunds) {
+    const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id}` });
+    if (r?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
+  }
+}
+
+/**
+ * A dispute withdraws the disputed amount at once (`dispute:<id>`); a dispute won gives it back
+ * (`dispute_won:<id>`). A lost dispute changes nothing more.
+ */
+export async function applyDispute(tx: PaymentTransaction, f: IntentFacts, dispute: { id: string; amountMicros: bigint }, won: boolean): Promise<void> {
+  await creditPayment(tx, f);
+  const payment = await tx.findPayment({ paymentIntentId: f.id });
+  const amount = won ? dispute.amountMicros : -dispute.amountMicros;
+  const r = await tx.appendEntry(f.tenantId, {
+    kind: 'dispute',
+    amountMicros: amount,
+    idempotencyKey: `${won ? 'dispute_won' : 'dispute'}:${dispute.id}`,
+    description: `${won ? 'Dispute won' : 'Dispute'} ${dispute.id} of ${f.id}`,
+  });
+  if (r?.created && payment) await tx.addDisputed(payment.id, -amount);
+}

@@ -1,0 +1,37 @@
+import { ceilDiv, type TokenUsage } from '@gw/core';
+import { costMicros, worstCaseMicros } from '@gw/metering';
+import type { Candidate } from './chat-plan';
+
+export interface Charge {
+  /** Platform usage (0 when the tenant's own key paid the provider). */
+  cost: bigint;
+  /** BYOK fee: a share of what the platform price would have been. */
+  byokFee: bigint;
+}
+
+/**
+ * What a served attempt costs the tenant. On the platform's capacity: the catalog price with the
+ * markup. With the tenant's own key: only the BYOK fee, a percentage of the platform price
+ * before markup, rounded up once.
+ */
+export class Charges {
+  constructor(
+    private readonly markupBps: bigint,
+    private readonly byokFeeBps: bigint,
+  ) {}
+
+  of(c: Candidate, usage: TokenUsage): Charge {
+    if (c.endpoint.credentialId === undefined) return { cost: costMicros(usage, c.model.price, this.markupBps), byokFee: 0n };
+    return { cost: 0n, byokFee: this.fee(costMicros(usage, c.model.price, 0n)) };
+  }
+
+  /** The hold for an attempt: the worst case of whichever charge applies. */
+  worstCase(c: Candidate, promptTokens: number, outputTokens: number): bigint {
+    if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, c.model.price, this.markupBps);
+    return this.fee(worstCaseMicros(promptTokens, outputTokens, c.model.price, 0n));
+  }
+
+  private fee(platformMicros: bigint): bigint {
+    return ceilDiv(platformMicros * this.byokFeeBps, 10_000n);
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { ChatRequest } from '@gw/llm';
+import { planRoute, type ProviderPrefs } from '@gw/routing';
+import type { KeyInfo } from '../auth/key-cache';
+import { CatalogCache, type CatalogEntry } from '../catalog/catalog-cache';
+import { ProviderEndpoints, type PlatformEndpoint } from '../upstream/provider-endpoints';
+import type { TenantContext } from '../tenant/tenant-context.cache';
+import { modelAllowed, type Candidate } from '../chat/chat-plan';
+import { ProviderHealth } from './provider-health.service';
+
+export interface RoutedRequest {
+  key: KeyInfo;
+  body: Pick<ChatRequest, 'model' | 'models' | 'provider' | 'user'>;
+  tenant: TenantContext;
+  promptTokens: number;
+  worstCase(model: CatalogEntry): bigint;
+}
+
+/** The health key of one way to reach a model: the platform's credential or a tenant's own. */
+export const targetOf = (c: Candidate) => `${c.model.id}|${c.endpoint.credentialId ?? 'platform'}`;
+
+/**
+ * The gateway's side of routing: feeds the pure planner with the cached catalog, the tenant's
+ * routing document, the health snapshot and what is reachable, then turns each planned model into
+ * concrete endpoints: the tenant's own keys marked `first`, the platform, its `fallback` keys.
+ */
+@Injectable()
+export class RoutePlanner {
+  constructor(
+    private readonly catalog: CatalogCache,
+    private readonly endpoints: ProviderEndpoints,
+    private readonly health: ProviderHealth,
+  ) {}
+
+  plan(r: RoutedRequest): { candidates: Candidate[]; decisions: string[] } {
+    const creds = r.tenant.credentials;
+    const plan = planRoute({
+      model: r.body.model,
+      fallbacks: r.body.models,
+      provider: r.body.provider as ProviderPrefs | undefined,
+      document: r.tenant.routing,
+      catalog: this.catalog,
+      isAllowed: (m) => modelAllowed(r.key, m),
+      isAvailable: (m) => this.endpoints.get(m.provider) !== undefined || creds.some((c) => c.provider === m.provider),
+      health: (m) => this.health.health(`${m.id}|platform`),
+      promptTokens: r.promptTokens,
+      worstCase: (m) => r.worstCase(m as CatalogEntry),
+      random: Math.random,
+      stickyKey: r.body.user,
+    });
+    const candidates: Candidate[] = [];
+    for (const a of plan.attempts) {
+      const model = a.model as CatalogEntry;
+      const adapter = this.endpoints.adapter(model.provider);
+      if (!adapter) continue;
+      const own = creds.filter((c) => c.provider === model.provider);
+      const byok = (priority: 'first' | 'fallback'): PlatformEndpoint[] =>
+        own
+          .filter((c) => c.priority === priority)
+          .map((c) => ({ adapter, apiKey: c.apiKey, baseUrl: c.baseUrl ?? adapter.defaultBaseUrl, sandbox: false, credentialId: c.id }));
+      const platform = this.endpoints.get(model.provider);
+      for (const endpoint of [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')]) candidates.push({ model, endpoint });
+    }
+    return { candidates, decisions: plan.decisions };
+  }
+}

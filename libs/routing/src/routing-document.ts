@@ -1,0 +1,109 @@
+import type { ProviderPreferences } from '@gw/llm';
+
+/**
+ * A tenant's routing configuration, stored as one JSON document (routing_settings.document) and
+ * edited whole through GET/PUT /api/routing. The gateway reads it through its tenant cache
+ * (evicted by a `tenant` invalidation message) and never from Postgres on the hot path.
+ *
+ * Field names are snake_case because the document is the API body as-is. New kinds of rules
+ * are added to `RoutingRule` (and to the validator) without changing the document's version;
+ * `version` changes only for an incompatible reshaping.
+ */
+export const ROUTING_DOCUMENT_VERSION = 1;
+
+export type UnsupportedParamsPolicy = 'reject' | 'drop';
+
+/** One provider/model an alias may send a request to. */
+export interface AliasTarget {
+  /** A catalog model, `provider/model` (never another alias: no chains, no cycles). */
+  model: string;
+  /** Relative weight (1..1000), weighted aliases only. */
+  weight?: number;
+}
+
+export interface ModelAlias {
+  /**
+   * `ordered`: the first target, then the others as fallbacks in order.
+   * `weighted`: one target picked by weight per request, the others as fallbacks.
+   */
+  strategy: 'ordered' | 'weighted';
+  targets: AliasTarget[];
+}
+
+/** The defaults applied when a request carries no `provider` object (OpenRouter's shape). */
+export interface DefaultProviderPreferences extends ProviderPreferences {
+  /** USD per million tokens: providers priced above are skipped. */
+  max_price?: { prompt?: number; completion?: number };
+}
+
+export interface DataPolicy {
+  /** Providers this tenant's traffic must never reach (platform capacity and BYOK alike). */
+  excluded_providers: string[];
+}
+
+interface RuleBase {
+  /** Free text shown back to the tenant. */
+  name?: string;
+  /** Requested models the rule applies to (`provider/model`, an alias, or a prefix ending in `*`); absent: all. */
+  models?: string[];
+}
+
+/** Size-based routing: requests whose prompt bound is within the range go to `target`. */
+export interface SizeRule extends RuleBase {
+  type: 'size';
+  min_prompt_tokens?: number;
+  max_prompt_tokens?: number;
+  /** `provider/model` or one of this document's aliases. */
+  target: string;
+}
+
+/** Refuse (402) a request whose worst-case cost exceeds `max_usd`. */
+export interface MaxCostRule extends RuleBase {
+  type: 'max_cost';
+  max_usd: number;
+}
+
+/** Traffic split: requests to the matched models are spread over `targets` by weight. */
+export interface SplitRule extends RuleBase {
+  type: 'split';
+  targets: Array<{ model: string; weight: number }>;
+}
+
+/** The routing issue's rules; evaluated in array order by the planner. */
+export type RoutingRule = SizeRule | MaxCostRule | SplitRule;
+
+export interface RoutingDocument {
+  version: typeof ROUTING_DOCUMENT_VERSION;
+  /** Alias name (no `/`, so it never collides with `provider/model`) to its targets. */
+  aliases: Record<string, ModelAlias>;
+  provider_preferences: DefaultProviderPreferences;
+  /** What to do with a parameter the chosen provider cannot honour: 400, or drop it silently. */
+  unsupported_params: UnsupportedParamsPolicy;
+  data_policy: DataPolicy;
+  rules: RoutingRule[];
+}
+
+/** What a tenant without a stored document gets. */
+export function defaultRoutingDocument(): RoutingDocument {
+  return {
+    version: ROUTING_DOCUMENT_VERSION,
+    aliases: {},
+    provider_preferences: {},
+    unsupported_params: 'reject',
+    data_policy: { excluded_providers: [] },
+    rules: [],
+  };
+}
+
+/** Limits that keep a document small enough to cache per tenant in every gateway. */
+export const ROUTING_LIMITS = {
+  aliases: 100,
+  targetsPerAlias: 10,
+  rules: 50,
+  modelsPerRule: 50,
+  providersPerList: 50,
+  maxWeight: 1000,
+  maxPromptTokens: 10_000_000,
+  maxUsdPerRequest: 1000,
+  maxPricePerMillion: 1_000_000,
+} as const;

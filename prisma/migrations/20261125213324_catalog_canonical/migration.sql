@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "catalog_models" ADD COLUMN     "canonical_id" TEXT;

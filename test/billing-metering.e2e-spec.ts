@@ -1,0 +1,133 @@
+import OpenAI from 'openai';
+import { costMicros, percentToBps, type ModelPrice } from '@gw/metering';
+import type { TokenUsage } from '@gw/core';
+import { ledgerSum } from './support/billing';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/** Metering with a 20 % platform markup: the price of every token class, from the catalog. */
+let t: TestApp;
+const MARKUP = '20';
+
+beforeAll(async () => {
+  t = await startTestApp({ PLATFORM_MARKUP_PERCENT: MARKUP }, { billingWorker: false });
+});
+afterAll(async () => {
+  await t?.close();
+});
+afterEach(() => {
+  t.openai.reset().setDefaults({});
+  t.anthropic.reset().setDefaults({});
+});
+
+async function funded(usd: number) {
+  const s = await t.signup();
+  expect((await t.grant(s.tenantId, usd)).status).toBe(201);
+  return { ...s, client: new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 }) };
+}
+
+async function priceOf(id: string): Promise<ModelPrice> {
+  const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id } });
+  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice };
+}
+
+const usage = (u: Partial<TokenUsage>): TokenUsage => ({ promptTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 0, reasoningTokens: 0, ...u });
+const usageRows = (tenantId: string) => t.prisma.ledgerEntry.findMany({ where: { tenantId, kind: { in: ['usage', 'byok_fee'] } } });
+
+describe('cost per request', () => {
+  it('prices input, cached input, cache writes, output and reasoning from the catalog with the markup, rounded once', async () => {
+    const { client, tenantId } = await funded(2);
+    const u = usage({ promptTokens: 12_345, cachedTokens: 3_000, cacheWriteTokens: 1_111, completionTokens: 777, reasoningTokens: 300 });
+    t.anthropic.enqueue({ text: 'ok', promptTokens: u.promptTokens, cachedTokens: u.cachedTokens, cacheWriteTokens: u.cacheWriteTokens, completionTokens: u.completionTokens, reasoningTokens: u.reasoningTokens, thinking: 'x' });
+    const r = await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'price me' }] });
+    const price = await priceOf('anthropic/claude-sonnet-4.5');
+    const expected = costMicros(u, price, percentToBps(MARKUP));
+    // By hand: ((12345-3000-1111)*3 + 3000*0.3 + 1111*3.75 + 777*15) USD/M * 1.2 = 49707.9, up to 49708 micros.
+    expect(expected).toBe(49_708n);
+    expect((r.usage as unknown as { cost: number }).cost).toBe(0.049708);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(2_000_000n - expected);
+    await t.drain();
+    expect((await usageRows(tenantId)).map((e) => [e.kind, e.amountMicros, e.idempotencyKey])).toEqual([['usage', -expected, `usage:${r.id}`]]);
+    expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: r.id } })).toMatchObject({ cachedTokens: 3000, cacheWriteTokens: 1111, reasoningTokens: 300, costMicros: expected, estimated: false });
+  });
+
+  it('counts tokens locally and marks the record estimated when the upstream reports no usage', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    t.openai.enqueue({ text: 'one two three four five six seven eight', deltas: 4, usage: 'none' });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'count to eight' }] }),
+    });
+    const text = await res.text();
+    expect(text).toContain('[DONE]');
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ estimated: true, status: 200 });
+    expect(log.completionTokens).toBeGreaterThanOrEqual(8);
+    expect(log.promptTokens).toBeGreaterThan(0);
+    const expected = costMicros(usage({ promptTokens: log.promptTokens, completionTokens: log.completionTokens }), await priceOf('openai/gpt-4o-mini'), percentToBps(MARKUP));
+    expect(log.costMicros).toBe(expected);
+    expect((await usageRows(tenantId)).map((e) => e.amountMicros)).toEqual([-expected]);
+    expect(await ledgerSum(t, tenantId)).toBe((await t.credits.getCredits(tenantId))!.balance);
+  });
+
+  const poster = (apiKey: string) => (body: object) =>
+    fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], ...body }) });
+
+  it('charges nothing for a failed request or an empty response', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    const post = poster(apiKey);
+    // Each failure comes twice: the gateway retries a retryable failure once before giving up.
+    const empty = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [] });
+    t.openai.enqueue({ status: 500, times: 2 }, { status: 503, times: 2 }, { rawBody: empty, times: 2 });
+    const statuses = [(await post({})).status, (await post({})).status, (await post({})).status];
+    expect(statuses.every((s) => s >= 500)).toBe(true);
+    await t.drain();
+    const logs = await t.prisma.requestLog.findMany({ where: { tenantId } });
+    expect(logs.map((l) => [l.status >= 500, l.costMicros])).toEqual([[true, 0n], [true, 0n], [true, 0n]]);
+    expect(await usageRows(tenantId)).toHaveLength(0);
+    expect((await t.credits.getCredits(tenantId))!).toMatchObject({ balance: 1_000_000n, reserved: 0n });
+  });
+
+  // Known gap in the gateway's StreamRelay (libs/gateway, not billing's to change): a stream that
+  // fails before its first content settles the locally counted prompt as if it had been served.
+  // `failing` keeps the requirement visible; it turns red the day the relay charges 0 here.
+  it.failing('charges nothing for a stream that fails before any content', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    t.openai.enqueue({ errorAfterEvents: 0 });
+    const res = await poster(apiKey)({ stream: true });
+    expect(await res.text()).not.toContain('[DONE]');
+    await t.drain();
+    expect((await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } })).costMicros).toBe(0n);
+    expect(await usageRows(tenantId)).toHaveLength(0);
+  });
+
+  it('charges a client that disconnects mid-stream for what was generated, releases its hold, and ledgers it', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    t.openai.enqueue({ text: Array.from({ length: 60 }, (_, i) => `token${i}`).join(' '), deltas: 60, chunkDelayMs: 20 });
+    const ac = new AbortController();
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'go on' }] }),
+    });
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 4; i++) await reader.read();
+    const during = (await t.credits.getCredits(tenantId))!;
+    expect(during.reserved).toBeGreaterThan(0n);
+    ac.abort();
+    for (let i = 0; i < 100 && (await t.credits.getCredits(tenantId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 20));
+    const after = (await t.credits.getCredits(tenantId))!;
+    expect(after.reserved).toBe(0n);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 499, estimated: true });
+    expect(log.completionTokens).toBeGreaterThan(0);
+    expect(log.completionTokens).toBeLessThan(60);
+    expect(log.costMicros).toBeGreaterThan(0n);
+    expect((await usageRows(tenantId)).map((e) => e.amountMicros)).toEqual([-log.costMicros]);
+    expect(after.balance).toBe(1_000_000n - log.costMicros);
+    expect(await ledgerSum(t, tenantId)).toBe(after.balance);
+  });
+});

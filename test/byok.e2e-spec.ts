@@ -1,0 +1,113 @@
+import { FakeAnthropicServer, FakeOpenAiServer } from '@gw/testing';
+import { startTestApp, type TestApp } from './support/test-app';
+import { call } from './support/admin-api';
+
+/**
+ * BYOK provider keys: sealed at rest (no plaintext in the database), shown as last4 only, checked
+ * with a cheap call that reaches the tenant's provider with the tenant's key, never leaked in an
+ * error, and used by the gateway before the platform's capacity when `priority` is `first`.
+ * Private URLs are allowed here (the fakes listen on 127.0.0.1); byok-ssrf covers the refusals.
+ */
+const OWN_OPENAI = 'sk-tenant-own-openai-key-7777';
+const OWN_ANTHROPIC = 'sk-ant-tenant-own-key-8888';
+// Booting the real app(s) takes seconds on a loaded machine.
+jest.setTimeout(60_000);
+let t: TestApp;
+let ownOpenAi: FakeOpenAiServer;
+let ownAnthropic: FakeAnthropicServer;
+
+beforeAll(async () => {
+  t = await startTestApp({ ALLOW_PRIVATE_PROVIDER_URLS: 'true' }, { billingWorker: false });
+  ownOpenAi = new FakeOpenAiServer({ apiKey: OWN_OPENAI });
+  ownAnthropic = new FakeAnthropicServer({ apiKey: OWN_ANTHROPIC });
+  await Promise.all([ownOpenAi.start(), ownAnthropic.start()]);
+});
+afterAll(async () => {
+  await Promise.all([t?.close(), ownOpenAi?.close(), ownAnthropic?.close()]);
+});
+
+const rowText = (row: object) =>
+  JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+
+describe('BYOK provider keys', () => {
+  it('stores the secret sealed and answers with last4 only', async () => {
+    const s = await t.signup();
+    const res = await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1/`, label: 'own', priority: 'first' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ provider: 'openai', label: 'own', last4: '7777', priority: 'first', base_url: `${ownOpenAi.baseUrl}/v1`, verified_at: null });
+    for (const r of [res, await call(t.url, 'GET', `/api/provider-keys/${res.body.id}`, { token: s.token }), await call(t.url, 'GET', '/api/provider-keys', { token: s.token })]) {
+      expect(JSON.stringify(r.body)).not.toContain(OWN_OPENAI);
+      expect(JSON.stringify(r.body)).not.toMatch(/api_key|ciphertext/);
+    }
+    const row = await t.prisma.providerCredential.findUniqueOrThrow({ where: { id: res.body.id } });
+    expect(rowText(row)).not.toContain(OWN_OPENAI);
+    expect(rowText(row)).not.toContain(OWN_OPENAI.slice(3, 20));
+    expect(row.iv).toHaveLength(12);
+    expect(row.authTag).toHaveLength(16);
+    expect(row.last4).toBe('7777');
+  });
+
+  it('verify reaches the provider with the tenant key (GET /models for the OpenAI format)', async () => {
+    const s = await t.signup();
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1` } })).body;
+    ownOpenAi.reset();
+    const v = await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token });
+    expect(v.status).toBe(200);
+    expect(v.body).toMatchObject({ id: pk.id, verified: true, error: null });
+    expect(ownOpenAi.lastRequest()).toMatchObject({ method: 'GET', path: '/v1/models' });
+    expect(ownOpenAi.lastRequest()!.headers.authorization).toBe(`Bearer ${OWN_OPENAI}`);
+    expect((await call(t.url, 'GET', `/api/provider-keys/${pk.id}`, { token: s.token })).body.verified_at).toBe(v.body.verified_at);
+  });
+
+  it('verify with a one-token request where the format has no free check (Anthropic)', async () => {
+    const s = await t.signup();
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'anthropic', api_key: OWN_ANTHROPIC, base_url: ownAnthropic.baseUrl } })).body;
+    const v = await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token });
+    expect(v.body).toMatchObject({ verified: true, error: null });
+    const sent = ownAnthropic.lastRequest()!;
+    expect(sent.path).toBe('/v1/messages');
+    expect(sent.headers['x-api-key']).toBe(OWN_ANTHROPIC);
+    expect((sent.body as { max_tokens: number }).max_tokens).toBe(1);
+  });
+
+  it('a refused key is reported without echoing anything of it', async () => {
+    const s = await t.signup();
+    const wrong = 'sk-tenant-wrong-key-1234567890';
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: wrong, base_url: `${ownOpenAi.baseUrl}/v1` } })).body;
+    ownOpenAi.enqueue({ status: 401, errorMessage: `Incorrect API key provided: ${wrong}` });
+    const v = await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token });
+    expect(v.body).toMatchObject({ verified: false, verified_at: null, error: { code: 'invalid_key', status: 401 } });
+    expect(JSON.stringify(v.body)).not.toContain(wrong.slice(3, 20));
+  });
+
+  it('the gateway sends a request with the tenant key to the tenant base URL when priority is first', async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1`, priority: 'first' } });
+    ownOpenAi.reset();
+    t.openai.reset();
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 }),
+    });
+    expect(res.status).toBe(200);
+    expect(ownOpenAi.lastRequest()?.headers.authorization).toBe(`Bearer ${OWN_OPENAI}`);
+    expect(t.openai.requests).toHaveLength(0);
+  });
+
+  it('changes priority and deletes; another tenant never sees them', async () => {
+    const s = await t.signup();
+    const other = await t.signup();
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI } })).body;
+    expect(pk.base_url).toBeNull();
+    expect((await call(t.url, 'PATCH', `/api/provider-keys/${pk.id}`, { token: s.token, body: { priority: 'fallback', label: 'backup' } })).body).toMatchObject({ priority: 'fallback', label: 'backup' });
+    expect((await call(t.url, 'GET', '/api/provider-keys', { token: other.token })).body.data).toEqual([]);
+    expect((await call(t.url, 'DELETE', `/api/provider-keys/${pk.id}`, { token: other.token })).status).toBe(404);
+    expect((await call(t.url, 'DELETE', `/api/provider-keys/${pk.id}`, { token: s.token })).body).toEqual({ id: pk.id, deleted: true });
+    expect(await t.prisma.providerCredential.count({ where: { id: pk.id } })).toBe(0);
+    const unknown = await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'mars', api_key: OWN_OPENAI } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.param).toBe('provider');
+  });
+});

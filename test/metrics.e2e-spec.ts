@@ -1,0 +1,54 @@
+import OpenAI from 'openai';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parsePrometheus = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string }> }>;
+import { startTestApp, type TestApp } from './support/test-app';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp({}, { billingWorker: false });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function scrape() {
+  const res = await fetch(`${t.url}/metrics`);
+  expect(res.status).toBe(200);
+  return parsePrometheus(await res.text());
+}
+
+function value(families: ReturnType<typeof parsePrometheus>, name: string, labels: Record<string, string>): number {
+  const f = families.find((x) => x.name === name);
+  const m = f?.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
+  return Number(m?.value ?? m?.count ?? 0);
+}
+
+describe('/metrics', () => {
+  it('parses as Prometheus text and its counters match the requests sent', async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 });
+    const before = await scrape();
+    const ok = (l: Record<string, string>) => value(before, 'gw_requests_total', l);
+    const base200 = ok({ endpoint: 'chat.completions', status: '200', model: 'openai/gpt-4o-mini', provider: 'openai' });
+    const base400 = ok({ endpoint: 'chat.completions', status: '400', model: 'openai/gpt-4o-mini', provider: 'none' });
+    const baseTokens = value(before, 'gw_tokens_total', { model: 'openai/gpt-4o-mini', kind: 'completion' });
+
+    for (let i = 0; i < 3; i++) {
+      t.openai.enqueue({ completionTokens: 7, promptTokens: 11 });
+      await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
+    }
+    t.openai.enqueue({ status: 400 });
+    await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
+
+    const after = await scrape();
+    expect(value(after, 'gw_requests_total', { endpoint: 'chat.completions', status: '200', model: 'openai/gpt-4o-mini', provider: 'openai' })).toBe(base200 + 3);
+    expect(value(after, 'gw_requests_total', { endpoint: 'chat.completions', status: '400', model: 'openai/gpt-4o-mini', provider: 'none' })).toBe(base400 + 1);
+    expect(value(after, 'gw_tokens_total', { model: 'openai/gpt-4o-mini', kind: 'completion' })).toBe(baseTokens + 21);
+    const hist = after.find((f) => f.name === 'gw_request_duration_seconds');
+    expect(hist?.type).toBe('HISTOGRAM');
+    expect(after.find((f) => f.name === 'gw_upstream_errors_total')).toBeDefined();
+    expect(after.find((f) => f.name === 'process_resident_memory_bytes')).toBeDefined();
+  });
+});

@@ -1,0 +1,163 @@
+import OpenAI from 'openai';
+import { FakeOpenAiServer } from '@gw/testing';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp({ UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '400', ALLOW_PRIVATE_PROVIDER_URLS: 'true' }, { billingWorker: false });
+});
+afterAll(async () => {
+  await t?.close();
+});
+afterEach(() => {
+  t.openai.reset().setDefaults({});
+  t.anthropic.reset();
+  t.gemini.reset();
+});
+
+async function tenant(usd = 5) {
+  const s = await t.signup();
+  expect((await t.grant(s.tenantId, usd)).status).toBe(201);
+  return { ...s, client: new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 }) };
+}
+
+async function generation(apiKey: string, id: string) {
+  await t.drain();
+  const r = await fetch(`${t.url}/v1/generation?id=${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  expect(r.status).toBe(200);
+  return ((await r.json()) as { data: { attempts: { model: string; status: number; error?: string }[]; model: string; provider: string } }).data;
+}
+
+const put = (token: string, path: string, body: unknown) =>
+  fetch(`${t.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('failover before the first byte', () => {
+  it('retries a 429 (honouring Retry-After), then falls over to the next model, visible in headers and the record', async () => {
+    const { client, apiKey } = await tenant();
+    t.openai.enqueue({ status: 429, retryAfter: 0 }, { status: 429, retryAfter: 0 });
+    t.anthropic.enqueue({ text: 'served by the fallback' });
+    const { data: r, response } = await client.chat.completions
+      .create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .withResponse();
+    expect(r.choices[0].message.content).toBe('served by the fallback');
+    expect((r as unknown as { provider: string }).provider).toBe('anthropic');
+    expect(response.headers.get('x-gateway-provider')).toBe('anthropic');
+    expect(response.headers.get('x-gateway-attempts')).toBe('3');
+    expect(t.openai.requests).toHaveLength(2);
+    const g = await generation(apiKey, r.id);
+    expect(g.attempts.map((a) => [a.model, a.status, a.error ?? null])).toEqual([
+      ['openai/gpt-4o-mini', 429, 'upstream_rate_limited'],
+      ['openai/gpt-4o-mini', 429, 'upstream_rate_limited'],
+      ['anthropic/claude-haiku-4.5', 200, null],
+    ]);
+    expect(g.model).toBe('anthropic/claude-haiku-4.5');
+  });
+
+  it('falls over when the primary does not send its first byte in time', async () => {
+    const { client } = await tenant();
+    t.openai.enqueue({ headerDelayMs: 2000, times: 2 });
+    t.anthropic.enqueue({ text: 'fast one' });
+    const started = Date.now();
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(r.choices[0].message.content).toBe('fast one');
+    // Two tries of ~400 ms each (undici's timers are coarse), then the fallback: well under the 2 s the primary would take per try.
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(t.openai.requests).toHaveLength(2);
+  });
+
+  it('never falls over after the first byte: a cut stream ends with an error event and no fallback call', async () => {
+    const { apiKey } = await tenant();
+    t.openai.enqueue({ text: 'a b c d e f', deltas: 6, cutAfterEvents: 3 });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    const text = await res.text();
+    expect(text).not.toContain('[DONE]');
+    expect(text).toContain('"error"');
+    expect(t.anthropic.requests).toHaveLength(0);
+  });
+
+  it('does not retry or fall over on a client error (400)', async () => {
+    const { client } = await tenant();
+    t.openai.enqueue({ status: 400, errorMessage: 'bad' });
+    const err = await client.chat.completions
+      .create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'x' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect(t.openai.requests).toHaveLength(1);
+    expect(t.anthropic.requests).toHaveLength(0);
+  });
+});
+
+describe('tenant routing rules', () => {
+  it('sends short prompts to the cheaper model, refuses or downgrades over a max cost, visible in the record', async () => {
+    const { client, apiKey, token } = await tenant();
+    const doc = {
+      aliases: { smart: { strategy: 'ordered', targets: [{ model: 'anthropic/claude-sonnet-4.5' }, { model: 'openai/gpt-4o-mini' }] } },
+      rules: [
+        { type: 'size', name: 'short prompts', models: ['anthropic/claude-sonnet-4.5'], max_prompt_tokens: 500, target: 'openai/gpt-4o-mini' },
+        { type: 'max_cost', name: 'cap', max_usd: 0.05 },
+      ],
+    };
+    const saved = await put(token, '/api/routing', doc);
+    expect(saved.status).toBe(200);
+
+    const short = await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 100, messages: [{ role: 'user', content: 'short' }] });
+    expect(short.model).toBe('openai/gpt-4o-mini');
+    const g = await generation(apiKey, short.id);
+    expect(g.model).toBe('openai/gpt-4o-mini');
+
+    // A long prompt stays on Sonnet, but 20k output tokens of Sonnet exceed the 0.05 USD cap: refused.
+    const long = 'word '.repeat(600);
+    const refused = await client.chat.completions
+      .create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 20000, messages: [{ role: 'user', content: long }] })
+      .catch((e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).message).toContain('cap');
+
+    // Through the alias the cheaper target fits under the cap: downgraded.
+    const down = await client.chat.completions.create({ model: 'smart', max_tokens: 20000, messages: [{ role: 'user', content: long }] });
+    expect(down.model).toBe('openai/gpt-4o-mini');
+  });
+});
+
+describe('BYOK', () => {
+  const own = new FakeOpenAiServer({ apiKey: 'sk-tenant-own-key-123456' });
+  beforeAll(() => own.start());
+  afterAll(() => own.close());
+
+  it("uses the tenant's own key, first, and charges only the BYOK fee", async () => {
+    const { client, token, tenantId } = await tenant();
+    const add = await fetch(`${t.url}/api/provider-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'openai', api_key: 'sk-tenant-own-key-123456', base_url: `${own.baseUrl}/v1`, priority: 'first' }),
+    });
+    expect(add.status).toBe(201);
+    const body = (await add.json()) as Record<string, unknown>;
+    expect(JSON.stringify(body)).not.toContain('sk-tenant-own-key-123456');
+    const row = await t.prisma.providerCredential.findFirstOrThrow({ where: { tenantId } });
+    expect(Buffer.from(row.ciphertext).toString('utf8')).not.toContain('sk-tenant-own-key');
+
+    const before = (await t.credits.getCredits(tenantId))!.balance;
+    own.enqueue({ promptTokens: 1000, completionTokens: 1000 });
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'mine' }] });
+    expect(own.lastRequest()!.headers.authorization).toBe('Bearer sk-tenant-own-key-123456');
+    expect(t.openai.requests).toHaveLength(0);
+    // gpt-4o-mini: 1000 * 0.15 + 1000 * 0.6 = 750 micros at platform price; 5% fee = 38 (rounded up).
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - 38n);
+    await t.drain();
+    const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: r.id } });
+    expect(log).toMatchObject({ byok: true, costMicros: 0n, byokFeeMicros: 38n });
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, idempotencyKey: `byok_fee:${r.id}` } })).toBe(1);
+
+    // When the provider refuses the tenant's key, the platform's capacity serves the request.
+    own.enqueue({ status: 401 });
+    const fallback = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'again' }] });
+    expect(fallback.choices[0].message.content).toBeTruthy();
+    expect(t.openai.lastRequest()!.headers.authorization).toBe('Bearer sk-platform-openai');
+  });
+});
