@@ -15,6 +15,8 @@ export interface ChatCall {
   signal: AbortSignal;
   /** The client's wire format (OpenAI for /v1/chat/completions, Anthropic for /v1/messages). */
   format: ResponseFormat;
+  /** Set once the tenant is known: its privacy opt-in to store prompt and completion content. */
+  logContent?: boolean;
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {
@@ -25,5 +27,6 @@ export function settleContextOf(call: ChatCall): SettleContext {
     requestedModel: call.body.model,
     stream: call.body.stream === true,
     endUser: typeof call.body.user === 'string' ? call.body.user : undefined,
+    messages: call.logContent ? call.body.messages : undefined,
   };
 }

@@ -61,6 +61,7 @@ export class ChatCompletionsService {
     this.budget.requestStarted();
     try {
       const tenant = await this.tenants.get(key.tenantId);
+      call.logContent = tenant.logContent;
       const n = body.n ?? 1;
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, countImages(body), n);
       const plan = this.planner.plan({
@@ -199,7 +200,10 @@ export class ChatCompletionsService {
   private async answer(call: ChatCall, c: Candidate, parsed: ParsedCompletion, attempts: AttemptRecord[], decisions: string[], overheadMs: number, ttfbMs: number) {
     const usage = parsed.usage;
     const charge = usage ? this.charges.of(c, usage) : { cost: 0n, byokFee: 0n };
-    await this.settlement.settle(settleContextOf(call), {
+    // The settle script is on the Redis socket before the answer is written (the call writes it
+    // synchronously), so the answer is not delayed by the round trip and any later read by the
+    // client sees the charge; the request still waits for it (graceful shutdown drains it).
+    const settling = this.settlement.settle(settleContextOf(call), {
       candidate: c,
       status: 200,
       usage,
@@ -208,6 +212,7 @@ export class ChatCompletionsService {
       attempts,
       decisions,
       finishReason: parsed.completion.choices[0]?.finish_reason ?? null,
+      completionText: call.logContent ? textOf(parsed.completion) : undefined,
       overheadMs,
       ttfbMs,
       totalMs: performance.now() - call.startedAt,
@@ -222,7 +227,12 @@ export class ChatCompletionsService {
       .header('x-gateway-attempts', String(attempts.length))
       .header('content-type', 'application/json')
       .send(JSON.stringify(out));
+    await settling;
   }
+}
+
+function textOf(c: ParsedCompletion['completion']): string {
+  return c.choices.map((ch) => (typeof ch.message.content === 'string' ? ch.message.content : '')).join('\n');
 }
 
 function attemptOf(c: Candidate, e: unknown, ms: number, status = 0): AttemptRecord {

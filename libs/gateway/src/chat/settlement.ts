@@ -16,6 +16,8 @@ export interface SettleContext {
   requestedModel: string;
   stream: boolean;
   endUser?: string;
+  /** Present only when the tenant opted in to content logging (privacy settings). */
+  messages?: unknown;
 }
 
 export interface Outcome {
@@ -32,6 +34,8 @@ export interface Outcome {
   ttfbMs?: number;
   totalMs: number;
   estimated: boolean;
+  /** The generated text, stored only with an opted-in tenant's `messages`. */
+  completionText?: string;
 }
 
 /**
@@ -83,6 +87,7 @@ export class Settlement {
       totalMs: o.totalMs,
       createdAtMs: Date.now(),
     });
+    if (call.messages !== undefined) fields.content = JSON.stringify({ messages: call.messages, completion: o.completionText ?? null });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.credits.settle({

@@ -110,6 +110,7 @@ export class StreamRelay {
       ttfbMs: r.ttfbMs,
       totalMs: performance.now() - call.startedAt,
       estimated: reported === undefined,
+      completionText: call.logContent ? generated.join('') : undefined,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock, SecretBox } from '@gw/core';
-import { ProviderCredentialRepository, RoutingSettingsRepository, tenantScope } from '@gw/db';
+import { ProviderCredentialRepository, RoutingSettingsRepository, TenantRepository, tenantScope } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import { defaultRoutingDocument, validateRoutingDocument, type RoutingDocument } from '@gw/routing';
 
@@ -16,6 +16,8 @@ export interface ByokCredential {
 export interface TenantContext {
   routing: RoutingDocument;
   credentials: ByokCredential[];
+  /** Privacy opt-in: store prompt and completion content with the request log. */
+  logContent: boolean;
 }
 
 interface Entry {
@@ -24,7 +26,7 @@ interface Entry {
 }
 
 /**
- * Per-tenant routing document and BYOK credentials, read from Postgres at most once per TTL and
+ * Per-tenant routing document, BYOK credentials and privacy choice, read from Postgres at most once per TTL and
  * evicted by a `tenant` invalidation (or all of them when the subscriber reconnects), like keys.
  */
 @Injectable()
@@ -38,6 +40,7 @@ export class TenantContextCache implements OnModuleInit {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly routing: RoutingSettingsRepository,
     private readonly credentials: ProviderCredentialRepository,
+    private readonly tenants: TenantRepository,
     private readonly box: SecretBox,
     private readonly bus: InvalidationBus,
     private readonly clock: Clock,
@@ -65,7 +68,7 @@ export class TenantContextCache implements OnModuleInit {
 
   private async load(tenantId: string): Promise<TenantContext> {
     const scope = tenantScope(tenantId);
-    const [stored, rows] = await Promise.all([this.routing.get(scope), this.credentials.listForTenant(scope)]);
+    const [stored, rows, tenant] = await Promise.all([this.routing.get(scope), this.credentials.listForTenant(scope), this.tenants.findById(tenantId)]);
     let routing = defaultRoutingDocument();
     if (stored) {
       try {
@@ -83,7 +86,7 @@ export class TenantContextCache implements OnModuleInit {
         this.logger.error(`tenant ${tenantId}: provider credential ${r.id} cannot be decrypted; skipped`);
       }
     }
-    const value = { routing, credentials };
+    const value = { routing, credentials, logContent: tenant?.logContent ?? false };
     this.entries.set(tenantId, { value, expiresAt: this.clock.now() + this.ttlMs });
     return value;
   }
