@@ -1,4 +1,5 @@
-import { AutoTopupCharger, AutoTopupTrigger } from '@gw/billing';
+import { AutoTopupCharger } from '@gw/billing';
+import { AutoTopupTrigger } from '@gw/billing/worker';
 import { AutoTopupRepository, tenantScope } from '@gw/db';
 import { costMicros } from '@gw/metering';
 import { api, checkout, ledgerSum, startBillingApp, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, waitFor, type BillingApp } from './support/billing';

@@ -6,7 +6,8 @@ import { DbModule, PrismaService } from '@gw/db';
 import { OpsModule, RedisModule, CreditStore } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
 import { AdminModule, CatalogSeeder, setupAdminOpenApi } from '@gw/admin';
-import { BillingModule, UsageWriter } from '@gw/billing';
+import { UsageWriter } from '@gw/billing';
+import { BillingModule } from '@gw/billing/worker';
 import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
 // Until AdminModule imports it (the lead's wiring), the billing API is composed here.
 import { BillingApiModule } from '../../libs/admin/src/billing/billing-api.module';

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { CoreModule, createFastifyApp, loadConfig } from '@gw/core';
 import { DbModule } from '@gw/db';
 import { OpsModule, RedisModule } from '@gw/metering';
-import { BillingModule } from '@gw/billing';
+import { BillingModule } from '@gw/billing/worker';
 
 /** The billing worker (BullMQ): usage settlement, sweeps; over HTTP only /healthz, /readyz and /metrics. */
 async function main() {

@@ -8,7 +8,7 @@ import { DbModule } from '@gw/db';
 import { OpsModule, RedisModule } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
 import { AdminModule, CatalogSeeder, DemoTenantSeeder } from '@gw/admin';
-import { BillingModule } from '@gw/billing';
+import { BillingModule } from '@gw/billing/worker';
 import { startEmbeddedPostgres, startPrivateRedis, type LocalService } from './local-infra';
 import { SandboxModule, startSandbox, type Sandbox } from './sandbox';
 import { printBanner } from './banner';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { CreditStoreModule } from '@gw/metering';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { BillingCoreModule } from './billing-core.module';
 import { BillingPaymentsModule } from './billing-payments.module';
@@ -29,6 +30,7 @@ export function bullConnection(config: AppConfig) {
 /** The billing worker (apps/billing, and apps/standalone). */
 @Module({
   imports: [
+    CreditStoreModule,
     BillingCoreModule,
     BillingPaymentsModule,
     BullModule.forRootAsync({

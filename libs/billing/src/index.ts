@@ -1,6 +1,6 @@
+/** Ledger, payments and usage use cases. The BullMQ worker is in `@gw/billing/worker` (keeps BullMQ out of the gateway). */
 export * from './billing-core.module';
 export * from './billing-payments.module';
-export * from './billing.module';
 export * from './ledger/credit-sync.service';
 export * from './ledger/credit.service';
 export * from './ledger/reconciliation.service';
@@ -11,5 +11,4 @@ export * from './stripe/stripe.client';
 export * from './stripe/stripe-event.handler';
 export * from './topup/checkout.service';
 export * from './auto-topup/auto-topup-settings.service';
-export * from './auto-topup/auto-topup.trigger';
 export * from './auto-topup/auto-topup.charger';

@@ -1,0 +1,3 @@
+/** The billing worker (BullMQ): imported by apps/billing and apps/standalone only. */
+export * from './billing.module';
+export * from './auto-topup/auto-topup.trigger';
