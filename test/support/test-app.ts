@@ -9,8 +9,6 @@ import { AdminModule, CatalogSeeder, setupAdminOpenApi } from '@gw/admin';
 import { UsageWriter } from '@gw/billing';
 import { BillingModule } from '@gw/billing/worker';
 import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
-// Until AdminModule imports it (the lead's wiring), the billing API is composed here.
-import { BillingApiModule } from '../../libs/admin/src/billing/billing-api.module';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -66,7 +64,6 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
       OpsModule,
       GatewayModule,
       AdminModule,
-      BillingApiModule,
       ...(opts.billingWorker === false ? [] : [BillingModule]),
     ],
   })

@@ -7,7 +7,7 @@ import { CoreModule, createFastifyApp, loadConfig, type AppConfig } from '@gw/co
 import { DbModule } from '@gw/db';
 import { OpsModule, RedisModule } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
-import { AdminModule, CatalogSeeder, DemoTenantSeeder } from '@gw/admin';
+import { AdminModule, CatalogSeeder, DemoTenantSeeder, setupAdminOpenApi } from '@gw/admin';
 import { BillingModule } from '@gw/billing/worker';
 import { startEmbeddedPostgres, startPrivateRedis, type LocalService } from './local-infra';
 import { SandboxModule, startSandbox, type Sandbox } from './sandbox';
@@ -54,6 +54,7 @@ async function main() {
   class StandaloneModule {}
 
   const app = await createFastifyApp(StandaloneModule, config);
+  setupAdminOpenApi(app);
   await app.init();
   await app.get(CatalogSeeder).seed();
   const demo = await app.get(DemoTenantSeeder).ensure(DATA_DIR);
