@@ -3,6 +3,7 @@ import type { AssistantMessage, CacheControl, ChatMessage, JsonObject, Reasoning
 import { parseDataUrl } from '../../data-url';
 import { unsupportedParameter } from '../../unsupported-params';
 import { isRecord } from '../../upstream-errors';
+import { parseToolArguments } from '../../tool-arguments';
 import {
   ANTHROPIC_REASONING_FORMAT,
   type AnthropicAssistantBlock,
@@ -169,21 +170,9 @@ function assistantBlocks(m: AssistantMessage, i: number): AnthropicAssistantBloc
   const calls = m.tool_calls ?? [];
   for (let j = 0; j < calls.length; j++) {
     const c = calls[j];
-    out.push({ type: 'tool_use', id: sanitizeToolId(c.id), name: c.function.name, input: parseArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) });
+    out.push({ type: 'tool_use', id: sanitizeToolId(c.id), name: c.function.name, input: parseToolArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) });
   }
   return out;
-}
-
-function parseArguments(args: string, param: string): JsonObject {
-  if (args.trim() === '') return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(args);
-  } catch {
-    throw invalid(param, 'tool call arguments are not valid JSON');
-  }
-  if (!isRecord(v)) throw invalid(param, 'tool call arguments must be a JSON object');
-  return v as JsonObject;
 }
 
 /**

@@ -3,6 +3,7 @@ import { parseDataUrl } from '../../data-url';
 import type { AssistantMessage, ChatMessage, JsonObject, JsonValue, TextPart, UserContentPart } from '../../openai.types';
 import { unsupportedParameter } from '../../unsupported-params';
 import { isRecord } from '../../upstream-errors';
+import { parseToolArguments } from '../../tool-arguments';
 import { isSyntheticCallId, toGeminiName } from './gemini.tools';
 import { GEMINI_REASONING_FORMAT, type GeminiContent, type GeminiPart } from './gemini.types';
 
@@ -152,7 +153,7 @@ function modelParts(m: AssistantMessage, i: number, callNames: Map<string, strin
   (m.tool_calls ?? []).forEach((c, j) => {
     const name = toGeminiName(c.function.name, `messages[${i}].tool_calls[${j}].function.name`);
     callNames.set(c.id, name);
-    const part: GeminiPart = { functionCall: { name, args: parseArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) } };
+    const part: GeminiPart = { functionCall: { name, args: parseToolArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) } };
     if (!isSyntheticCallId(c.id) && part.functionCall) part.functionCall.id = c.id;
     const sig = signatures.byCall.get(c.id);
     if (sig !== undefined) part.thoughtSignature = sig;
@@ -174,18 +175,6 @@ function geminiSignatures(m: AssistantMessage): { text?: string; byCall: Map<str
     else text = d.data;
   }
   return text === undefined ? { byCall } : { text, byCall };
-}
-
-function parseArguments(args: string, param: string): JsonObject {
-  if (args.trim() === '') return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(args);
-  } catch {
-    throw invalid(param, 'tool call arguments are not valid JSON');
-  }
-  if (!isRecord(v)) throw invalid(param, 'tool call arguments must be a JSON object');
-  return v as JsonObject;
 }
 
 /** functionResponse parts lead the user content that answers a call turn. Stable partition, in place. */
