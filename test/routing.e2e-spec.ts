@@ -26,7 +26,7 @@ async function generation(apiKey: string, id: string) {
   await t.drain();
   const r = await fetch(`${t.url}/v1/generation?id=${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
   expect(r.status).toBe(200);
-  return ((await r.json()) as { data: { attempts: { model: string; status: number; error?: string }[]; model: string; provider: string } }).data;
+  return ((await r.json()) as { data: { attempts: { model: string; status: number; error?: string }[]; model: string; provider: string; routing: string[] } }).data;
 }
 
 const put = (token: string, path: string, body: unknown) =>
@@ -109,6 +109,7 @@ describe('tenant routing rules', () => {
     expect(short.model).toBe('openai/gpt-4o-mini');
     const g = await generation(apiKey, short.id);
     expect(g.model).toBe('openai/gpt-4o-mini');
+    expect(g.routing.join(' ')).toContain('rule "short prompts"');
 
     // A long prompt stays on Sonnet, but 20k output tokens of Sonnet exceed the 0.05 USD cap: refused.
     const long = 'word '.repeat(600);
@@ -121,6 +122,7 @@ describe('tenant routing rules', () => {
     // Through the alias the cheaper target fits under the cap: downgraded.
     const down = await client.chat.completions.create({ model: 'smart', max_tokens: 20000, messages: [{ role: 'user', content: long }] });
     expect(down.model).toBe('openai/gpt-4o-mini');
+    expect((await generation(apiKey, down.id)).routing.join(' ')).toContain('max cost');
   });
 });
 

@@ -91,6 +91,16 @@ function merge(...batches: UsageBatch[]): UsageBatch {
 const int = (v: string | undefined) => (v === undefined ? 0 : Number.parseInt(v, 10) || 0);
 const float = (v: string | undefined) => (v === undefined ? null : Number(v));
 
+/** A JSON event field; a malformed one is dropped rather than blocking the batch. */
+function jsonField<T>(v: string | undefined): T | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
   const f = e.fields;
   return {
@@ -115,7 +125,10 @@ function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
     byokFeeMicros: e.byokFeeMicros,
     byok: f.byok === '1',
     estimated: f.estimated === '1',
-    attempts: f.attempts ? (JSON.parse(f.attempts) as object[]) : [],
+    attempts: jsonField<object[]>(f.attempts) ?? [],
+    routeDecisions: jsonField<string[]>(f.decisions) ?? [],
+    // Present only for tenants that opted in to content logging (the gateway decides).
+    content: jsonField<object>(f.content) ?? undefined,
     overheadMs: float(f.overheadMs),
     ttfbMs: float(f.ttfbMs),
     totalMs: float(f.totalMs),

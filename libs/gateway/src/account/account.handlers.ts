@@ -96,6 +96,7 @@ export class AccountHandlers {
         error_code: log.errorCode,
         finish_reason: log.finishReason,
         attempts: log.attempts,
+        routing: log.routeDecisions,
         tokens_prompt: log.promptTokens,
         tokens_cached: log.cachedTokens,
         tokens_cache_write: log.cacheWriteTokens,
