@@ -29,6 +29,19 @@ export default [
     },
   },
   {
+    // Specs may use the fakes of libs/testing; production code of a feature lib may not.
+    files: ['**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          depConstraints: [{ sourceTag: '*', onlyDependOnLibsWithTags: ['*'] }],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

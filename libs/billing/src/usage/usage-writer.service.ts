@@ -82,8 +82,16 @@ function merge(...batches: UsageBatch[]): UsageBatch {
   const seen = new Set<string>();
   const out: UsageBatch = { events: [], malformed: [] };
   for (const b of batches) {
-    for (const e of b.events) if (!seen.has(e.streamId)) (seen.add(e.streamId), out.events.push(e));
-    for (const m of b.malformed) if (!seen.has(m.streamId)) (seen.add(m.streamId), out.malformed.push(m));
+    for (const e of b.events) {
+      if (seen.has(e.streamId)) continue;
+      seen.add(e.streamId);
+      out.events.push(e);
+    }
+    for (const m of b.malformed) {
+      if (seen.has(m.streamId)) continue;
+      seen.add(m.streamId);
+      out.malformed.push(m);
+    }
   }
   return out;
 }

@@ -1,8 +1,7 @@
 import { DomainError, ErrorCode } from '@gw/core';
-import type { AssistantMessage, CacheControl, ChatMessage, JsonObject, ReasoningDetail, TextPart, UserContentPart } from '../../openai.types';
+import type { AssistantMessage, CacheControl, ChatMessage, ReasoningDetail, TextPart, UserContentPart } from '../../openai.types';
 import { parseDataUrl } from '../../data-url';
 import { unsupportedParameter } from '../../unsupported-params';
-import { isRecord } from '../../upstream-errors';
 import { parseToolArguments } from '../../tool-arguments';
 import {
   ANTHROPIC_REASONING_FORMAT,

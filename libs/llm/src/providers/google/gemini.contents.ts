@@ -1,8 +1,7 @@
 import { DomainError, ErrorCode } from '@gw/core';
 import { parseDataUrl } from '../../data-url';
-import type { AssistantMessage, ChatMessage, JsonObject, JsonValue, TextPart, UserContentPart } from '../../openai.types';
+import type { AssistantMessage, ChatMessage, JsonValue, TextPart, UserContentPart } from '../../openai.types';
 import { unsupportedParameter } from '../../unsupported-params';
-import { isRecord } from '../../upstream-errors';
 import { parseToolArguments } from '../../tool-arguments';
 import { isSyntheticCallId, toGeminiName } from './gemini.tools';
 import { GEMINI_REASONING_FORMAT, type GeminiContent, type GeminiPart } from './gemini.types';
