@@ -66,6 +66,32 @@ describe('failover before the first byte', () => {
     expect(t.openai.requests).toHaveLength(2);
   });
 
+  it('takes first-byte and total timeouts per request (headers) and per tenant (routing document)', async () => {
+    const { apiKey, token } = await tenant();
+    const call = (headers: Record<string, string> = {}) =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    // The app's first-byte timeout is 400 ms; a request may allow a slow upstream more time.
+    t.openai.enqueue({ headerDelayMs: 700, text: 'slow but allowed' });
+    const slow = await call({ 'x-gateway-first-byte-timeout-ms': '3000' });
+    expect(((await slow.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content).toBe('slow but allowed');
+    const bad = await call({ 'x-gateway-first-byte-timeout-ms': 'soon' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { param: 'x-gateway-first-byte-timeout-ms' } });
+
+    // A tenant-wide total timeout bounds the whole exchange, fallbacks included: 504.
+    expect((await put(token, '/api/routing', { timeouts: { first_byte_ms: 5000, total_ms: 300 } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    t.openai.enqueue({ headerDelayMs: 1500 });
+    const started = Date.now();
+    const cut = await call();
+    expect(cut.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(1400);
+  });
+
   it('never falls over after the first byte: a cut stream ends with an error event and no fallback call', async () => {
     const { apiKey } = await tenant();
     t.openai.enqueue({ text: 'a b c d e f', deltas: 6, cutAfterEvents: 3 });

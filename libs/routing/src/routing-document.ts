@@ -72,6 +72,16 @@ export interface SplitRule extends RuleBase {
 /** The routing issue's rules; evaluated in array order by the planner. */
 export type RoutingRule = SizeRule | MaxCostRule | SplitRule;
 
+/** Upstream timeouts of this tenant's requests (ms); absent fields use the platform's defaults. */
+export interface Timeouts {
+  /** To the upstream's response headers (then retry or fail over). */
+  first_byte_ms?: number;
+  /** Between two chunks of a stream. */
+  idle_ms?: number;
+  /** The whole upstream exchange, stream included. */
+  total_ms?: number;
+}
+
 export interface RoutingDocument {
   version: typeof ROUTING_DOCUMENT_VERSION;
   /** Alias name (no `/`, so it never collides with `provider/model`) to its targets. */
@@ -81,6 +91,7 @@ export interface RoutingDocument {
   unsupported_params: UnsupportedParamsPolicy;
   data_policy: DataPolicy;
   rules: RoutingRule[];
+  timeouts: Timeouts;
 }
 
 /** What a tenant without a stored document gets. */
@@ -92,6 +103,7 @@ export function defaultRoutingDocument(): RoutingDocument {
     unsupported_params: 'reject',
     data_policy: { excluded_providers: [] },
     rules: [],
+    timeouts: {},
   };
 }
 

@@ -30,6 +30,7 @@ const full = {
     { type: 'max_cost', max_usd: 0.5 },
     { type: 'split', models: ['openai/*'], targets: [{ model: 'openai/gpt-4o-mini', weight: 9 }, { model: 'openai/gpt-4.1-mini', weight: 1 }] },
   ],
+  timeouts: { first_byte_ms: 5000, idle_ms: 20000, total_ms: 600000 },
 };
 
 describe('validateRoutingDocument', () => {

@@ -30,7 +30,7 @@ type Json = Record<string, unknown>;
  * Missing top-level sections take their defaults. Returns a fresh, normalized document.
  */
 export function validateRoutingDocument(input: unknown, ctx: RoutingValidationContext = {}): RoutingDocument {
-  const root = object(input, '', ['version', 'aliases', 'provider_preferences', 'unsupported_params', 'data_policy', 'rules']);
+  const root = object(input, '', ['version', 'aliases', 'provider_preferences', 'unsupported_params', 'data_policy', 'rules', 'timeouts']);
   const doc = defaultRoutingDocument();
   if (root.version !== undefined && root.version !== ROUTING_DOCUMENT_VERSION) {
     fail('version', `must be ${ROUTING_DOCUMENT_VERSION}`);
@@ -44,6 +44,12 @@ export function validateRoutingDocument(input: unknown, ctx: RoutingValidationCo
     if (dp.excluded_providers !== undefined) doc.data_policy.excluded_providers = providerList(dp.excluded_providers, 'data_policy.excluded_providers', providers);
   }
   if (root.rules !== undefined) doc.rules = rules(root.rules, new Set(Object.keys(doc.aliases)), providers);
+  if (root.timeouts !== undefined) {
+    const t = object(root.timeouts, 'timeouts', ['first_byte_ms', 'idle_ms', 'total_ms']);
+    for (const k of ['first_byte_ms', 'idle_ms', 'total_ms'] as const) {
+      if (t[k] !== undefined) doc.timeouts[k] = integer(t[k], `timeouts.${k}`, 100, 3_600_000);
+    }
+  }
   return doc;
 }
 

@@ -11,10 +11,14 @@ export interface ChatCall {
   requestId: string;
   startedAt: number;
   reply: FastifyReply;
-  /** Aborted when the client goes away. */
+  /** Aborted when the client goes away (or the total timeout passes). */
   signal: AbortSignal;
+  /** The client's own signal when `signal` also carries a total timeout. */
+  clientSignal?: AbortSignal;
   /** The client's wire format (OpenAI for /v1/chat/completions, Anthropic for /v1/messages). */
   format: ResponseFormat;
+  /** Per-request timeouts (x-gateway-*-timeout-ms headers), over the tenant's and the platform's. */
+  timeouts?: { firstByteMs?: number; idleMs?: number; totalMs?: number };
   /** Set once the tenant is known: its privacy opt-in to store prompt and completion content. */
   logContent?: boolean;
 }

@@ -7,7 +7,7 @@ import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { RoutePlanner, targetOf } from '../routing/route-planner.service';
 import { ProviderHealth } from '../routing/provider-health.service';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
-import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
+import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
 import { countImages, maxOutputOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
@@ -53,8 +53,10 @@ export class ChatCompletionsService {
     this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
   }
 
-  async handle(call: ChatCall): Promise<void> {
+  async handle(given: ChatCall): Promise<void> {
+    let call = given;
     const { key, body, requestId } = call;
+    let timeouts: UpstreamTimeouts = {};
     const attempts: AttemptRecord[] = [];
     let decisions: string[] = [];
     let held = false;
@@ -62,6 +64,11 @@ export class ChatCompletionsService {
     try {
       const tenant = await this.tenants.get(key.tenantId);
       call.logContent = tenant.logContent;
+      const t = tenant.routing.timeouts;
+      timeouts = { firstByteMs: t.first_byte_ms, idleMs: t.idle_ms, ...call.timeouts };
+      const totalMs = call.timeouts?.totalMs ?? t.total_ms;
+      // The total timeout aborts the upstream exchange like a client that went away, but is not one.
+      if (totalMs !== undefined) call = { ...call, signal: AbortSignal.any([call.signal, AbortSignal.timeout(totalMs)]), clientSignal: call.signal };
       const n = body.n ?? 1;
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, countImages(body), n);
       const plan = this.planner.plan({
@@ -99,7 +106,7 @@ export class ChatCompletionsService {
           await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
           holdMicros = need;
         }
-        const res = await this.tryTarget(call, c, built, attempts);
+        const res = await this.tryTarget(call, c, built, attempts, timeouts);
         if (!(res instanceof DomainError)) {
           const ttfbMs = performance.now() - call.startedAt;
           if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
@@ -113,10 +120,15 @@ export class ChatCompletionsService {
       }
       throw lastError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
     } catch (e) {
-      const err = e instanceof DomainError ? e : new DomainError(ErrorCode.Internal, 'Internal error');
+      const timedOut = call.clientSignal !== undefined && call.signal.aborted && !call.clientSignal.aborted;
+      const err = timedOut
+        ? new DomainError(ErrorCode.UpstreamTimeout, 'The request exceeded its total timeout')
+        : e instanceof DomainError
+          ? e
+          : new DomainError(ErrorCode.Internal, 'Internal error');
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
       if (held) {
-        const gone = call.signal.aborted;
+        const gone = (call.clientSignal ?? call.signal).aborted;
         await this.settlement.settle(settleContextOf(call), {
           status: gone ? 499 : statusOf(err.code),
           errorCode: gone ? 'client_closed_request' : err.code,
@@ -138,14 +150,14 @@ export class ChatCompletionsService {
   }
 
   /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
-  private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[]): Promise<Served | DomainError> {
+  private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[], timeouts: UpstreamTimeouts): Promise<Served | DomainError> {
     const target = targetOf(c);
     for (let retry = 0; ; retry++) {
       const t = performance.now();
       this.health.began(target);
       let err: DomainError;
       try {
-        const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined);
+        const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
         if (res.status === 200) {
           // A non-streamed answer is read here, so an empty or unreadable one can still fail over.
           const parsed = call.body.stream ? undefined : await this.parse(call, c, res);

@@ -78,7 +78,7 @@ export class StreamRelay {
       }
       await write(transformer.end());
     } catch (e) {
-      if (call.signal.aborted) {
+      if ((call.clientSignal ?? call.signal).aborted) {
         status = 499;
         errorCode = 'client_closed_request';
       } else {

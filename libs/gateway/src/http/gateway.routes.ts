@@ -11,6 +11,7 @@ import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
+import type { ChatCall } from '../chat/chat-call';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,6 +77,7 @@ export class GatewayRoutes implements OnModuleInit {
         reply,
         signal,
         format,
+        timeouts: timeoutsOf(req),
       }),
     );
   }
@@ -99,6 +101,23 @@ export class GatewayRoutes implements OnModuleInit {
     if (key.kind !== 'inference') throw new DomainError(ErrorCode.Forbidden, 'Management keys cannot call models; use an inference key');
     req.gwKey = key;
   }
+}
+
+const TIMEOUT_HEADERS = { firstByteMs: 'x-gateway-first-byte-timeout-ms', idleMs: 'x-gateway-idle-timeout-ms', totalMs: 'x-gateway-total-timeout-ms' } as const;
+
+/** Per-request timeouts from headers (gateway extras, never forwarded upstream). */
+function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
+  let out: ChatCall['timeouts'];
+  for (const [field, header] of Object.entries(TIMEOUT_HEADERS) as [keyof typeof TIMEOUT_HEADERS, string][]) {
+    const raw = req.headers[header];
+    if (raw === undefined) continue;
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms < 100 || ms > 3_600_000) {
+      throw new DomainError(ErrorCode.InvalidBody, `${header} must be an integer between 100 and 3600000`, { param: header });
+    }
+    (out ??= {})[field] = ms;
+  }
+  return out;
 }
 
 function toDomain(err: Error & { code?: string; statusCode?: number; validation?: unknown }): DomainError {

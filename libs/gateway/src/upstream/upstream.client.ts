@@ -3,6 +3,11 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, createGuardedAgent, urlGuardErrorOf } from '@gw/core';
 import type { UpstreamHttpRequest } from '@gw/llm';
 
+export interface UpstreamTimeouts {
+  firstByteMs?: number;
+  idleMs?: number;
+}
+
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -35,8 +40,11 @@ export class UpstreamClient implements OnModuleDestroy {
     });
   }
 
-  /** `userSupplied`: the URL comes from a tenant (BYOK base URL) and goes through the guarded agent. */
-  async post(req: UpstreamHttpRequest, signal: AbortSignal, userSupplied = false): Promise<UpstreamResponse> {
+  /**
+   * `userSupplied`: the URL comes from a tenant (BYOK base URL) and goes through the guarded agent.
+   * `timeouts` override the configured first-byte and idle timeouts (tenant or request settings).
+   */
+  async post(req: UpstreamHttpRequest, signal: AbortSignal, userSupplied = false, timeouts: UpstreamTimeouts = {}): Promise<UpstreamResponse> {
     try {
       const res = await request(req.url, {
         method: 'POST',
@@ -44,8 +52,8 @@ export class UpstreamClient implements OnModuleDestroy {
         body: req.body,
         dispatcher: userSupplied ? this.guarded : this.agent,
         signal,
-        headersTimeout: this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
-        bodyTimeout: this.config.UPSTREAM_IDLE_TIMEOUT_MS,
+        headersTimeout: timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+        bodyTimeout: timeouts.idleMs ?? this.config.UPSTREAM_IDLE_TIMEOUT_MS,
       });
       if (userSupplied && res.statusCode >= 300 && res.statusCode < 400) {
         res.body.resume();
