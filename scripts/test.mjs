@@ -1,4 +1,4 @@
-// `npm test`: type-check every project, then run every Jest project (unit specs and the
+// `npm test`: type-check every project, lint (module boundaries), then run every Jest project (unit specs and the
 // end-to-end suites in test/), then print the plain "N passed, N failed" line CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +9,12 @@ const tsc = run('npx', ['tsc', '-b']);
 if (tsc !== 0) {
   console.log('\n0 passed, 1 failed (type check)');
   process.exit(tsc);
+}
+// The Nx module-boundary rule needs the project graph, which `nx show projects` computes.
+const lint = run('npx', ['nx', 'show', 'projects']) === 0 ? run('npx', ['eslint', '.', '--quiet']) : 1;
+if (lint !== 0) {
+  console.log('\n0 passed, 1 failed (lint)');
+  process.exit(lint);
 }
 const out = '.jest-results.json';
 rmSync(out, { force: true });

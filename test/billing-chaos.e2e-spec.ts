@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ReconciliationService, UsageWriter } from '@gw/billing';
+import { RedisRecovery } from '@gw/billing/worker';
 import { BUCKET_COUNT, CreditStore, RedisKeys, UsageStream } from '@gw/metering';
 import type { FakeBehaviour } from '@gw/testing';
 import { api, checkout, ledgerSum, startBillingApp, waitFor, type BillingApp } from './support/billing';
@@ -18,14 +19,14 @@ const TENANTS = 6;
 let b: BillingApp;
 let redis: Redis;
 /** Ends the sampler even when an assertion fails mid-run. */
-let afterStop = () => {};
+let afterStop: (() => void) | undefined;
 
 beforeAll(async () => {
   b = await startBillingApp({ USAGE_DRAIN_INTERVAL_MS: '200', RECONCILE_INTERVAL_MS: '700', AUTO_TOPUP_SCAN_INTERVAL_MS: '500' });
   redis = new Redis(b.t.config.REDIS_URL!);
 });
 afterAll(async () => {
-  afterStop();
+  afterStop?.();
   await redis?.quit();
   await b?.close();
 });
@@ -114,6 +115,16 @@ function refundSome(): void {
   refunded.set(tenantId, (refunded.get(tenantId) ?? 0n) + BigInt(r.amount) * 10_000n);
 }
 
+/** Deletes every key under this suite's Redis prefix (never FLUSHALL: other suites share the server). */
+async function flushPrefix(): Promise<void> {
+  let cursor = '0';
+  do {
+    const [nextCursor, found] = await redis.scan(cursor, 'MATCH', `${b.t.config.REDIS_PREFIX}*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    if (found.length) await redis.unlink(...found);
+  } while (cursor !== '0');
+}
+
 /** A drain worker that reads a batch and dies before acknowledging it. */
 async function dyingWorker(n: number): Promise<void> {
   const stream = new UsageStream(redis, new RedisKeys(b.t.config.REDIS_PREFIX), { consumer: `dead-${n}` });
@@ -169,11 +180,15 @@ describe('a randomized run with faults', () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     await Promise.all(side);
     await b.stripe.idle();
+    let state = '';
     await waitFor('in-flight holds settled and auto top-ups done', async () => {
-      const held = await Promise.all(tenants.map(async (t) => (await store.getCredits(t.tenantId))!.reserved));
-      const open = await b.t.prisma.autoTopupAttempt.count({ where: { status: 'pending' } });
-      return held.every((h) => h === 0n) && open === 0;
-    }, 30_000);
+      const held = await Promise.all(tenants.map(async (t) => (await store.listHolds(t.tenantId)).size));
+      const open = await b.t.prisma.autoTopupAttempt.findMany({ where: { status: 'pending', tenantId: { in: tenants.map((t) => t.tenantId) } } });
+      state = `holds ${held.join(',')}, pending auto top-ups ${open.map((a) => `${a.tenantId}:${a.crossingSeq}`).join(',')}`;
+      return held.every((h) => h === 0) && open.length === 0;
+    }, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${state}`);
+    });
     stop = true;
     await sampler;
     await b.stripe.idle();
@@ -240,4 +255,48 @@ describe('a randomized run with faults', () => {
         `${refundRows.length} refunds, ${b.stripe.deliveries.length} webhook deliveries, ${report.tenants} tenants reconciled, 0 repairs`,
     );
   }, 240_000);
+  it('after Redis loses balances, then all its data, under traffic: ledger == Redis == /v1/credits once recovered', async () => {
+    const store = b.t.app.get(CreditStore);
+    const keys = new RedisKeys(b.t.config.REDIS_PREFIX);
+    const tenants: Tenant[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await b.t.signup();
+      expect((await b.t.grant(s.tenantId, 3)).status).toBe(201);
+      tenants.push({ tenantId: s.tenantId, token: s.token, keys: [s.apiKey], limited: { id: '', micros: 0n } });
+    }
+    const statuses: Record<number, number> = {};
+    const faults: Promise<unknown>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < 900) {
+        const n = next++;
+        if (n === 150 || n === 250) faults.push(redis.del(keys.balance(pick(tenants).tenantId)));
+        if (n === 400) {
+          // Everything under the prefix: balances, holds, usage streams, key statuses, BullMQ.
+          faults.push(flushPrefix().then(() => b.t.app.get(RedisRecovery).check()));
+        }
+        const o = await request(pick(tenants));
+        statuses[o.status] = (statuses[o.status] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 30 }, worker));
+    await Promise.all(faults);
+    await b.t.app.get(RedisRecovery).check();
+    const streams = b.t.app.get(UsageStream);
+    await waitFor('holds settled and usage written', async () => {
+      await b.t.drain();
+      const credits = await Promise.all(tenants.map((t) => store.getCredits(t.tenantId)));
+      const unwritten = await Promise.all(tenants.map((t) => streams.unwrittenUsageOf(t.tenantId)));
+      return credits.every((c) => c?.reserved === 0n) && unwritten.every((u) => u === 0n);
+    }, 30_000);
+    const report = await b.t.app.get(ReconciliationService).run();
+    for (const t of tenants) {
+      const sum = await ledgerSum(b.t, t.tenantId);
+      const v1 = ((await (await fetch(`${b.t.url}/v1/credits`, { headers: { authorization: `Bearer ${t.keys[0]}` } })).json()) as { data: { balance: number } }).data;
+      expect({ tenant: t.tenantId, redis: (await store.getCredits(t.tenantId))!.balance, v1: v1.balance }).toEqual({ tenant: t.tenantId, redis: sum, v1: Number(sum) / 1e6 });
+    }
+    expect(statuses[200]).toBeGreaterThan(100);
+    expect(Object.keys(statuses).every((s) => ['200', '400', '401', '402', '429', '499', '502', '503'].includes(s))).toBe(true);
+    console.log(`chaos with Redis loss: statuses ${JSON.stringify(statuses)}, reconciliation after recovery: ${report.repaired} repaired, ${report.rebuilt} rebuilt`);
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BILLING_QUEUE, BillingJob, CreditSync, ReconciliationService, RedisRecovery, UsageWriter } from '@gw/billing';
+import { BILLING_QUEUE, BillingJob, CreditSync, ReconciliationService, UsageWriter } from '@gw/billing';
+import { RedisRecovery } from '@gw/billing/worker';
 import { bucketOf, CreditStore, RedisKeys, UsageStream } from '@gw/metering';
 import { ledgerSum, waitFor } from './support/billing';
 import { TcpProxy } from './support/tcp-proxy';

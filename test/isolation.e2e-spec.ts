@@ -22,6 +22,8 @@ const objectOf: Record<string, (f: TenantFixture) => string> = {
   '/api/invites/:id': (f) => f.ids.invite,
   '/api/invites/:token': (f) => f.ids.invite,
   '/api/provider-keys/:id': (f) => f.ids.providerKey,
+  '/api/alerts/:id': (f) => f.ids.alert,
+  '/api/logs/:id': (f) => f.ids.log,
   '/api/admin/tenants/:id': (f) => f.tenantId,
   '/api/admin/tenants/:id/keys/:keyId': (f) => f.ids.key,
 };
@@ -48,15 +50,18 @@ function concretePath(path: string, owner: TenantFixture): string {
 
 async function snapshotOf(f: TenantFixture) {
   const where = { tenantId: f.tenantId };
-  const [keys, creds, users, invites, routing] = await Promise.all([
+  const [keys, creds, users, invites, routing, alerts, logs, tenant] = await Promise.all([
     t.prisma.apiKey.findMany({ where, orderBy: { id: 'asc' } }),
     t.prisma.providerCredential.findMany({ where, orderBy: { id: 'asc' } }),
     t.prisma.user.findMany({ where, orderBy: { id: 'asc' } }),
     t.prisma.invite.findMany({ where, orderBy: { id: 'asc' } }),
     t.prisma.routingSettings.findUnique({ where }),
+    t.prisma.alertRule.findMany({ where, orderBy: { id: 'asc' } }),
+    t.prisma.requestLog.findMany({ where, orderBy: { requestId: 'asc' } }),
+    t.prisma.tenant.findUnique({ where: { id: f.tenantId } }),
   ]);
   const redis = await Promise.all(keys.map((k) => t.credits.getKeyStatus(f.tenantId, k.id)));
-  return JSON.stringify({ keys, creds, users, invites, routing, redis }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return JSON.stringify({ keys, creds, users, invites, routing, alerts, logs, tenant, redis }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 beforeAll(async () => {
@@ -105,7 +110,7 @@ describe("tenant B and tenant A's ids", () => {
   });
 
   it("never sees A's objects in B's lists, even with A's cursors", async () => {
-    for (const path of ['/api/keys', '/api/members', '/api/invites', '/api/provider-keys']) {
+    for (const path of ['/api/keys', '/api/members', '/api/invites', '/api/provider-keys', '/api/alerts', '/api/logs']) {
       const mine = await call(t.url, 'GET', `${path}?limit=1`, { token: a.token });
       expect(mine.status).toBe(200);
       const cursor = mine.body.next_cursor as string | null;

@@ -8,7 +8,7 @@ export interface TenantFixture {
   token: string;
   apiKey: string;
   email: string;
-  ids: { key: string; managementKey: string; member: string; invite: string; providerKey: string };
+  ids: { key: string; managementKey: string; member: string; invite: string; providerKey: string; alert: string; log: string };
   managementKey: string;
   memberToken: string;
 }
@@ -43,12 +43,18 @@ export async function populatedTenant(t: TestApp, label = 'fx'): Promise<TenantF
     201,
   );
   ok(await call(t.url, 'PUT', '/api/routing', { ...as, body: { aliases: { 'my-fast': { targets: [{ model: 'openai/gpt-4o-mini' }] } } } }), 200);
+  // A public address literal: passes the webhook SSRF check without DNS; nothing is delivered here.
+  const alert = ok(await call(t.url, 'POST', '/api/alerts', { ...as, body: { kind: 'spend_daily', threshold: 100, webhook_url: 'https://93.184.215.14/alerts' } }), 201);
+  // Request logs are written by the billing worker's drain; one row stands in for a served request.
+  const log = await t.prisma.requestLog.create({
+    data: { requestId: `gen-fixture-${stamp}`, tenantId: s.tenantId, requestedModel: 'openai/gpt-4o-mini', endpoint: 'chat.completions', status: 200 },
+  });
   return {
     tenantId: s.tenantId,
     token: s.token,
     apiKey: s.apiKey,
     email,
-    ids: { key: key.id, managementKey: mgmt.id, member: accepted.user.id, invite: invite.id, providerKey: pk.id },
+    ids: { key: key.id, managementKey: mgmt.id, member: accepted.user.id, invite: invite.id, providerKey: pk.id, alert: alert.id, log: log.requestId },
     managementKey: mgmt.key,
     memberToken: accepted.token,
   };

@@ -8,6 +8,8 @@ import { GatewayModule } from '@gw/gateway';
 import { AdminModule, CatalogSeeder, setupAdminOpenApi } from '@gw/admin';
 import { UsageWriter } from '@gw/billing';
 import { BillingModule } from '@gw/billing/worker';
+import { HealthMetricsModule } from '@gw/observability';
+import { ObservabilityWorkerModule, QueueMetricsModule } from '@gw/observability/worker';
 import { FakeAnthropicServer, FakeGeminiServer, FakeOpenAiServer } from '@gw/testing';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -35,7 +37,7 @@ let counter = 0;
  * this Jest worker, against its own Postgres database and Redis prefix, with fake providers that
  * speak the real wire formats.
  */
-export async function startTestApp(env: Record<string, string> = {}, opts: { billingWorker?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { billingWorker?: boolean; observabilityWorker?: boolean } = {}): Promise<TestApp> {
   const openai = new FakeOpenAiServer({ apiKey: 'sk-platform-openai' });
   const anthropic = new FakeAnthropicServer({ apiKey: 'sk-platform-anthropic' });
   const gemini = new FakeGeminiServer({ apiKey: 'sk-platform-gemini' });
@@ -65,6 +67,10 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
       GatewayModule,
       AdminModule,
       ...(opts.billingWorker === false ? [] : [BillingModule]),
+      // /metrics as the apps compose it; the observability worker (retention, alerts) only when a suite asks.
+      HealthMetricsModule,
+      QueueMetricsModule,
+      ...(opts.observabilityWorker ? [ObservabilityWorkerModule] : []),
     ],
   })
   class TestAppModule {}

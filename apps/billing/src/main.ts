@@ -4,13 +4,15 @@ import { CoreModule, createFastifyApp, loadConfig } from '@gw/core';
 import { DbModule } from '@gw/db';
 import { OpsModule, RedisModule } from '@gw/metering';
 import { BillingModule } from '@gw/billing/worker';
+import { HealthMetricsModule } from '@gw/observability';
+import { ObservabilityWorkerModule, QueueMetricsModule } from '@gw/observability/worker';
 
-/** The billing worker (BullMQ): usage settlement, sweeps; over HTTP only /healthz, /readyz and /metrics. */
+/** The workers (BullMQ): usage settlement, sweeps, alerts, retention; over HTTP only /healthz, /readyz and /metrics. */
 async function main() {
   const config = loadConfig();
-  @Module({ imports: [CoreModule.forRoot(config), DbModule, RedisModule, OpsModule, BillingModule] })
+  @Module({ imports: [CoreModule.forRoot(config), DbModule, RedisModule, OpsModule, BillingModule, ObservabilityWorkerModule, HealthMetricsModule, QueueMetricsModule] })
   class BillingAppModule {}
-  const app = await createFastifyApp(BillingAppModule, config);
+  const app = await createFastifyApp(BillingAppModule, config, { name: 'billing' });
   await app.listen(config.PORT, config.HOST);
 }
 

@@ -9,6 +9,8 @@ import { OpsModule, RedisModule } from '@gw/metering';
 import { GatewayModule } from '@gw/gateway';
 import { AdminModule, CatalogSeeder, DemoTenantSeeder, setupAdminOpenApi } from '@gw/admin';
 import { BillingModule } from '@gw/billing/worker';
+import { HealthMetricsModule } from '@gw/observability';
+import { ObservabilityWorkerModule, QueueMetricsModule } from '@gw/observability/worker';
 import { startEmbeddedPostgres, startPrivateRedis, type LocalService } from './local-infra';
 import { SandboxModule, startSandbox, type Sandbox } from './sandbox';
 import { printBanner } from './banner';
@@ -49,11 +51,14 @@ async function main() {
       GatewayModule,
       AdminModule,
       BillingModule,
+      ObservabilityWorkerModule,
+      HealthMetricsModule,
+      QueueMetricsModule,
     ],
   })
   class StandaloneModule {}
 
-  const app = await createFastifyApp(StandaloneModule, config);
+  const app = await createFastifyApp(StandaloneModule, config, { name: 'standalone' });
   setupAdminOpenApi(app);
   await app.init();
   await app.get(CatalogSeeder).seed();

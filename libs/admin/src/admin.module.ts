@@ -9,6 +9,10 @@ import { ProviderKeysModule } from './provider-keys/provider-keys.module';
 import { RoutingModule } from './routing/routing.module';
 import { EmailModule } from './email/email.module';
 import { OperatorModule } from './operator/operator.module';
+import { LogsModule } from './logs/logs.module';
+import { UsageModule } from './usage/usage.module';
+import { PrivacyModule } from './privacy/privacy.module';
+import { AlertsModule } from './alerts/alerts.module';
 import { BillingApiModule } from './billing/billing-api.module';
 import { CatalogSeeder } from './catalog/catalog.seeder';
 import { DemoTenantSeeder } from './tenants/demo-tenant.seeder';
@@ -19,7 +23,7 @@ import { ApiEdgeFilter } from './common/api-edge.filter';
  * from the composition root. Exports what composition roots and seeders use.
  */
 @Module({
-  imports: [CreditStoreModule, BillingCoreModule, AuthModule, KeysModule, MembersModule, ProviderKeysModule, RoutingModule, EmailModule, OperatorModule, BillingApiModule],
+  imports: [CreditStoreModule, BillingCoreModule, AuthModule, KeysModule, MembersModule, ProviderKeysModule, RoutingModule, EmailModule, OperatorModule, BillingApiModule, LogsModule, UsageModule, PrivacyModule, AlertsModule],
   providers: [CatalogSeeder, DemoTenantSeeder, { provide: APP_FILTER, useClass: ApiEdgeFilter }],
   exports: [AuthModule, KeysModule, EmailModule, CatalogSeeder, DemoTenantSeeder],
 })

@@ -4,7 +4,6 @@ export * from './billing-payments.module';
 export * from './ledger/credit-sync.service';
 export * from './ledger/credit.service';
 export * from './ledger/reconciliation.service';
-export * from './ledger/redis-recovery.service';
 export * from './usage/usage-writer.service';
 export * from './jobs/billing-jobs';
 export * from './stripe/stripe.client';

@@ -1,28 +1,25 @@
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import type { Logger } from 'pino';
 import type { AppConfig } from './config';
+import { randomBase62 } from './ids';
+import { createRootLogger, PinoNestLogger, requestContext, type RootLoggerOptions } from './logging';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+export { createRootLogger, PinoNestLogger, requestContext, scrubSecrets, type RootLoggerOptions } from './logging';
 
-function nestLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] | false {
-  if (level === 'silent') return false;
-  const cut = { fatal: 1, error: 2, warn: 3, info: 4, debug: 5, trace: 6 }[level];
-  return LEVELS.slice(0, cut);
-}
+/** Routes that never get a per-request line unless ACCESS_LOG=all: the hot path and the scrapes. */
+const QUIET_ROUTES = /^\/(v1(\/|$)|metrics$|healthz$|readyz$)/;
 
-/** Nest's start-up chatter (every module and route) is noise next to the start banner. */
-const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
-
-class AppLogger extends ConsoleLogger {
-  override log(message: unknown, context?: string): void {
-    if (context && QUIET_CONTEXTS.has(context)) return;
-    super.log(message, context);
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of a request outside the gateway's routes (those have their own `gwRequestId`). */
+    gwLogId?: string;
   }
 }
 
-/** Creates a Nest application on Fastify with the limits every app shares. */
-export async function createFastifyApp(module: unknown, config: AppConfig): Promise<NestFastifyApplication> {
+/** Creates a Nest application on Fastify with the limits every app shares and JSON logs (pino). */
+export async function createFastifyApp(module: unknown, config: AppConfig, logging: RootLoggerOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: true,
@@ -30,11 +27,66 @@ export async function createFastifyApp(module: unknown, config: AppConfig): Prom
     requestTimeout: 0,
     keepAliveTimeout: 65_000,
   });
-  const levels = nestLevels(config.LOG_LEVEL);
+  const root = createRootLogger(config, logging);
+  instrumentRoutes(adapter.getInstance(), config, root);
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
-    logger: levels === false ? false : new AppLogger({ logLevels: levels }),
+    logger: new PinoNestLogger(root),
     bufferLogs: false,
   });
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Request ids and access lines, attached per route (Fastify's onRoute) rather than globally, so
+ * the gateway's /v1 routes pay nothing unless ACCESS_LOG=all. Every other route answers with an
+ * `x-request-id` and runs in a request context, so its log lines carry `req_id`.
+ */
+function instrumentRoutes(fastify: FastifyInstance, config: AppConfig, root: Logger): void {
+  const access = root.child({ context: 'access' });
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const quiet = QUIET_ROUTES.test(route.url);
+    if (!quiet) {
+      route.onRequest = [assignRequestId, ...hooks(route.onRequest)];
+      // After the body is parsed: parsing runs in the socket's async context, which would lose the store.
+      route.preHandler = [enterRequestContext, ...hooks(route.preHandler)];
+    }
+    if (config.ACCESS_LOG === 'all' || (config.ACCESS_LOG === 'api' && !quiet)) {
+      route.onResponse = [...hooks(route.onResponse), accessLine(access)];
+    }
+  });
+}
+
+function hooks<T>(h: T | T[] | undefined): T[] {
+  return h === undefined ? [] : Array.isArray(h) ? h : [h];
+}
+
+const assignRequestId: onRequestHookHandler = (req, reply, done) => {
+  req.gwLogId = `req-${Date.now().toString(36)}${randomBase62(12)}`;
+  void reply.header('x-request-id', req.gwLogId);
+  done();
+};
+
+const enterRequestContext: preHandlerHookHandler = (req, _reply, done) => {
+  requestContext.run({ id: req.gwLogId ?? String(req.id) }, done);
+};
+
+function accessLine(log: Logger): onResponseHookHandler {
+  return (req: FastifyRequest, reply: FastifyReply, done) => {
+    const gatewayId = (req as { gwRequestId?: string }).gwRequestId;
+    const status = reply.statusCode;
+    log[status >= 500 ? 'error' : 'info'](
+      {
+        req_id: gatewayId ?? req.gwLogId ?? reply.getHeader('x-request-id'),
+        method: req.method,
+        // The path only: query strings are where clients put keys (`?key=`), never in a log.
+        path: req.url.split('?')[0],
+        status,
+        ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        ip: req.ip,
+      },
+      'request',
+    );
+    done();
+  };
 }

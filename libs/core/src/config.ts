@@ -82,6 +82,22 @@ const schema = z.object({
   AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: int(10, 1),
   AUTH_LOGIN_MAX_FAILURES_PER_IP: int(100, 1),
   AUTH_SIGNUP_MAX_PER_IP: int(20, 1),
+  /**
+   * One JSON line per HTTP request: `api` (default) for everything but /v1 and the ops endpoints
+   * (the gateway's hot path and scrapes stay quiet), `all`, or `off`.
+   */
+  ACCESS_LOG: z.enum(['off', 'api', 'all']).default('api'),
+  /** Request logs (and alert deliveries) older than this are deleted by the retention job. */
+  REQUEST_LOG_RETENTION_DAYS: int(90, 1),
+  /** How often the retention job runs (content past each tenant's retention_days, logs past REQUEST_LOG_RETENTION_DAYS). */
+  RETENTION_INTERVAL_MS: int(3_600_000, 100),
+  /** How often alert rules are evaluated. */
+  ALERT_EVAL_INTERVAL_MS: int(60_000, 100),
+  /** Attempts of one alert webhook delivery; the first retry waits ALERT_RETRY_DELAY_MS, doubling each time. */
+  ALERT_DELIVERY_ATTEMPTS: int(8, 1),
+  ALERT_RETRY_DELAY_MS: int(10_000, 10),
+  /** Time limit of one webhook call (connect to response headers). */
+  ALERT_WEBHOOK_TIMEOUT_MS: int(10_000, 100),
 });
 
 export type EnvConfig = z.infer<typeof schema>;

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
 import { BILLING_REPOSITORIES } from './repositories/billing-repositories';
+import { OBSERVABILITY_REPOSITORIES } from './repositories/observability-repositories';
 import { TenantRepository } from './repositories/tenant.repository';
 import { UserRepository } from './repositories/user.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
@@ -16,6 +17,7 @@ import { EmailOutboxRepository } from './repositories/email-outbox.repository';
 
 const repositories = [
   ...BILLING_REPOSITORIES,
+  ...OBSERVABILITY_REPOSITORIES,
   TenantRepository,
   UserRepository,
   ApiKeyRepository,

@@ -71,6 +71,20 @@ export function promptTokenBound(
  */
 export function costMicros(usage: TokenUsage, price: ModelPrice, markupBps: bigint): Micros {
   assertMarkup(markupBps);
+  return ceilDiv(rawCost(usage, price) * (BPS_ONE + markupBps), DENOMINATOR);
+}
+
+/**
+ * A share of what the usage costs at list price (the BYOK fee: `shareBps` = 500 for 5%), with the
+ * same single rounding as `costMicros`.
+ */
+export function shareOfCostMicros(usage: TokenUsage, price: ModelPrice, shareBps: bigint): Micros {
+  assertMarkup(shareBps);
+  return ceilDiv(rawCost(usage, price) * shareBps, DENOMINATOR);
+}
+
+/** Micro-USD x million: every token class at its price, before any division. */
+function rawCost(usage: TokenUsage, price: ModelPrice): bigint {
   assertPrice(price);
   const prompt = tokens(usage.promptTokens, 'promptTokens');
   const cacheRead = tokens(usage.cachedTokens, 'cachedTokens');
@@ -78,12 +92,7 @@ export function costMicros(usage: TokenUsage, price: ModelPrice, markupBps: bigi
   const completion = tokens(usage.completionTokens, 'completionTokens');
   let uncached = prompt - cacheRead - cacheWrite;
   if (uncached < 0n) uncached = 0n;
-  const raw =
-    uncached * price.input +
-    cacheRead * cacheReadPrice(price) +
-    cacheWrite * cacheWritePrice(price) +
-    completion * price.output;
-  return ceilDiv(raw * (BPS_ONE + markupBps), DENOMINATOR);
+  return uncached * price.input + cacheRead * cacheReadPrice(price) + cacheWrite * cacheWritePrice(price) + completion * price.output;
 }
 
 /**

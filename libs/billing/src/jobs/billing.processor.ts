@@ -1,5 +1,5 @@
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { Clock } from '@gw/core';
 import { CreditStore, UsageStream } from '@gw/metering';
@@ -56,6 +56,12 @@ export class BillingProcessor extends WorkerHost implements OnApplicationBootstr
     } finally {
       this.running.delete(job.name);
     }
+  }
+
+  /** A worker's `error` event unheard would crash the process (Redis lost a running job's lock, say). */
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    this.logger.error(`billing worker: ${err.message}`);
   }
 
   private async sweep(): Promise<number> {

@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { AutoTopupCharger } from '../auto-topup/auto-topup.charger';
 import { PAYMENTS_QUEUE, PaymentJob, type AutoTopupChargeData, type PaymentJobName } from './billing-jobs';
@@ -6,6 +7,7 @@ import { PAYMENTS_QUEUE, PaymentJob, type AutoTopupChargeData, type PaymentJobNa
 /** Charges (auto top-ups), retried with backoff by BullMQ; a few at once, apart from the drains. */
 @Processor(PAYMENTS_QUEUE, { concurrency: 4 })
 export class PaymentsProcessor extends WorkerHost {
+  private readonly logger = new Logger('payments');
   private readonly handlers: Record<PaymentJobName, (job: Job) => Promise<unknown>>;
 
   constructor(private readonly charger: AutoTopupCharger) {
@@ -13,6 +15,12 @@ export class PaymentsProcessor extends WorkerHost {
     this.handlers = {
       [PaymentJob.AutoTopupCharge]: (job) => this.charger.run(job.data as AutoTopupChargeData),
     };
+  }
+
+  /** Unheard, a worker's `error` event would crash the process. */
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    this.logger.error(`payments worker: ${err.message}`);
   }
 
   async process(job: Job): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LedgerRepository } from '@gw/db';
+import { LedgerRepository, type LedgerTotals } from '@gw/db';
 import { CreditStore, UsageStream } from '@gw/metering';
 
 const REBUILD_READS = 5;
@@ -58,15 +58,17 @@ export class CreditSync {
    * is taken (a short under-credit rather than free usage) and reconciliation corrects the rest.
    */
   async rebuild(tenantId: string): Promise<void> {
-    let unwritten = 0n;
-    let t = await this.ledger.totals(tenantId);
-    for (let i = 0; i < REBUILD_READS; i++) {
+    let t: LedgerTotals;
+    let unwritten: bigint;
+    let settled: boolean;
+    let reads = 0;
+    do {
       const before = await this.stream.unwrittenUsageOf(tenantId);
       t = await this.ledger.totals(tenantId);
       const after = await this.stream.unwrittenUsageOf(tenantId);
       unwritten = before > after ? before : after;
-      if (before === after) break;
-    }
+      settled = before === after;
+    } while (!settled && ++reads < REBUILD_READS);
     const created = await this.credits.initBalance(tenantId, {
       balanceMicros: t.balance - unwritten,
       creditsMicros: t.credits,

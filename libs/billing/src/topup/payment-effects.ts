@@ -70,9 +70,9 @@ export async function creditPayment(tx: PaymentTransaction, f: IntentFacts): Pro
     description: f.kind === 'auto_topup' ? `Auto top-up (${f.id})` : `Stripe top-up (${f.id})`,
   });
   if (!r) return false;
-  if (f.kind === 'auto_topup' && !r.created && !r.entry.description?.includes(f.id)) {
-    // The crossing was already paid by another intent: impossible by design (one crossing, one
-    // charge chain), so say it loudly rather than credit twice.
+  if (f.kind === 'auto_topup' && !r.created && !(await tx.findPayment({ paymentIntentId: f.id }))) {
+    // The crossing was credited for another intent: impossible by design (one crossing, one
+    // chain of keyed charges), so say it loudly rather than credit twice.
     logger.error(`auto top-up crossing ${f.tenantId}:${f.crossingSeq} paid again by ${f.id}; refund it`);
   }
   await tx.succeeded({ tenantId: f.tenantId, paymentId: f.paymentId, kind: f.kind, paymentIntentId: f.id, checkoutSessionId: f.checkoutSessionId, chargeId: f.chargeId, amountMicros: f.amountMicros });

@@ -1,5 +1,5 @@
 import { ceilDiv, type TokenUsage } from '@gw/core';
-import { costMicros, worstCaseMicros } from '@gw/metering';
+import { costMicros, shareOfCostMicros, worstCaseMicros } from '@gw/metering';
 import type { Candidate } from './chat-plan';
 
 export interface Charge {
@@ -11,8 +11,8 @@ export interface Charge {
 
 /**
  * What a served attempt costs the tenant. On the platform's capacity: the catalog price with the
- * markup. With the tenant's own key: only the BYOK fee, a percentage of the platform price
- * before markup, rounded up once.
+ * markup. With the tenant's own key: only the BYOK fee, a percentage of the list price (before
+ * markup), rounded up once.
  */
 export class Charges {
   constructor(
@@ -22,10 +22,10 @@ export class Charges {
 
   of(c: Candidate, usage: TokenUsage): Charge {
     if (c.endpoint.credentialId === undefined) return { cost: costMicros(usage, c.model.price, this.markupBps), byokFee: 0n };
-    return { cost: 0n, byokFee: this.fee(costMicros(usage, c.model.price, 0n)) };
+    return { cost: 0n, byokFee: shareOfCostMicros(usage, c.model.price, this.byokFeeBps) };
   }
 
-  /** The hold for an attempt: the worst case of whichever charge applies. */
+  /** The hold for an attempt: the worst case of whichever charge applies (rounding up twice only over-holds). */
   worstCase(c: Candidate, promptTokens: number, outputTokens: number): bigint {
     if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, c.model.price, this.markupBps);
     return this.fee(worstCaseMicros(promptTokens, outputTokens, c.model.price, 0n));

@@ -54,6 +54,8 @@ export class StreamRelay {
     const transformer = candidate.endpoint.adapter.createStreamTransformer(ctx);
     const writer = call.format.stream({ ...ctx, provider: candidate.model.provider });
     const generated: string[] = [];
+    // Anything the client received (text, tool calls, reasoning): a failure before it is not charged.
+    let emitted = false;
     let status = 200;
     let errorCode: string | undefined;
     let finishReason: string | null = null;
@@ -64,6 +66,8 @@ export class StreamRelay {
       for (const c of chunks) {
         const choice = c.choices[0];
         if (choice) {
+          const d = choice.delta as { content?: unknown; tool_calls?: unknown[]; reasoning?: unknown };
+          if ((typeof d.content === 'string' && d.content !== '') || d.tool_calls?.length || d.reasoning) emitted = true;
           if (typeof choice.delta.content === 'string') generated.push(choice.delta.content);
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
@@ -93,7 +97,8 @@ export class StreamRelay {
 
     const reported = transformer.usage();
     const usage: TokenUsage = reported ?? estimateUsage(call.body, generated.join(''));
-    const charge = r.charges.of(candidate, usage);
+    const failedEmpty = status !== 200 && !emitted && reported === undefined;
+    const charge = failedEmpty ? { cost: 0n, byokFee: 0n } : r.charges.of(candidate, usage);
     if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, charge.cost + charge.byokFee));
     if (!raw.destroyed) raw.end();
     await this.settlement.settle(settleContextOf(call), {

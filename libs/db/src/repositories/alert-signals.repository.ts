@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+import { TenantScope } from '../tenant-scope';
+
+/**
+ * Attempt errors that say something about a model's or provider's health: the upstream failed,
+ * timed out, refused with a rate limit or sent garbage. A 400 for the tenant's own bad request
+ * is not the provider's error.
+ */
+export const UPSTREAM_FAILURE_CODES = [
+  'upstream_error',
+  'upstream_timeout',
+  'upstream_unavailable',
+  'upstream_rate_limited',
+  'upstream_bad_response',
+  'stream_incomplete',
+  'internal_error',
+] as const;
+
+export interface AttemptErrors {
+  attempts: number;
+  failed: number;
+}
+
+/** What alert rules measure, read from Postgres (request logs, on their (tenant_id, created_at) index). */
+@Injectable()
+export class AlertSignalsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Micros charged (usage and BYOK fees) for requests since `since`. */
+  async spendSince(scope: TenantScope, since: Date): Promise<bigint> {
+    const [row] = await this.prisma.$queryRaw<{ spent: bigint }[]>`
+      SELECT COALESCE(SUM(cost_micros + byok_fee_micros), 0)::bigint AS spent
+      FROM request_logs WHERE tenant_id = ${scope.tenantId} AND created_at >= ${since}`;
+    return row?.spent ?? 0n;
+  }
+
+  /**
+   * Upstream attempts since `since` (every try of every request, fallbacks included), optionally
+   * only those to one model and/or provider, and how many of them failed for an upstream reason.
+   */
+  async attemptErrors(scope: TenantScope, since: Date, only: { model: string | null; provider: string | null }): Promise<AttemptErrors> {
+    const [row] = await this.prisma.$queryRaw<AttemptErrors[]>`
+      SELECT count(*)::int AS attempts,
+             (count(*) FILTER (WHERE a->>'error' = ANY(${[...UPSTREAM_FAILURE_CODES]}::text[])))::int AS failed
+      FROM request_logs r CROSS JOIN LATERAL jsonb_array_elements(r.attempts) a
+      WHERE r.tenant_id = ${scope.tenantId} AND r.created_at >= ${since}
+        AND (${only.model}::text IS NULL OR a->>'model' = ${only.model})
+        AND (${only.provider}::text IS NULL OR a->>'provider' = ${only.provider})`;
+    return row ?? { attempts: 0, failed: 0 };
+  }
+}

@@ -1,0 +1,1 @@
+module.exports = { displayName: '@gw/observability', preset: '../../jest.preset.js' };

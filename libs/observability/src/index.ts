@@ -1,0 +1,7 @@
+/**
+ * Observability without BullMQ (safe for the gateway): Redis and Postgres health gauges, the
+ * webhook signature scheme, job names. The worker and the queue gauges are in `@gw/observability/worker`.
+ */
+export * from './metrics/health-metrics';
+export * from './alerts/webhook-signature';
+export * from './jobs/observability-jobs';
