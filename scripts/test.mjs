@@ -18,7 +18,8 @@ if (lint !== 0) {
 }
 const out = '.jest-results.json';
 rmSync(out, { force: true });
-const status = run('npx', ['jest', '--json', `--outputFile=${out}`, ...process.argv.slice(2)]);
+// --forceExit: a test app that could not close (reported by its suite) must not keep CI waiting.
+const status = run('npx', ['jest', '--json', `--outputFile=${out}`, '--forceExit', ...process.argv.slice(2)]);
 if (existsSync(out)) {
   const r = JSON.parse(readFileSync(out, 'utf8'));
   const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);

@@ -111,7 +111,13 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
       });
     },
     async close() {
-      await app.close();
+      // A worker job stuck at shutdown must not hang the whole run: give up after 20 s and say so.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((r) => (timer = setTimeout(() => r('stuck'), 20_000)));
+      if ((await Promise.race([app.close().then(() => 'closed' as const), stuck])) === 'stuck') {
+        console.warn('test app did not close within 20 s (a worker job still running)');
+      }
+      clearTimeout(timer);
       await Promise.all([openai.close(), anthropic.close(), gemini.close()]);
     },
   };
