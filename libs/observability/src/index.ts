@@ -1,7 +1,8 @@
 /**
  * Observability without BullMQ (safe for the gateway): Redis and Postgres health gauges, the
- * webhook signature scheme, job names. The worker and the queue gauges are in `@gw/observability/worker`.
+ * request log view shared by /v1/generation and /api/logs, the webhook signature scheme, job names. The worker and the queue gauges are in `@gw/observability/worker`.
  */
 export * from './metrics/health-metrics';
+export * from './logs/request-log.view';
 export * from './alerts/webhook-signature';
 export * from './jobs/observability-jobs';

@@ -1,4 +1,4 @@
-import { OnApplicationBootstrap } from '@nestjs/common';
+import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { AlertDeliverer } from '../alerts/alert-deliverer.service';
@@ -17,7 +17,7 @@ const ONE_AT_A_TIME: ReadonlySet<string> = new Set([ObservabilityJob.Retention, 
  * must not hold up the others); the two scheduled passes never twice at once in a process.
  */
 @Processor(OBSERVABILITY_QUEUE, { concurrency: 8 })
-export class ObservabilityProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class ObservabilityProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly running = new Set<string>();
   private readonly handlers: Record<ObservabilityJobName, (job: Job) => Promise<unknown>>;
 
@@ -38,6 +38,15 @@ export class ObservabilityProcessor extends WorkerHost implements OnApplicationB
 
   async onApplicationBootstrap(): Promise<void> {
     await this.schedule.ensure();
+  }
+
+  /**
+   * @nestjs/bullmq closes workers at onApplicationShutdown, after every onModuleDestroy, so
+   * Postgres and Redis would be closed under running jobs (and a job would reopen the pool).
+   * Stopping here, before the shared modules are torn down, lets the running job finish first.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job): Promise<unknown> {

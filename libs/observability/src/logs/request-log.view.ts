@@ -1,0 +1,50 @@
+import { microsToUsd } from '@gw/core';
+import type { Prisma } from '@gw/db';
+
+/** A request log row as stored, without its (possibly large, opt-in) content. */
+export type RequestLogRecord = Omit<Prisma.RequestLogGetPayload<object>, 'content'>;
+
+export interface AttemptView {
+  model: string;
+  provider: string;
+  /** Upstream status; 0 when there was no response. */
+  status: number;
+  /** Error class of a failed attempt. */
+  error?: string;
+  latency_ms: number;
+  byok?: boolean;
+}
+
+/**
+ * One request as every API shows it (GET /v1/generation with an API key, GET /api/logs with a
+ * session): one mapping, so a record reads the same on both planes. Money in USD.
+ */
+export function requestLogView(log: RequestLogRecord) {
+  return {
+    id: log.requestId,
+    requested_model: log.requestedModel,
+    model: log.servedModel,
+    provider: log.provider,
+    endpoint: log.endpoint,
+    streamed: log.stream,
+    status: log.status,
+    error_code: log.errorCode,
+    finish_reason: log.finishReason,
+    attempts: log.attempts as unknown as AttemptView[],
+    routing: log.routeDecisions,
+    tokens_prompt: log.promptTokens,
+    tokens_cached: log.cachedTokens,
+    tokens_cache_write: log.cacheWriteTokens,
+    tokens_completion: log.completionTokens,
+    tokens_reasoning: log.reasoningTokens,
+    usage: microsToUsd(log.costMicros + log.byokFeeMicros),
+    cost: microsToUsd(log.costMicros),
+    byok_fee: microsToUsd(log.byokFeeMicros),
+    byok: log.byok,
+    estimated: log.estimated,
+    user: log.endUser,
+    api_key_id: log.apiKeyId,
+    latency: { gateway_overhead_ms: log.overheadMs, time_to_first_byte_ms: log.ttfbMs, total_ms: log.totalMs },
+    created_at: log.createdAt.toISOString(),
+  };
+}
