@@ -4,6 +4,7 @@ import { DomainError, ErrorCode, microsToUsd } from '@gw/core';
 import { PrismaService, RequestLogRepository, tenantScope } from '@gw/db';
 import { CreditStore } from '@gw/metering';
 import { CreditSync } from '@gw/billing';
+import { requestLogView } from '@gw/observability';
 import { CatalogCache } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 
@@ -84,33 +85,6 @@ export class AccountHandlers {
     if (typeof id !== 'string' || !id) throw new DomainError(ErrorCode.InvalidBody, 'id is required', { param: 'id' });
     const log = await this.logs.get(tenantScope(req.gwKey.tenantId), id);
     if (!log) throw new DomainError(ErrorCode.NotFound, `No generation with id ${id} (records appear within a second or two)`);
-    return reply.send({
-      data: {
-        id: log.requestId,
-        requested_model: log.requestedModel,
-        model: log.servedModel,
-        provider: log.provider,
-        endpoint: log.endpoint,
-        streamed: log.stream,
-        status: log.status,
-        error_code: log.errorCode,
-        finish_reason: log.finishReason,
-        attempts: log.attempts,
-        routing: log.routeDecisions,
-        tokens_prompt: log.promptTokens,
-        tokens_cached: log.cachedTokens,
-        tokens_cache_write: log.cacheWriteTokens,
-        tokens_completion: log.completionTokens,
-        tokens_reasoning: log.reasoningTokens,
-        usage: microsToUsd(log.costMicros + log.byokFeeMicros),
-        cost: microsToUsd(log.costMicros),
-        byok_fee: microsToUsd(log.byokFeeMicros),
-        estimated: log.estimated,
-        user: log.endUser,
-        api_key_id: log.apiKeyId,
-        latency: { gateway_overhead_ms: log.overheadMs, time_to_first_byte_ms: log.ttfbMs, total_ms: log.totalMs },
-        created_at: log.createdAt.toISOString(),
-      },
-    });
+    return reply.send({ data: requestLogView(log) });
   }
 }
