@@ -1,4 +1,4 @@
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { Clock } from '@gw/core';
@@ -19,7 +19,7 @@ const CLAIM_STALE_EVERY = 10;
  * second drain would read this consumer's same pending entries again.
  */
 @Processor(BILLING_QUEUE, { concurrency: 4 })
-export class BillingProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class BillingProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('billing');
   private drains = 0;
   private readonly running = new Set<string>();
@@ -44,6 +44,14 @@ export class BillingProcessor extends WorkerHost implements OnApplicationBootstr
 
   async onApplicationBootstrap(): Promise<void> {
     await this.schedule.ensure();
+  }
+
+  /**
+   * @nestjs/bullmq closes workers only at onApplicationShutdown, after Postgres and Redis are
+   * gone; a drain still running then would hang shutdown. Stop taking jobs first.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job): Promise<unknown> {

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { AutoTopupCharger } from '../auto-topup/auto-topup.charger';
@@ -6,7 +6,7 @@ import { PAYMENTS_QUEUE, PaymentJob, type AutoTopupChargeData, type PaymentJobNa
 
 /** Charges (auto top-ups), retried with backoff by BullMQ; a few at once, apart from the drains. */
 @Processor(PAYMENTS_QUEUE, { concurrency: 4 })
-export class PaymentsProcessor extends WorkerHost {
+export class PaymentsProcessor extends WorkerHost implements OnModuleDestroy {
   private readonly logger = new Logger('payments');
   private readonly handlers: Record<PaymentJobName, (job: Job) => Promise<unknown>>;
 
@@ -21,6 +21,11 @@ export class PaymentsProcessor extends WorkerHost {
   @OnWorkerEvent('error')
   onError(err: Error): void {
     this.logger.error(`payments worker: ${err.message}`);
+  }
+
+  /** Closed before the connections it uses (see BillingProcessor.onModuleDestroy). */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job): Promise<unknown> {
