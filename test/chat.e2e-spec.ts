@@ -233,6 +233,9 @@ describe('errors', () => {
     const invalid = await call(apiKey, { model: 'openai/gpt-4o-mini', messages: [] });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ error: { code: 'invalid_body', param: 'messages' } });
+    const sort = await call(apiKey, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], provider: { sort: 'cheapest' } });
+    expect(sort.status).toBe(400);
+    expect(await sort.json()).toMatchObject({ error: { code: 'invalid_body', param: 'provider.sort' } });
     const json = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: '{"model":' });
     expect(json.status).toBe(400);
     expect(await json.json()).toMatchObject({ error: { code: 'invalid_json' } });

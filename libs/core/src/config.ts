@@ -14,6 +14,28 @@ const base64Key = z
   .refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), 'base64 of exactly 32 bytes (openssl rand -base64 32)');
 const percent = z.string().regex(/^\d+(\.\d{1,2})?$/, 'a percentage like 5 or 2.5');
 
+/** What one tenant may use of one provider through the platform's own credentials. */
+export const platformCapSchema = z.strictObject({
+  /** Requests started per minute. */
+  rpm: z.number().int().min(1).optional(),
+  /** Requests in flight at once (streams count until they end). */
+  concurrency: z.number().int().min(1).optional(),
+});
+/** Provider name (or `*` for every other provider) to its per-tenant cap. */
+export const platformCapsSchema = z.record(z.string().regex(/^(\*|[a-z0-9][a-z0-9_-]*)$/, 'a provider name or *'), platformCapSchema);
+export type PlatformCap = z.infer<typeof platformCapSchema>;
+export type PlatformCaps = z.infer<typeof platformCapsSchema>;
+
+const jsonOf = <T extends z.ZodType>(inner: T) =>
+  z.string().transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  }).pipe(inner);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -63,6 +85,11 @@ const schema = z.object({
   CIRCUIT_COOLDOWN_MS: int(15_000, 100),
   CIRCUIT_ERROR_RATE: z.coerce.number().gt(0).lte(1).default(0.5),
   CIRCUIT_MIN_REQUESTS: int(10, 1),
+  /**
+   * Per-tenant caps on the platform's own provider credentials, so one tenant cannot use up the
+   * quota every tenant shares: JSON, provider (or `*`) to `{rpm, concurrency}`. BYOK is never capped.
+   */
+  PLATFORM_TENANT_CAPS: jsonOf(platformCapsSchema).default({}),
   /** Azure OpenAI `api-version` query parameter. */
   AZURE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'like 2024-10-21').optional(),
   /** Key-encryption key of BYOK secrets: base64 of 32 random bytes (AES-256-GCM). */
@@ -98,6 +125,11 @@ const schema = z.object({
   ALERT_RETRY_DELAY_MS: int(10_000, 10),
   /** Time limit of one webhook call (connect to response headers). */
   ALERT_WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  /** OpenTelemetry traces: exported over OTLP/HTTP when the endpoint is set, off (and not loaded) otherwise. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('llm-gateway'),
+  /** Share of requests traced, 0..1 (a sampled incoming `traceparent` is always followed). */
+  OTEL_TRACES_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
 });
 
 export type EnvConfig = z.infer<typeof schema>;

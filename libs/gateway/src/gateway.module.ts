@@ -18,6 +18,7 @@ import { GatewayRoutes } from './http/gateway.routes';
 import { TenantContextCache } from './tenant/tenant-context.cache';
 import { RoutePlanner } from './routing/route-planner.service';
 import { ProviderHealth } from './routing/provider-health.service';
+import { PlatformCapGate } from './routing/platform-cap-gate';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 
 /** The data plane (/v1/*). Needs CoreModule, DbModule and RedisModule from the composition root. */
@@ -29,6 +30,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
     TenantContextCache,
     RoutePlanner,
     ProviderHealth,
+    PlatformCapGate,
     GatewayMetrics,
     SECRET_BOX_PROVIDER,
     CatalogCache,

@@ -166,7 +166,7 @@ export interface ProviderPreferences {
   only?: string[];
   ignore?: string[];
   allow_fallbacks?: boolean;
-  sort?: 'price' | 'latency' | 'throughput';
+  sort?: 'price' | 'latency' | 'throughput' | 'least_busy';
 }
 
 export interface ChatRequest {

@@ -3,6 +3,7 @@ export * from './redis-keys';
 export * from './credit-store.types';
 export * from './credit-store';
 export * from './usage-stream';
+export * from './platform-caps';
 export * from './metering.errors';
 export { MAX_LUA_SAFE, RESERVED_EVENT_FIELDS } from './wire';
 // Nest wiring of the stores over the process's Redis connection (infra/ is the composition side).

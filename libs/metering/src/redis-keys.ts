@@ -34,6 +34,8 @@ export function assertId(value: string, what: string): void {
  *   {p}gw:{b}:kspend:{keyId}           hash pid, spent, held (credit limit per period)
  *   {p}gw:{b}:rl:{keyId}:{window}      hash r (requests), t (tokens) per fixed window
  *   {p}gw:{b}:done:{tenant}:{request}  string, TTL 1 day: request settled
+ *   {p}gw:{b}:pc:{tenant}:{provider}:{window}  string: requests started on platform credentials
+ *   {p}gw:{b}:pcl:{tenant}:{provider}  zset lease -> expiry ms (platform requests in flight)
  *   {p}usage:{b}                       stream of usage events (one per settle)
  */
 export class RedisKeys {
@@ -88,6 +90,16 @@ export class RedisKeys {
   rateWindow(tenantId: string, keyId: string, windowId: number): string {
     assertId(keyId, 'key id');
     return `${this.ofTenant(tenantId)}rl:${keyId}:${windowId}`;
+  }
+
+  platformCapWindow(tenantId: string, provider: string, windowId: number): string {
+    assertId(provider, 'provider');
+    return `${this.ofTenant(tenantId)}pc:${tenantId}:${provider}:${windowId}`;
+  }
+
+  platformCapLeases(tenantId: string, provider: string): string {
+    assertId(provider, 'provider');
+    return `${this.ofTenant(tenantId)}pcl:${tenantId}:${provider}`;
   }
 
   settled(tenantId: string, requestId: string): string {

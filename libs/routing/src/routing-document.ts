@@ -13,6 +13,9 @@ export const ROUTING_DOCUMENT_VERSION = 1;
 
 export type UnsupportedParamsPolicy = 'reject' | 'drop';
 
+export const ALIAS_STRATEGIES = ['ordered', 'weighted', 'cheapest', 'lowest_latency', 'least_busy'] as const;
+export type AliasStrategy = (typeof ALIAS_STRATEGIES)[number];
+
 /** One provider/model an alias may send a request to. */
 export interface AliasTarget {
   /** A catalog model, `provider/model` (never another alias: no chains, no cycles). */
@@ -25,8 +28,10 @@ export interface ModelAlias {
   /**
    * `ordered`: the first target, then the others as fallbacks in order.
    * `weighted`: one target picked by weight per request, the others as fallbacks.
+   * `cheapest`, `lowest_latency`, `least_busy`: all targets, ordered per request by price
+   * (input + output per million), measured time to first byte, or requests in flight.
    */
-  strategy: 'ordered' | 'weighted';
+  strategy: AliasStrategy;
   targets: AliasTarget[];
 }
 

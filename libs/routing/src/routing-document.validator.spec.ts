@@ -45,6 +45,14 @@ describe('validateRoutingDocument', () => {
     expect(doc.unsupported_params).toBe('reject');
   });
 
+  it('accepts the balancing strategies and least_busy, without weights', () => {
+    for (const strategy of ['cheapest', 'lowest_latency', 'least_busy']) {
+      const doc = validateRoutingDocument({ aliases: { b: { strategy, targets: [{ model: 'openai/gpt-4o' }, { model: 'openai/gpt-4o-mini' }] } } });
+      expect(doc.aliases.b.strategy).toBe(strategy);
+    }
+    expect(validateRoutingDocument({ provider_preferences: { sort: 'least_busy' } }).provider_preferences.sort).toBe('least_busy');
+  });
+
   it.each([
     [[], 'body'],
     ['text', 'body'],
@@ -58,6 +66,7 @@ describe('validateRoutingDocument', () => {
     [{ aliases: { 'my-fast': { targets: [] } } }, 'aliases.my-fast.targets'],
     [{ aliases: { 'my-fast': { targets: [{ model: 'openai/a' }, { model: 'openai/a' }] } } }, 'aliases.my-fast.targets[1].model'],
     [{ aliases: { 'my-fast': { strategy: 'random', targets: [{ model: 'openai/a' }] } } }, 'aliases.my-fast.strategy'],
+    [{ aliases: { 'my-fast': { strategy: 'cheapest', targets: [{ model: 'openai/a', weight: 2 }] } } }, 'aliases.my-fast.targets[0].weight'],
     [{ aliases: { 'my-fast': { strategy: 'weighted', targets: [{ model: 'openai/a' }] } } }, 'aliases.my-fast.targets[0].weight'],
     [{ aliases: { 'my-fast': { strategy: 'weighted', targets: [{ model: 'openai/a', weight: 0 }] } } }, 'aliases.my-fast.targets[0].weight'],
     [{ aliases: { 'my-fast': { targets: [{ model: 'openai/a', weight: 2 }] } } }, 'aliases.my-fast.targets[0].weight'],

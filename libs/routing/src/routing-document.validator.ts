@@ -1,5 +1,7 @@
 import { DomainError, ErrorCode } from '@gw/core';
+import { SORTS } from './planner/plan.types';
 import {
+  ALIAS_STRATEGIES,
   defaultRoutingDocument,
   ROUTING_DOCUMENT_VERSION,
   ROUTING_LIMITS as L,
@@ -63,7 +65,7 @@ function aliases(v: unknown, providers: Set<string> | undefined): Record<string,
     const path = `aliases.${name}`;
     if (!ALIAS.test(name)) fail(path, 'is not a valid alias name (letters, digits, ".", "_", "-"; no "/"; at most 64 characters)');
     const a = object(raw[name], path, ['strategy', 'targets']);
-    const strategy = a.strategy === undefined ? 'ordered' : oneOf(a.strategy, `${path}.strategy`, ['ordered', 'weighted'] as const);
+    const strategy = a.strategy === undefined ? 'ordered' : oneOf(a.strategy, `${path}.strategy`, ALIAS_STRATEGIES);
     const list = array(a.targets, `${path}.targets`, 1, L.targetsPerAlias);
     const seen = new Set<string>();
     const targets = list.map((t, i): AliasTarget => {
@@ -72,7 +74,7 @@ function aliases(v: unknown, providers: Set<string> | undefined): Record<string,
       const model = modelId(o.model, `${tp}.model`, providers);
       if (seen.has(model)) fail(`${tp}.model`, 'is listed twice');
       seen.add(model);
-      if (strategy === 'ordered') {
+      if (strategy !== 'weighted') {
         if (o.weight !== undefined) fail(`${tp}.weight`, 'is only allowed when strategy is "weighted"');
         return { model };
       }
@@ -94,7 +96,7 @@ function preferences(v: unknown, providers: Set<string> | undefined): DefaultPro
     if (clash) fail('provider_preferences.ignore', `contains "${clash}", which is also in provider_preferences.only`);
   }
   if (p.allow_fallbacks !== undefined) out.allow_fallbacks = boolean(p.allow_fallbacks, 'provider_preferences.allow_fallbacks');
-  if (p.sort !== undefined) out.sort = oneOf(p.sort, 'provider_preferences.sort', ['price', 'latency', 'throughput'] as const);
+  if (p.sort !== undefined) out.sort = oneOf(p.sort, 'provider_preferences.sort', SORTS);
   if (p.max_price !== undefined) {
     const m = object(p.max_price, 'provider_preferences.max_price', ['prompt', 'completion']);
     out.max_price = {};

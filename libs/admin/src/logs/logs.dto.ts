@@ -23,6 +23,7 @@ class AttemptView {
   @ApiProperty({ description: 'Upstream status; 0 when there was no response.' }) status!: number;
   @ApiPropertyOptional({ description: 'Error class of a failed attempt.' }) error?: string;
   @ApiProperty() latency_ms!: number;
+  @ApiPropertyOptional({ description: 'When the attempt began, ms after the request arrived.' }) started_ms?: number;
   @ApiPropertyOptional() byok?: boolean;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ALIAS_STRATEGIES, SORTS } from '@gw/routing';
 import { PROVIDER_IDS } from '../provider-keys/provider-keys.dto';
 
 /**
@@ -12,7 +13,7 @@ class AliasTargetDoc {
 }
 
 class AliasDoc {
-  @ApiPropertyOptional({ enum: ['ordered', 'weighted'], default: 'ordered' }) strategy?: string;
+  @ApiPropertyOptional({ enum: ALIAS_STRATEGIES, default: 'ordered' }) strategy?: string;
   @ApiProperty({ type: [AliasTargetDoc], minItems: 1, maxItems: 10 }) targets!: AliasTargetDoc[];
 }
 
@@ -26,7 +27,7 @@ class ProviderPreferencesDoc {
   @ApiPropertyOptional({ type: [String], enum: PROVIDER_IDS }) only?: string[];
   @ApiPropertyOptional({ type: [String], enum: PROVIDER_IDS }) ignore?: string[];
   @ApiPropertyOptional() allow_fallbacks?: boolean;
-  @ApiPropertyOptional({ enum: ['price', 'latency', 'throughput'] }) sort?: string;
+  @ApiPropertyOptional({ enum: SORTS }) sort?: string;
   @ApiPropertyOptional({ type: MaxPriceDoc }) max_price?: MaxPriceDoc;
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '@gw/core';
+import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 import type { UserRole } from '../generated/prisma/enums';
 import { afterCursor, NEWEST_FIRST, toPage, type PageRequest } from '../pagination';
@@ -41,6 +42,12 @@ export class TenantRepository {
       include: { _count: { select: { users: true, apiKeys: true, credentials: true } } },
     });
     return toPage(rows, req.limit);
+  }
+
+  /** Operators only: this tenant's caps on the platform's provider credentials (null: platform default). */
+  async setPlatformCaps(id: string, caps: Prisma.InputJsonValue | null): Promise<boolean> {
+    const { count } = await this.prisma.tenant.updateMany({ where: { id }, data: { platformCaps: caps ?? Prisma.DbNull } });
+    return count === 1;
   }
 
   async exists(id: string): Promise<boolean> {

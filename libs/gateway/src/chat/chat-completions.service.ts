@@ -6,6 +6,7 @@ import { percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { RoutePlanner, targetOf } from '../routing/route-planner.service';
 import { ProviderHealth } from '../routing/provider-health.service';
+import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
 import { countImages, maxOutputOf, type Candidate } from './chat-plan';
@@ -45,6 +46,7 @@ export class ChatCompletionsService {
     private readonly tenants: TenantContextCache,
     private readonly planner: RoutePlanner,
     private readonly health: ProviderHealth,
+    private readonly caps: PlatformCapGate,
     private readonly upstream: UpstreamClient,
     private readonly reservations: Reservations,
     private readonly settlement: Settlement,
@@ -101,17 +103,28 @@ export class ChatCompletionsService {
             continue;
           }
         }
-        const need = this.charges.worstCase(c, promptBound, outputCap(c, built));
-        if (need > holdMicros) {
-          await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
-          holdMicros = need;
+        const slot = c.endpoint.credentialId === undefined ? await this.caps.take(key.tenantId, c.model.provider, tenant.platformCaps, `${requestId}.${i}`) : undefined;
+        if (slot instanceof DomainError) {
+          lastError = slot;
+          attempts.push(attemptOf(c, slot, 0));
+          continue;
         }
-        const res = await this.tryTarget(call, c, built, attempts, timeouts);
-        if (!(res instanceof DomainError)) {
-          const ttfbMs = performance.now() - call.startedAt;
-          if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
-          else await this.relay.run({ call, candidate: c, upstream: res.res, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
-          return;
+        let res: Served | DomainError;
+        try {
+          const need = this.charges.worstCase(c, promptBound, outputCap(c, built));
+          if (need > holdMicros) {
+            await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
+            holdMicros = need;
+          }
+          res = await this.tryTarget(call, c, built, attempts, timeouts);
+          if (!(res instanceof DomainError)) {
+            const ttfbMs = performance.now() - call.startedAt;
+            if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
+            else await this.relay.run({ call, candidate: c, upstream: res.res, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
+            return;
+          }
+        } finally {
+          slot?.release();
         }
         lastError = res;
         // A tenant's own key that the provider refuses falls back to the next way in (as OpenRouter does).
@@ -163,15 +176,15 @@ export class ChatCompletionsService {
           const parsed = call.body.stream ? undefined : await this.parse(call, c, res);
           const ms = performance.now() - t;
           this.health.ended(target, true, ms);
-          attempts.push({ model: c.model.id, provider: c.model.provider, status: 200, latency_ms: round(ms), ...(c.endpoint.credentialId ? { byok: true } : {}) });
+          attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
           return { res, parsed };
         }
         const text = await res.body.text().catch(() => '');
         err = c.endpoint.adapter.mapError(res.status, text, res.headers);
-        attempts.push(attemptOf(c, err, performance.now() - t, res.status));
+        attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
       } catch (e) {
         err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
-        attempts.push(attemptOf(c, err, performance.now() - t));
+        attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
       }
       // A client error (bad request) says nothing about the provider's health.
       this.health.ended(target, !retryable(err));
@@ -247,7 +260,10 @@ function textOf(c: ParsedCompletion['completion']): string {
   return c.choices.map((ch) => (typeof ch.message.content === 'string' ? ch.message.content : '')).join('\n');
 }
 
-function attemptOf(c: Candidate, e: unknown, ms: number, status = 0): AttemptRecord {
-  const code = e instanceof DomainError ? e.code : 'internal_error';
-  return { model: c.model.id, provider: c.model.provider, status, error: code, latency_ms: round(ms), ...(c.endpoint.credentialId ? { byok: true } : {}) };
+function attemptOf(c: Candidate, e: unknown, ms: number, status = 0, startedMs?: number): AttemptRecord {
+  const a: AttemptRecord = { model: c.model.id, provider: c.model.provider, status, latency_ms: round(ms) };
+  if (status !== 200) a.error = e instanceof DomainError ? e.code : 'internal_error';
+  if (startedMs !== undefined) a.started_ms = round(startedMs);
+  if (c.endpoint.credentialId) a.byok = true;
+  return a;
 }

@@ -1,3 +1,7 @@
+import { SORTS } from '@gw/routing';
+
+const providers = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } } as const;
+
 /**
  * Compiled (ajv, by Fastify) shape check of a chat request: only what the gateway itself relies
  * on. Provider-specific rules are the adapters' (they reject what they cannot honour).
@@ -18,6 +22,18 @@ export const chatRequestSchema = {
       },
     },
     models: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 256 } },
+    // Routing preferences (OpenRouter's shape); other OpenRouter fields pass unchecked and unused.
+    provider: {
+      type: 'object',
+      properties: {
+        order: providers,
+        only: providers,
+        ignore: providers,
+        allow_fallbacks: { type: 'boolean' },
+        sort: { type: 'string', enum: SORTS },
+        max_price: { type: 'object', properties: { prompt: { type: 'number', minimum: 0 }, completion: { type: 'number', minimum: 0 } } },
+      },
+    },
     stream: { type: 'boolean' },
     stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
     max_tokens: { type: ['integer', 'null'], minimum: 1 },

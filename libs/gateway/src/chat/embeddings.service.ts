@@ -7,6 +7,8 @@ import type { KeyInfo } from '../auth/key-cache';
 import { CatalogCache } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 import { UpstreamClient } from '../upstream/upstream.client';
+import { PlatformCapGate, type CapSlot } from '../routing/platform-cap-gate';
+import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { modelAllowed } from './chat-plan';
 import { estimateUsage } from './estimate-usage';
 import { Reservations } from './reservation';
@@ -34,6 +36,8 @@ export class EmbeddingsService {
     private readonly upstream: UpstreamClient,
     private readonly reservations: Reservations,
     private readonly settlement: Settlement,
+    private readonly tenants: TenantContextCache,
+    private readonly caps: PlatformCapGate,
   ) {
     this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
   }
@@ -44,6 +48,7 @@ export class EmbeddingsService {
     const model = this.catalog.get(body.model);
     const endpoint = model ? this.endpoints.get(model.provider) : undefined;
     let held = false;
+    let slot: CapSlot | undefined;
     try {
       if (!model) throw new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${body.model}`, { param: 'model' });
       if (!modelAllowed(call.key, model.id)) throw new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${model.id}`, { param: 'model' });
@@ -58,6 +63,9 @@ export class EmbeddingsService {
       await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, price: model.price });
       held = true;
       const built = adapter.buildEmbeddingsRequest(body, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, upstreamModel: model.upstreamId }, { unsupportedParams: 'reject' });
+      const taken = await this.caps.take(call.key.tenantId, model.provider, (await this.tenants.get(call.key.tenantId)).platformCaps, call.requestId);
+      if (taken instanceof DomainError) throw taken;
+      slot = taken;
       const t = performance.now();
       const res = await this.upstream.post(built, call.signal);
       if (res.status !== 200) throw adapter.mapError(res.status, await res.body.text().catch(() => ''), res.headers);
@@ -88,6 +96,8 @@ export class EmbeddingsService {
       if (held) await this.settlement.settle(ctx, { status: statusOf(err.code), errorCode: err.code, cost: 0n, attempts: [], totalMs: performance.now() - call.startedAt, estimated: false });
       const d = describeError(err);
       void call.reply.status(d.status).headers(d.headers).header('x-request-id', call.requestId).send(d.body);
+    } finally {
+      slot?.release();
     }
   }
 }

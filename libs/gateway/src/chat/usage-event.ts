@@ -6,6 +6,8 @@ export interface AttemptRecord {
   status: number;
   error?: string;
   latency_ms: number;
+  /** When the attempt began, ms after the request arrived (traces, the generation record). */
+  started_ms?: number;
   /** Served with the tenant's own provider key. */
   byok?: boolean;
 }

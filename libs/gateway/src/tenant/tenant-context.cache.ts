@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock, SecretBox } from '@gw/core';
+import { APP_CONFIG, type AppConfig, Clock, platformCapsSchema, SecretBox, type PlatformCaps } from '@gw/core';
 import { ProviderCredentialRepository, RoutingSettingsRepository, TenantRepository, tenantScope } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import { defaultRoutingDocument, validateRoutingDocument, type RoutingDocument } from '@gw/routing';
@@ -18,6 +18,8 @@ export interface TenantContext {
   credentials: ByokCredential[];
   /** Privacy opt-in: store prompt and completion content with the request log. */
   logContent: boolean;
+  /** Caps on the platform's own provider credentials: the operator's override, else PLATFORM_TENANT_CAPS. */
+  platformCaps: PlatformCaps;
 }
 
 interface Entry {
@@ -35,6 +37,7 @@ export class TenantContextCache implements OnModuleInit {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<TenantContext>>();
   private readonly ttlMs: number;
+  private readonly defaultCaps: PlatformCaps;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -46,6 +49,7 @@ export class TenantContextCache implements OnModuleInit {
     private readonly clock: Clock,
   ) {
     this.ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
+    this.defaultCaps = config.PLATFORM_TENANT_CAPS;
   }
 
   async onModuleInit(): Promise<void> {
@@ -86,7 +90,13 @@ export class TenantContextCache implements OnModuleInit {
         this.logger.error(`tenant ${tenantId}: provider credential ${r.id} cannot be decrypted; skipped`);
       }
     }
-    const value = { routing, credentials, logContent: tenant?.logContent ?? false };
+    let platformCaps = this.defaultCaps;
+    if (tenant?.platformCaps != null) {
+      const parsed = platformCapsSchema.safeParse(tenant.platformCaps);
+      if (parsed.success) platformCaps = parsed.data;
+      else this.logger.warn(`tenant ${tenantId}: stored platform caps no longer validate; using the platform default`);
+    }
+    const value = { routing, credentials, logContent: tenant?.logContent ?? false, platformCaps };
     this.entries.set(tenantId, { value, expiresAt: this.clock.now() + this.ttlMs });
     return value;
   }

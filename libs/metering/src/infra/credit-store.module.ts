@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { CreditStore } from '../credit-store';
+import { PlatformCapLimiter } from '../platform-caps';
 import { RedisKeys } from '../redis-keys';
 import { UsageStream } from '../usage-stream';
 import { InvalidationBus } from './invalidation.bus';
@@ -24,8 +25,9 @@ import { REDIS } from './redis.module';
       inject: [REDIS, RedisKeys],
       useFactory: (r: Redis, k: RedisKeys) => new UsageStream(r, k, { consumer: `${hostname()}-${process.pid}` }),
     },
+    { provide: PlatformCapLimiter, inject: [REDIS, RedisKeys], useFactory: (r: Redis, k: RedisKeys) => new PlatformCapLimiter(r, k) },
     InvalidationBus,
   ],
-  exports: [RedisKeys, CreditStore, UsageStream, InvalidationBus],
+  exports: [RedisKeys, CreditStore, UsageStream, PlatformCapLimiter, InvalidationBus],
 })
 export class CreditStoreModule {}

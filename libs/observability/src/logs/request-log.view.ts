@@ -12,6 +12,8 @@ export interface AttemptView {
   /** Error class of a failed attempt. */
   error?: string;
   latency_ms: number;
+  /** When the attempt began, ms after the request arrived. */
+  started_ms?: number;
   byok?: boolean;
 }
 

@@ -28,7 +28,9 @@ export interface PlannerCatalog {
   equivalents(canonical: string): PlannableModel[];
 }
 
-export type Sort = 'price' | 'latency' | 'throughput';
+/** `least_busy`: fewest requests in flight on this gateway instance first (ties by price). */
+export type Sort = 'price' | 'latency' | 'throughput' | 'least_busy';
+export const SORTS: readonly Sort[] = ['price', 'latency', 'throughput', 'least_busy'];
 
 export interface ProviderPrefs {
   order?: string[];

@@ -60,6 +60,37 @@ describe('planRoute', () => {
     expect(ids(i)).toEqual(['openrouter/openai/gpt-4o', 'azure/gpt-4o', 'openai/gpt-4o']);
   });
 
+  it('sort least_busy puts the provider with the fewest requests in flight first, ties by price', () => {
+    const busy: Record<string, number> = { 'openai/gpt-4o': 7, 'azure/gpt-4o': 3, 'openrouter/openai/gpt-4o': 0 };
+    const i = input({ provider: { sort: 'least_busy' }, health: (m) => ({ open: false, errorRate: 0, inFlight: busy[m.id] }) });
+    expect(ids(i)).toEqual(['openrouter/openai/gpt-4o', 'azure/gpt-4o', 'openai/gpt-4o']);
+    busy['openrouter/openai/gpt-4o'] = 3;
+    expect(ids(i)).toEqual(['azure/gpt-4o', 'openrouter/openai/gpt-4o', 'openai/gpt-4o']);
+  });
+
+  it.each<[string, string[]]>([
+    ['cheapest', ['anthropic/claude-haiku-4.5', 'openai/gpt-4o', 'anthropic/claude-sonnet-4.5']],
+    ['lowest_latency', ['anthropic/claude-sonnet-4.5', 'openai/gpt-4o', 'anthropic/claude-haiku-4.5']],
+    ['least_busy', ['openai/gpt-4o', 'anthropic/claude-sonnet-4.5', 'anthropic/claude-haiku-4.5']],
+  ])('an alias with strategy %s orders its targets per request', (strategy, expected) => {
+    const stats: Record<string, { latencyMs?: number; inFlight: number }> = {
+      'anthropic/claude-sonnet-4.5': { latencyMs: 200, inFlight: 4 },
+      'openai/gpt-4o': { latencyMs: 450, inFlight: 1 },
+      'anthropic/claude-haiku-4.5': { inFlight: 9 },
+    };
+    const doc = {
+      aliases: {
+        pool: {
+          strategy: strategy as 'cheapest',
+          targets: [{ model: 'anthropic/claude-sonnet-4.5' }, { model: 'anthropic/claude-haiku-4.5' }, { model: 'openai/gpt-4o' }],
+        },
+      },
+    };
+    const plan = planRoute(input({ model: 'pool', provider: { only: ['openai', 'anthropic'] }, health: (m) => ({ open: false, errorRate: 0, ...(stats[m.id] ?? { inFlight: 0 }) }) }, doc));
+    expect(plan.attempts.map((a) => a.model.id)).toEqual(expected);
+    expect(plan.decisions[0]).toBe(`alias pool: ${strategy} -> ${expected.join(', ')}`);
+  });
+
   it('moves open circuits last instead of dropping them', () => {
     const i = input({ health: (m) => ({ open: m.id === 'openai/gpt-4o', errorRate: 1, inFlight: 0 }) });
     expect(ids(i)).toEqual(['azure/gpt-4o', 'openrouter/openai/gpt-4o', 'openai/gpt-4o']);

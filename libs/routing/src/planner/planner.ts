@@ -118,9 +118,28 @@ function expand(name: string, input: PlanInput, decisions: string[]): string[] {
     decisions.push(`alias ${name}: weighted -> ${targets[k]}`);
     return [targets[k], ...targets.filter((_, j) => j !== k)];
   }
+  if (alias.strategy !== 'ordered' && alias.strategy !== 'weighted') {
+    const by = BALANCE[alias.strategy];
+    const known = targets.map((id) => input.catalog.get(id));
+    const ranked = targets.map((id, j) => ({ id, m: known[j] })).sort((a, b) => (a.m && b.m ? by(a.m, b.m, input.health) : Number(!a.m) - Number(!b.m)));
+    decisions.push(`alias ${name}: ${alias.strategy} -> ${ranked.map((r) => r.id).join(', ')}`);
+    return ranked.map((r) => r.id);
+  }
   decisions.push(`alias ${name} -> ${targets.join(', ')}`);
   return targets;
 }
+
+type Health = (m: PlannableModel) => TargetHealth;
+const price = (m: PlannableModel) => m.price.input + m.price.output;
+const latency = (m: PlannableModel, health: Health) => health(m).latencyMs ?? Number.POSITIVE_INFINITY;
+
+/** Balancing orders over equivalent targets (alias strategies and provider sorts share them). */
+const BALANCE: Record<'cheapest' | 'lowest_latency' | 'least_busy', (a: PlannableModel, b: PlannableModel, health: Health) => number> = {
+  cheapest: (a, b) => cmp(price(a), price(b)),
+  // Never measured sorts last; equal latencies keep the cheaper first.
+  lowest_latency: (a, b, h) => latency(a, h) - latency(b, h) || cmp(price(a), price(b)),
+  least_busy: (a, b, h) => h(a).inFlight - h(b).inFlight || cmp(price(a), price(b)),
+};
 
 function ruleMatches(rule: RoutingRule, model: string): boolean {
   if (!rule.models || rule.models.length === 0) return true;
@@ -150,19 +169,18 @@ function providersFor(model: PlannableModel, prefs: ProviderPrefs, input: PlanIn
   // allow_fallbacks: false without an order pins the request to the provider it named.
   if (prefs.allow_fallbacks === false && !prefs.order?.length) list = list.filter((m) => m.id === model.id);
 
-  const health = new Map(list.map((m) => [m.id, input.health(m)]));
-  const price = (m: PlannableModel) => m.price.input + m.price.output;
-  const latency = (m: PlannableModel) => health.get(m.id)?.latencyMs ?? Number.POSITIVE_INFINITY;
+  const health = input.health;
   list.sort((a, b) => {
-    const open = Number(health.get(a.id)!.open) - Number(health.get(b.id)!.open);
+    const open = Number(health(a).open) - Number(health(b).open);
     if (open !== 0) return open;
     if (prefs.order?.length) {
       const ia = rank(prefs.order, a.provider);
       const ib = rank(prefs.order, b.provider);
       if (ia !== ib) return ia - ib;
     }
-    if (prefs.sort === 'price') return cmp(price(a), price(b));
-    if (prefs.sort === 'latency' || prefs.sort === 'throughput') return latency(a) - latency(b);
+    if (prefs.sort === 'price') return BALANCE.cheapest(a, b, health);
+    if (prefs.sort === 'latency' || prefs.sort === 'throughput') return latency(a, health) - latency(b, health);
+    if (prefs.sort === 'least_busy') return BALANCE.least_busy(a, b, health);
     if (a.id === model.id) return -1;
     if (b.id === model.id) return 1;
     return cmp(price(a), price(b));
