@@ -9,6 +9,10 @@ describe('reserveRejectionError', () => {
 
   it('maps each refusal to its code, with Retry-After only where waiting helps', () => {
     expect(reserveRejectionError({ kind: 'key_inactive', status: 'revoked' }, ctx).code).toBe(ErrorCode.InvalidApiKey);
+    // A status Redis lost (being restored) is not a verdict on the key: 503, retry in a second.
+    const lost = reserveRejectionError({ kind: 'key_inactive', status: null }, ctx);
+    expect(lost.code).toBe(ErrorCode.BillingUnavailable);
+    expect(lost.details.retryAfterSeconds).toBe(1);
     const rl = reserveRejectionError({ kind: 'rate_limited', limit: 'rpm', retryAfterMs: 1_200 }, ctx);
     expect([rl.code, rl.details.retryAfterSeconds]).toEqual([ErrorCode.RateLimited, 2]);
     expect(reserveRejectionError({ kind: 'rate_limited', limit: 'tpm', retryAfterMs: null }, ctx).details.retryAfterSeconds).toBeUndefined();

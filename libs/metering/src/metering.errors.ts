@@ -14,14 +14,17 @@ export interface RejectionContext {
 }
 
 /**
- * A refused reservation as a coded domain error, for the edge filter to render: 401 for any
- * inactive key (same body as an unknown key), 429 with Retry-After, 503 while the balance is
- * rebuilt, 402 otherwise. A 402 carries Retry-After only when other holds are in flight, since
+ * A refused reservation as a coded domain error, for the edge filter to render: 401 for an
+ * inactive key (same body as an unknown key), 429 with Retry-After, 503 while the balance or the
+ * key's status is rebuilt, 402 otherwise. A 402 carries Retry-After only when other holds are in flight, since
  * only then can waiting help (OpenRouter's in-flight budget).
  */
 export function reserveRejectionError(r: ReserveRejection, ctx: RejectionContext): DomainError {
   switch (r.kind) {
     case 'key_inactive':
+      // No status at all: the key was found active in Postgres (the key cache) but Redis lost its
+      // status; recovery restores it within seconds. A valid key must not read as invalid meanwhile.
+      if (r.status === null) return new DomainError(ErrorCode.BillingUnavailable, 'Billing is briefly unavailable; retry shortly.', { retryAfterSeconds: 1, retryable: true });
       return new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key.');
     case 'rate_limited':
       if (r.retryAfterMs === null) {
