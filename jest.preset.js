@@ -4,7 +4,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testEnvironmentOptions: { customExportConditions: ['@gw/source', 'node', 'require', 'default'] },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|load-esm|uid|@standard-schema|@anthropic-ai|openai)/)'],
+  // @opentelemetry: its OTLP exporter loads node:http with import(), which Jest's CommonJS runtime refuses.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|load-esm|uid|@standard-schema|@anthropic-ai|openai|@opentelemetry)/)'],
   transform: {
     '^.+\\.(ts|m?js)$': [
       '@swc/jest',

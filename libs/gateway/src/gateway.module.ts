@@ -3,6 +3,7 @@ import { APP_CONFIG, SECRET_BOX_PROVIDER, type AppConfig } from '@gw/core';
 import { ProviderRegistry, builtInAdapters } from '@gw/llm';
 import { CreditStoreModule } from '@gw/metering';
 import { BillingCoreModule } from '@gw/billing';
+import { TracingModule } from '@gw/observability';
 import { KeyCache } from './auth/key-cache';
 import { CatalogCache } from './catalog/catalog-cache';
 import { ProviderEndpoints } from './upstream/provider-endpoints';
@@ -23,7 +24,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 
 /** The data plane (/v1/*). Needs CoreModule, DbModule and RedisModule from the composition root. */
 @Module({
-  imports: [CreditStoreModule, BillingCoreModule],
+  imports: [CreditStoreModule, BillingCoreModule, TracingModule],
   providers: [
     { provide: ProviderRegistry, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new ProviderRegistry(builtInAdapters({ azure: { apiVersion: c.AZURE_API_VERSION } })) },
     KeyCache,

@@ -19,3 +19,4 @@ export { DECLINING_PAYMENT_METHOD, FAKE_STRIPE_API_VERSION, type CheckoutOutcome
 export { stripeSignatureHeader, type FakeStripeEvent } from './fake-stripe/fake-stripe.objects';
 export type { DeliveryOptions, DeliveryRecord } from './fake-stripe/fake-stripe.webhooks';
 export { FakeGeminiServer, type FakeGeminiBehaviour } from './fake-upstream/fake-gemini.server';
+export { FakeOtlpCollector, OTLP_SPAN_KIND, type CollectedSpan, type SpanAttributeValue } from './fake-otlp-collector';

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ChatRequest } from '@gw/llm';
+import type { TraceHeaders } from '@gw/observability';
 import type { KeyInfo } from '../auth/key-cache';
 import type { ResponseFormat } from './response-format';
 import type { SettleContext } from './settlement';
@@ -21,6 +22,8 @@ export interface ChatCall {
   timeouts?: { firstByteMs?: number; idleMs?: number; totalMs?: number };
   /** Set once the tenant is known: its privacy opt-in to store prompt and completion content. */
   logContent?: boolean;
+  /** The client's W3C trace context (traceparent, tracestate headers). */
+  trace?: TraceHeaders;
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {
@@ -32,5 +35,6 @@ export function settleContextOf(call: ChatCall): SettleContext {
     stream: call.body.stream === true,
     endUser: typeof call.body.user === 'string' ? call.body.user : undefined,
     messages: call.logContent ? call.body.messages : undefined,
+    trace: call.trace,
   };
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, describeError, statusOf, type TokenUsage } from '@gw/core';
 import type { EmbeddingsRequest } from '@gw/llm';
+import type { TraceHeaders } from '@gw/observability';
 import { costMicros, percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
 import type { KeyInfo } from '../auth/key-cache';
 import { CatalogCache } from '../catalog/catalog-cache';
@@ -22,6 +23,8 @@ export interface EmbeddingsCall {
   startedAt: number;
   reply: FastifyReply;
   signal: AbortSignal;
+  /** The client's W3C trace context. */
+  trace?: TraceHeaders;
 }
 
 /** POST /v1/embeddings: the same money path as chat (hold, call, settle once), input tokens only. */
@@ -44,7 +47,7 @@ export class EmbeddingsService {
 
   async handle(call: EmbeddingsCall): Promise<void> {
     const body = validate(call.body);
-    const ctx: SettleContext = { key: call.key, requestId: call.requestId, endpoint: 'embeddings', requestedModel: body.model, stream: false, endUser: body.user };
+    const ctx: SettleContext = { key: call.key, requestId: call.requestId, endpoint: 'embeddings', requestedModel: body.model, stream: false, endUser: body.user, trace: call.trace };
     const model = this.catalog.get(body.model);
     const endpoint = model ? this.endpoints.get(model.provider) : undefined;
     let held = false;
@@ -84,7 +87,7 @@ export class EmbeddingsService {
         status: 200,
         usage,
         cost,
-        attempts: [{ model: model.id, provider: model.provider, status: 200, latency_ms: Math.round(latency * 1000) / 1000 }],
+        attempts: [{ model: model.id, provider: model.provider, status: 200, latency_ms: round(latency), started_ms: round(t - call.startedAt) }],
         totalMs: performance.now() - call.startedAt,
         estimated,
       });
@@ -101,6 +104,8 @@ export class EmbeddingsService {
     }
   }
 }
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function validate(body: unknown): EmbeddingsRequest {
   const b = body as Partial<EmbeddingsRequest> | null;

@@ -1,12 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenUsage } from '@gw/core';
 import { CreditStore } from '@gw/metering';
+import { REQUEST_TRACER, type RequestTracer, type TraceHeaders } from '@gw/observability';
 import type { Candidate } from './chat-plan';
 import type { KeyInfo } from '../auth/key-cache';
 import { Reservations } from './reservation';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { usageEventFields, type AttemptRecord } from './usage-event';
+import { usageEventFields, type AttemptRecord, type UsageEventInput } from './usage-event';
 
 /** Who asked for what: the request side of a usage event. */
 export interface SettleContext {
@@ -18,6 +19,8 @@ export interface SettleContext {
   endUser?: string;
   /** Present only when the tenant opted in to content logging (privacy settings). */
   messages?: unknown;
+  /** The client's W3C trace context: the request's trace continues the client's. */
+  trace?: TraceHeaders;
 }
 
 export interface Outcome {
@@ -51,6 +54,7 @@ export class Settlement {
     private readonly credits: CreditStore,
     private readonly reservations: Reservations,
     private readonly metrics: GatewayMetrics,
+    @Inject(REQUEST_TRACER) private readonly tracer: RequestTracer,
   ) {}
 
   async settle(call: SettleContext, o: Outcome): Promise<void> {
@@ -67,7 +71,7 @@ export class Settlement {
       ttfbMs: o.ttfbMs,
       totalMs: o.totalMs,
     });
-    const fields = usageEventFields({
+    const event: UsageEventInput = {
       endpoint: call.endpoint,
       requestedModel: call.requestedModel,
       servedModel: o.candidate?.model.id,
@@ -86,7 +90,11 @@ export class Settlement {
       ttfbMs: o.ttfbMs,
       totalMs: o.totalMs,
       createdAtMs: Date.now(),
-    });
+    };
+    if (this.tracer.enabled) {
+      this.tracer.record({ ...event, tenantId: call.key.tenantId, requestId: call.requestId, costMicros: o.cost + (o.byokFee ?? 0n), trace: call.trace });
+    }
+    const fields = usageEventFields(event);
     if (call.messages !== undefined) fields.content = JSON.stringify({ messages: call.messages, completion: o.completionText ?? null });
     for (let attempt = 1; ; attempt++) {
       try {

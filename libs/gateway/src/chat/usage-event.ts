@@ -1,4 +1,4 @@
-import type { TokenUsage } from '@gw/core';
+import type { SettledRequest } from '@gw/observability';
 
 export interface AttemptRecord {
   model: string;
@@ -13,25 +13,10 @@ export interface AttemptRecord {
 }
 
 /** Everything the billing worker needs to write one ledger entry and one request log. */
-export interface UsageEventInput {
-  endpoint: string;
-  requestedModel: string;
-  servedModel?: string;
-  provider?: string;
-  stream: boolean;
-  status: number;
-  errorCode?: string;
-  finishReason?: string | null;
-  usage?: TokenUsage;
-  estimated: boolean;
-  byok: boolean;
+export interface UsageEventInput extends SettledRequest {
   endUser?: string;
-  attempts: AttemptRecord[];
   /** The routing decisions that shaped the plan (rules, splits, suffixes). */
   decisions?: string[];
-  overheadMs?: number;
-  ttfbMs?: number;
-  totalMs: number;
   createdAtMs: number;
 }
 

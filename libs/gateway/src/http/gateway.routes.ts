@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode, newRequestId } from '@gw/core';
 import { anthropicToChatRequest, type ChatRequest } from '@gw/llm';
+import { traceHeadersOf } from '@gw/observability';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
 import { ChatCompletionsService } from '../chat/chat-completions.service';
 import { chatRequestSchema } from '../chat/chat-request.schema';
@@ -58,7 +59,7 @@ export class GatewayRoutes implements OnModuleInit {
       this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
     );
     app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
-      this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal }),
+      this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal, trace: traceHeadersOf(req.headers) }),
     ));
     app.get('/v1/models', { errorHandler }, (req, reply) => this.account.models(req, reply));
     app.get('/v1/credits', opts, (req, reply) => this.account.credits(req, reply));
@@ -78,6 +79,7 @@ export class GatewayRoutes implements OnModuleInit {
         signal,
         format,
         timeouts: timeoutsOf(req),
+        trace: traceHeadersOf(req.headers),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { microsToUsd } from '@gw/core';
+import { microsToUsd, type TokenUsage } from '@gw/core';
 import type { Prisma } from '@gw/db';
 
 /** A request log row as stored, without its (possibly large, opt-in) content. */
@@ -15,6 +15,27 @@ export interface AttemptView {
   /** When the attempt began, ms after the request arrived. */
   started_ms?: number;
   byok?: boolean;
+}
+
+/** One request as settlement saw it: the content of its usage event, and what its trace shows. */
+export interface SettledRequest {
+  /** The gateway's endpoint name: `chat.completions`, `messages`, `embeddings`. */
+  endpoint: string;
+  requestedModel: string;
+  servedModel?: string;
+  provider?: string;
+  stream: boolean;
+  status: number;
+  errorCode?: string;
+  finishReason?: string | null;
+  usage?: TokenUsage;
+  estimated: boolean;
+  byok: boolean;
+  attempts: AttemptView[];
+  overheadMs?: number;
+  ttfbMs?: number;
+  /** From the request's arrival to settlement. */
+  totalMs: number;
 }
 
 /**
