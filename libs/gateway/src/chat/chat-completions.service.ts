@@ -225,10 +225,20 @@ export class ChatCompletionsService {
   private async answer(call: ChatCall, c: Candidate, parsed: ParsedCompletion, attempts: AttemptRecord[], decisions: string[], overheadMs: number, ttfbMs: number) {
     const usage = parsed.usage;
     const charge = usage ? this.charges.of(c, usage) : { cost: 0n, byokFee: 0n };
-    // The settle script is on the Redis socket before the answer is written (the call writes it
-    // synchronously), so the answer is not delayed by the round trip and any later read by the
-    // client sees the charge; the request still waits for it (graceful shutdown drains it).
-    const settling = this.settlement.settle(settleContextOf(call), {
+    const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
+    if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
+    call.reply
+      .header('x-request-id', call.requestId)
+      .header('x-gateway-provider', c.model.provider)
+      .header('x-gateway-model', c.model.id)
+      .header('x-gateway-attempts', String(attempts.length))
+      .header('content-type', 'application/json')
+      .send(JSON.stringify(out));
+    // Settled in the same tick as the answer was written: the script is on the Redis socket before
+    // the client can send anything else, so any later read of its credits sees the charge, and the
+    // answer waits neither for the round trip nor for the bookkeeping. The request still waits
+    // for it (graceful shutdown drains it).
+    await this.settlement.settle(settleContextOf(call), {
       candidate: c,
       status: 200,
       usage,
@@ -243,16 +253,6 @@ export class ChatCompletionsService {
       totalMs: performance.now() - call.startedAt,
       estimated: false,
     });
-    const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
-    if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
-    call.reply
-      .header('x-request-id', call.requestId)
-      .header('x-gateway-provider', c.model.provider)
-      .header('x-gateway-model', c.model.id)
-      .header('x-gateway-attempts', String(attempts.length))
-      .header('content-type', 'application/json')
-      .send(JSON.stringify(out));
-    await settling;
   }
 }
 

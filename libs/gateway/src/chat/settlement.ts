@@ -57,20 +57,13 @@ export class Settlement {
     @Inject(REQUEST_TRACER) private readonly tracer: RequestTracer,
   ) {}
 
+  /**
+   * The settle script is written to the Redis socket synchronously, before this returns its
+   * promise: a caller that settles in the same tick as it answers still has every later request
+   * of the client see the charge (one connection, commands in order). Metrics and the trace come
+   * after the write, off the critical path.
+   */
   async settle(call: SettleContext, o: Outcome): Promise<void> {
-    this.metrics.observe({
-      endpoint: call.endpoint,
-      status: o.status,
-      model: o.candidate?.model.id ?? call.requestedModel,
-      provider: o.candidate?.model.provider ?? 'none',
-      stream: call.stream,
-      usage: o.usage,
-      costMicros: o.cost + (o.byokFee ?? 0n),
-      attempts: o.attempts,
-      overheadMs: o.overheadMs,
-      ttfbMs: o.ttfbMs,
-      totalMs: o.totalMs,
-    });
     const event: UsageEventInput = {
       endpoint: call.endpoint,
       requestedModel: call.requestedModel,
@@ -91,23 +84,37 @@ export class Settlement {
       totalMs: o.totalMs,
       createdAtMs: Date.now(),
     };
-    if (this.tracer.enabled) {
-      this.tracer.record({ ...event, tenantId: call.key.tenantId, requestId: call.requestId, costMicros: o.cost + (o.byokFee ?? 0n), trace: call.trace });
-    }
     const fields = usageEventFields(event);
     if (call.messages !== undefined) fields.content = JSON.stringify({ messages: call.messages, completion: o.completionText ?? null });
+    const input = {
+      tenantId: call.key.tenantId,
+      keyId: call.key.id,
+      requestId: call.requestId,
+      costMicros: o.cost,
+      byokFeeMicros: o.byokFee ?? 0n,
+      keyPeriodId: this.reservations.periodOf(call.key),
+      keyLimitIncludesByokFee: call.key.includeByokInLimit,
+      event: fields,
+    };
+    const first = this.credits.settle(input);
+    const costMicros = o.cost + (o.byokFee ?? 0n);
+    this.metrics.observe({
+      endpoint: call.endpoint,
+      status: o.status,
+      model: event.servedModel ?? call.requestedModel,
+      provider: event.provider ?? 'none',
+      stream: call.stream,
+      usage: o.usage,
+      costMicros,
+      attempts: o.attempts,
+      overheadMs: o.overheadMs,
+      ttfbMs: o.ttfbMs,
+      totalMs: o.totalMs,
+    });
+    if (this.tracer.enabled) this.tracer.record({ ...event, tenantId: call.key.tenantId, requestId: call.requestId, costMicros, trace: call.trace });
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.credits.settle({
-          tenantId: call.key.tenantId,
-          keyId: call.key.id,
-          requestId: call.requestId,
-          costMicros: o.cost,
-          byokFeeMicros: o.byokFee ?? 0n,
-          keyPeriodId: this.reservations.periodOf(call.key),
-          keyLimitIncludesByokFee: call.key.includeByokInLimit,
-          event: fields,
-        });
+        await (attempt === 1 ? first : this.credits.settle(input));
         return;
       } catch (e) {
         if (attempt >= 5) {
