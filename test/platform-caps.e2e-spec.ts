@@ -49,6 +49,7 @@ describe('platform caps per tenant', () => {
   it('refuses the request over the rpm cap with 429 and Retry-After, for that tenant only', async () => {
     const a = await tenant();
     const b = await tenant();
+    await awayFromMinuteEdge();
     for (let i = 0; i < 2; i++) expect((await chat(a.apiKey)).status).toBe(200);
     const capped = await chat(a.apiKey);
     expect(capped.status).toBe(429);
@@ -66,6 +67,7 @@ describe('platform caps per tenant', () => {
 
   it('moves a capped request on to its fallback model, and to the tenant\'s own key, which is never capped', async () => {
     const a = await tenant();
+    await awayFromMinuteEdge();
     for (let i = 0; i < 2; i++) expect((await chat(a.apiKey)).status).toBe(200);
     t.anthropic.enqueue({ text: 'fallback served' });
     const fell = await chat(a.apiKey, { models: ['anthropic/claude-haiku-4.5'] });
@@ -121,6 +123,12 @@ describe('platform caps per tenant', () => {
     expect((await call(t.url, 'GET', `/api/admin/tenants/nope/platform-caps`, { token: ADMIN_TOKEN })).status).toBe(404);
   });
 });
+
+/** rpm counts in fixed one-minute windows: start a counted sequence with at least 10 s of its window left. */
+async function awayFromMinuteEdge(): Promise<void> {
+  const intoWindow = Date.now() % 60_000;
+  if (intoWindow > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoWindow + 50));
+}
 
 /** Admin changes reach the gateway's tenant cache through the invalidation channel, asynchronously. */
 const waitForTenantRefresh = () => new Promise((r) => setTimeout(r, 300));

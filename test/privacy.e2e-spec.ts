@@ -185,4 +185,18 @@ describe('the retention job', () => {
     expect(await state(rows.young!)).toBe('no content');
     expect(await state(rows.otherTenant!)).toBe('content');
   });
+
+  it('forgets processed Stripe event ids after 90 days, keeping younger ones', async () => {
+    const now = Date.now();
+    const old = `evt_ret_old_${randomUUID()}`;
+    const young = `evt_ret_young_${randomUUID()}`;
+    await t.prisma.processedStripeEvent.createMany({
+      data: [
+        { id: old, type: 'checkout.session.completed', processedAt: new Date(now - 91 * DAY) },
+        { id: young, type: 'checkout.session.completed', processedAt: new Date(now - 89 * DAY) },
+      ],
+    });
+    await waitFor('the old event id forgotten', async () => (await t.prisma.processedStripeEvent.count({ where: { id: old } })) === 0, 10_000);
+    expect(await t.prisma.processedStripeEvent.count({ where: { id: young } })).toBe(1);
+  });
 });

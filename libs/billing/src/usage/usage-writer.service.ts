@@ -3,6 +3,12 @@ import { PrismaService, LedgerRepository, RequestLogRepository, type RequestLogI
 import { UsageStream, type UsageBatch, type UsageEvent } from '@gw/metering';
 
 const BATCH = 500;
+/**
+ * Buckets read at once. All 256 at once held up to 256 × 500 events in memory under a backlog
+ * (the worker peaked at 716 MB in the bench); 32 keeps a backlog to 32 × 500 and still needs only
+ * 8 rounds of pipelined reads per pass when the streams are nearly empty.
+ */
+const BUCKETS_AT_ONCE = 32;
 const STALE_MS = 30_000;
 
 /** Told, after a batch is committed, which tenants spent in it. */
@@ -34,16 +40,18 @@ export class UsageWriter {
   async drainAll(claimStale = false): Promise<number> {
     const buckets = UsageStream.buckets();
     let written = 0;
-    const batches = await Promise.all(
-      buckets.map(async (b) => {
-        const stale = claimStale ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
-        const own = await this.stream.readPending(b, BATCH);
-        const fresh = await this.stream.readUsage(b, BATCH);
-        return { b, batch: merge(stale, own, fresh) };
-      }),
-    );
-    for (const { b, batch } of batches) {
-      if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+    for (let i = 0; i < buckets.length; i += BUCKETS_AT_ONCE) {
+      const batches = await Promise.all(
+        buckets.slice(i, i + BUCKETS_AT_ONCE).map(async (b) => {
+          const stale = claimStale ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
+          const own = await this.stream.readPending(b, BATCH);
+          const fresh = await this.stream.readUsage(b, BATCH);
+          return { b, batch: merge(stale, own, fresh) };
+        }),
+      );
+      for (const { b, batch } of batches) {
+        if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+      }
     }
     return written;
   }

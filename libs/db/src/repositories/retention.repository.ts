@@ -63,6 +63,20 @@ export class RetentionRepository {
     );
   }
 
+  /**
+   * Forgets Stripe event ids processed before `cutoff`. Stripe retries an event for 3 days and
+   * keeps it resendable for 30; an older duplicate would still be refused by the ledger's
+   * idempotency keys, so the table need not grow forever.
+   */
+  async deleteProcessedStripeEventsBefore(cutoff: Date, batch: number): Promise<number> {
+    return this.inBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM processed_stripe_events WHERE id IN (
+          SELECT id FROM processed_stripe_events WHERE processed_at < ${cutoff} LIMIT ${batch})`,
+      batch,
+    );
+  }
+
   private async inBatches(step: () => Promise<number>, batch: number): Promise<number> {
     let total = 0;
     for (;;) {

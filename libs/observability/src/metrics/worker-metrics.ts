@@ -17,7 +17,7 @@ export class WorkerMetrics {
     this.deliveries.inc({ outcome });
   }
 
-  retained(action: 'content_cleared' | 'logs_deleted' | 'deliveries_deleted', n: number): void {
+  retained(action: 'content_cleared' | 'logs_deleted' | 'deliveries_deleted' | 'stripe_events_deleted', n: number): void {
     if (n > 0) this.retention.inc({ action }, n);
   }
 }
