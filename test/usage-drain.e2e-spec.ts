@@ -29,6 +29,29 @@ describe('usage settlement into the ledger, exactly once', () => {
     expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(3);
   });
 
+  it('drains a busy tenant\'s backlog of several batches in one pass, not one batch per interval', async () => {
+    const { apiKey, tenantId } = await funded(10);
+    const N = 1_100;
+    let next = 0;
+    const worker = async () => {
+      while (next < N) {
+        next++;
+        const r = await fetch(`${t.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+        });
+        expect(r.status).toBe(200);
+        await r.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, worker));
+    // One tenant: one bucket, more than two full batches waiting.
+    expect(await t.drain()).toBe(N);
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(N);
+    expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(N);
+  });
+
   it("re-delivers a killed worker's batch to another worker without a second row", async () => {
     const { client, tenantId } = await funded(1);
     await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'one' }] });

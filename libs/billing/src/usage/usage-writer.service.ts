@@ -10,6 +10,11 @@ const BATCH = 500;
  */
 const BUCKETS_AT_ONCE = 32;
 const STALE_MS = 30_000;
+/**
+ * A bucket whose read came back full is read again in the same pass, for up to this long: one
+ * busy tenant's stream is drained at Postgres speed, not at one batch per drain interval.
+ */
+const PASS_BUDGET_MS = 5_000;
 
 /** Told, after a batch is committed, which tenants spent in it. */
 export type SpentListener = (tenantIds: string[]) => Promise<void>;
@@ -36,22 +41,31 @@ export class UsageWriter {
     this.listeners.push(listener);
   }
 
-  /** One pass over every bucket: stale entries of dead workers first, then new ones. */
+  /**
+   * One pass over every bucket: stale entries of dead workers first, then new ones; buckets that
+   * had a full batch waiting are read again until they are drained or the pass budget is spent.
+   */
   async drainAll(claimStale = false): Promise<number> {
-    const buckets = UsageStream.buckets();
+    const started = Date.now();
+    let buckets = UsageStream.buckets();
     let written = 0;
-    for (let i = 0; i < buckets.length; i += BUCKETS_AT_ONCE) {
-      const batches = await Promise.all(
-        buckets.slice(i, i + BUCKETS_AT_ONCE).map(async (b) => {
-          const stale = claimStale ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
-          const own = await this.stream.readPending(b, BATCH);
-          const fresh = await this.stream.readUsage(b, BATCH);
-          return { b, batch: merge(stale, own, fresh) };
-        }),
-      );
-      for (const { b, batch } of batches) {
-        if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+    for (let round = 0; buckets.length > 0; round++) {
+      const full: number[] = [];
+      for (let i = 0; i < buckets.length; i += BUCKETS_AT_ONCE) {
+        const batches = await Promise.all(
+          buckets.slice(i, i + BUCKETS_AT_ONCE).map(async (b) => {
+            const stale = claimStale && round === 0 ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
+            const own = round === 0 ? await this.stream.readPending(b, BATCH) : { events: [], malformed: [] };
+            const fresh = await this.stream.readUsage(b, BATCH);
+            if (fresh.events.length + fresh.malformed.length >= BATCH) full.push(b);
+            return { b, batch: merge(stale, own, fresh) };
+          }),
+        );
+        for (const { b, batch } of batches) {
+          if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+        }
       }
+      buckets = Date.now() - started < PASS_BUDGET_MS ? full : [];
     }
     return written;
   }
