@@ -1,3 +1,4 @@
+import './v8-flags';
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { CoreModule, createFastifyApp, loadConfig } from '@gw/core';
