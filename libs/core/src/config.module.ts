@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config';
 import { Clock } from './clock';
+import { SECRET_BOX_PROVIDER, SecretBox } from './secret-box';
 
 @Global()
 @Module({})
@@ -8,8 +9,9 @@ export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      providers: [{ provide: APP_CONFIG, useValue: config }, Clock],
-      exports: [APP_CONFIG, Clock],
+      // One SecretBox per process (its development-key warning is said once).
+      providers: [{ provide: APP_CONFIG, useValue: config }, Clock, SECRET_BOX_PROVIDER],
+      exports: [APP_CONFIG, Clock, SecretBox],
     };
   }
 }

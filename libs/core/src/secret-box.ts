@@ -112,7 +112,7 @@ export class SecretBox {
   }
 }
 
-/** Nest provider of the process's SecretBox: `providers: [SECRET_BOX_PROVIDER]`, inject `SecretBox`. */
+/** Nest provider of the process's SecretBox (CoreModule provides it globally): inject `SecretBox`. */
 export const SECRET_BOX_PROVIDER = {
   provide: SecretBox,
   inject: [APP_CONFIG],

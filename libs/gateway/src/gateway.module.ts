@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, SECRET_BOX_PROVIDER, type AppConfig } from '@gw/core';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { ProviderRegistry, builtInAdapters } from '@gw/llm';
 import { CreditStoreModule } from '@gw/metering';
 import { BillingCoreModule } from '@gw/billing';
@@ -33,7 +33,6 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
     ProviderHealth,
     PlatformCapGate,
     GatewayMetrics,
-    SECRET_BOX_PROVIDER,
     CatalogCache,
     ProviderEndpoints,
     UpstreamClient,

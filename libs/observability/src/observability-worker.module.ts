@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { APP_CONFIG, type AppConfig, SECRET_BOX_PROVIDER } from '@gw/core';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { CreditStoreModule } from '@gw/metering';
 import { bullConnection } from '@gw/billing/worker';
 import { AlertDeliverer } from './alerts/alert-deliverer.service';
@@ -29,6 +29,6 @@ const BULL_CONFIG = 'observability';
     }),
     BullModule.registerQueue({ name: OBSERVABILITY_QUEUE, configKey: BULL_CONFIG }),
   ],
-  providers: [SECRET_BOX_PROVIDER, WebhookClient, WorkerMetrics, RetentionService, AlertEvaluator, AlertDeliverer, ObservabilitySchedule, ObservabilityProcessor],
+  providers: [WebhookClient, WorkerMetrics, RetentionService, AlertEvaluator, AlertDeliverer, ObservabilitySchedule, ObservabilityProcessor],
 })
 export class ObservabilityWorkerModule {}

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { SECRET_BOX_PROVIDER } from '@gw/core';
 import { ProviderRegistry } from '@gw/llm';
 import { CreditStoreModule } from '@gw/metering';
 import { ProviderKeysController } from './provider-keys.controller';
@@ -10,6 +9,6 @@ import { ProviderVerifier } from './provider-verifier';
 @Module({
   imports: [CreditStoreModule],
   controllers: [ProviderKeysController],
-  providers: [SECRET_BOX_PROVIDER, { provide: ProviderRegistry, useFactory: () => new ProviderRegistry() }, ProviderVerifier, ProviderKeysService],
+  providers: [{ provide: ProviderRegistry, useFactory: () => new ProviderRegistry() }, ProviderVerifier, ProviderKeysService],
 })
 export class ProviderKeysModule {}
