@@ -125,9 +125,10 @@ function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
 function toDomain(err: Error & { code?: string; statusCode?: number; validation?: unknown }): DomainError {
   if (err instanceof DomainError) return err;
   if (err.validation) {
-    const v = (err.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
+    const v = (err.validation as { instancePath?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } }[])[0];
     const param = [v?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), v?.params?.missingProperty].filter(Boolean).join('.') || undefined;
-    return new DomainError(ErrorCode.InvalidBody, `Invalid request body: ${err.message.replace(/^body\/?/, '')}`, { param });
+    const allowed = v?.params?.allowedValues ? ` (${v.params.allowedValues.join(', ')})` : '';
+    return new DomainError(ErrorCode.InvalidBody, `Invalid request body: ${err.message.replace(/^body\/?/, '')}${allowed}`, { param });
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DomainError(ErrorCode.RequestTooLarge, 'Request body too large');
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new DomainError(ErrorCode.InvalidBody, 'Content-Type must be application/json');
