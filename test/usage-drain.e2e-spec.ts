@@ -52,6 +52,20 @@ describe('usage settlement into the ledger, exactly once', () => {
     expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(N);
   });
 
+  it('writes a request whose end user id carries a NUL (Postgres text refuses it), and every other tenant\'s too', async () => {
+    const tenants = await Promise.all([funded(1), funded(1), funded(1), funded(1)]);
+    const ids: string[] = [];
+    for (const [i, s] of tenants.entries()) {
+      const r = await s.client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], user: i === 0 ? 'end\u0000user' : `user-${i}` });
+      ids.push(r.id);
+    }
+    await t.drain();
+    const logs = await t.prisma.requestLog.findMany({ where: { requestId: { in: ids } }, select: { requestId: true, endUser: true } });
+    expect(logs).toHaveLength(4);
+    expect(logs.find((l) => l.requestId === ids[0])?.endUser).toBe('enduser');
+    for (const s of tenants) expect(await t.prisma.ledgerEntry.count({ where: { tenantId: s.tenantId, kind: 'usage' } })).toBe(1);
+  });
+
   it("re-delivers a killed worker's batch to another worker without a second row", async () => {
     const { client, tenantId } = await funded(1);
     await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'one' }] });

@@ -49,6 +49,7 @@ export class UsageWriter {
     const started = Date.now();
     let buckets = UsageStream.buckets();
     let written = 0;
+    const failed: Array<[number, Error]> = [];
     for (let round = 0; buckets.length > 0; round++) {
       const full: number[] = [];
       for (let i = 0; i < buckets.length; i += BUCKETS_AT_ONCE) {
@@ -62,10 +63,23 @@ export class UsageWriter {
           }),
         );
         for (const { b, batch } of batches) {
-          if (batch.events.length || batch.malformed.length) written += await this.write(b, batch);
+          if (!batch.events.length && !batch.malformed.length) continue;
+          // One bucket that cannot be written (its entries stay pending for the next pass) must not
+          // hold up the buckets after it.
+          try {
+            written += await this.write(b, batch);
+          } catch (e) {
+            failed.push([b, e as Error]);
+            const i = full.indexOf(b);
+            if (i >= 0) full.splice(i, 1);
+          }
         }
       }
       buckets = Date.now() - started < PASS_BUDGET_MS ? full : [];
+    }
+    if (failed.length) {
+      const [b, e] = failed[0];
+      throw new Error(`usage drain: ${failed.length} bucket(s) not written (bucket ${b}: ${e.message}); ${written} event(s) written`);
     }
     return written;
   }

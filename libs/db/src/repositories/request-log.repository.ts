@@ -36,6 +36,11 @@ export interface RequestLogInput {
   createdAt: Date;
 }
 
+/** Postgres text and jsonb refuse NUL; an end user id or stored prompt may carry one. */
+const noNul = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '') : s);
+const text = (s: string | null): string | null => (s === null ? null : noNul(s));
+const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? noNul(x) : x));
+
 @Injectable()
 export class RequestLogRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -58,17 +63,17 @@ export class RequestLogRepository {
         ARRAY(SELECT jsonb_array_elements_text(route_decisions::jsonb)), overhead_ms, ttfb_ms,
         total_ms, content::jsonb, created_at
       FROM unnest(
-        ${col((r) => r.requestId)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => r.apiKeyId)}::text[],
-        ${col((r) => r.endUser)}::text[], ${col((r) => r.requestedModel)}::text[], ${col((r) => r.servedModel)}::text[],
-        ${col((r) => r.provider)}::text[], ${col((r) => r.endpoint)}::text[], ${col((r) => r.stream)}::boolean[],
-        ${col((r) => r.status)}::int[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.finishReason)}::text[],
+        ${col((r) => r.requestId)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => text(r.apiKeyId))}::text[],
+        ${col((r) => text(r.endUser))}::text[], ${col((r) => noNul(r.requestedModel))}::text[], ${col((r) => text(r.servedModel))}::text[],
+        ${col((r) => text(r.provider))}::text[], ${col((r) => noNul(r.endpoint))}::text[], ${col((r) => r.stream)}::boolean[],
+        ${col((r) => r.status)}::int[], ${col((r) => text(r.errorCode))}::text[], ${col((r) => text(r.finishReason))}::text[],
         ${col((r) => r.promptTokens)}::int[], ${col((r) => r.cachedTokens)}::int[], ${col((r) => r.cacheWriteTokens)}::int[],
         ${col((r) => r.completionTokens)}::int[], ${col((r) => r.reasoningTokens)}::int[],
         ${col((r) => r.costMicros.toString())}::bigint[], ${col((r) => r.byokFeeMicros.toString())}::bigint[],
         ${col((r) => r.byok)}::boolean[], ${col((r) => r.estimated)}::boolean[],
-        ${col((r) => JSON.stringify(r.attempts))}::text[], ${col((r) => JSON.stringify(r.routeDecisions))}::text[],
+        ${col((r) => json(r.attempts))}::text[], ${col((r) => json(r.routeDecisions))}::text[],
         ${col((r) => r.overheadMs)}::float8[], ${col((r) => r.ttfbMs)}::float8[], ${col((r) => r.totalMs)}::float8[],
-        ${col((r) => (r.content === undefined ? null : JSON.stringify(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
+        ${col((r) => (r.content === undefined ? null : json(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
       ) AS t(request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
         stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,
         reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts, route_decisions, overhead_ms, ttfb_ms,

@@ -98,6 +98,28 @@ export class Settlement {
     };
     const first = this.credits.settle(input);
     const costMicros = o.cost + (o.byokFee ?? 0n);
+    // Bookkeeping must never cost the charge: whatever it throws, the settle below is awaited.
+    try {
+      this.observe(call, o, event, costMicros);
+    } catch (e) {
+      this.logger.error(`settle bookkeeping failed for ${call.requestId}: ${(e as Error).message}`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (attempt === 1 ? first : this.credits.settle(input));
+        return;
+      } catch (e) {
+        if (attempt >= 5) {
+          // The hold stays and is swept when it expires; the reconciliation job reports the gap.
+          this.logger.error(`settle failed for ${call.requestId}: ${(e as Error).message}`);
+          return;
+        }
+        await sleep(20 * 2 ** attempt);
+      }
+    }
+  }
+
+  private observe(call: SettleContext, o: Outcome, event: UsageEventInput, costMicros: bigint): void {
     this.metrics.observe({
       endpoint: call.endpoint,
       status: o.status,
@@ -112,18 +134,5 @@ export class Settlement {
       totalMs: o.totalMs,
     });
     if (this.tracer.enabled) this.tracer.record({ ...event, tenantId: call.key.tenantId, requestId: call.requestId, costMicros, trace: call.trace });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await (attempt === 1 ? first : this.credits.settle(input));
-        return;
-      } catch (e) {
-        if (attempt >= 5) {
-          // The hold stays and is swept when it expires; the reconciliation job reports the gap.
-          this.logger.error(`settle failed for ${call.requestId}: ${(e as Error).message}`);
-          return;
-        }
-        await sleep(20 * 2 ** attempt);
-      }
-    }
   }
 }
