@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { bucketOf, RedisKeys, UsageStream } from '@gw/metering';
 import { UsageWriter } from '@gw/billing';
@@ -29,12 +30,10 @@ describe('usage settlement into the ledger, exactly once', () => {
     expect(await t.prisma.requestLog.count({ where: { tenantId } })).toBe(3);
   });
 
-  it('drains a busy tenant\'s backlog of several batches in one pass, not one batch per interval', async () => {
-    const { apiKey, tenantId } = await funded(10);
-    const N = 1_100;
+  async function requests(apiKey: string, n: number) {
     let next = 0;
     const worker = async () => {
-      while (next < N) {
+      while (next < n) {
         next++;
         const r = await fetch(`${t.url}/v1/chat/completions`, {
           method: 'POST',
@@ -46,6 +45,30 @@ describe('usage settlement into the ledger, exactly once', () => {
       }
     };
     await Promise.all(Array.from({ length: 20 }, worker));
+  }
+
+  it('drains a backlog left pending by this worker (a Postgres outage) in one pass, not 500 entries per pass', async () => {
+    const { apiKey, tenantId } = await funded(10);
+    const N = 1_100;
+    await requests(apiKey, N);
+    // The worker read everything, then its writes failed: all of it is pending under its own name.
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      const mine = new UsageStream(redis, new RedisKeys(t.config.REDIS_PREFIX), { consumer: `${hostname()}-${process.pid}` });
+      let read = 0;
+      for (let i = 0; i < 3; i++) read += (await mine.readUsage(bucketOf(tenantId), 500)).events.length;
+      expect(read).toBe(N);
+    } finally {
+      await redis.quit();
+    }
+    expect(await t.drain()).toBe(N);
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(N);
+  });
+
+  it('drains a busy tenant\'s backlog of several batches in one pass, not one batch per interval', async () => {
+    const { apiKey, tenantId } = await funded(10);
+    const N = 1_100;
+    await requests(apiKey, N);
     // One tenant: one bucket, more than two full batches waiting.
     expect(await t.drain()).toBe(N);
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(N);

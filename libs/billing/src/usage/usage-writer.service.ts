@@ -50,15 +50,25 @@ export class UsageWriter {
     let buckets = UsageStream.buckets();
     let written = 0;
     const failed: Array<[number, Error]> = [];
-    for (let round = 0; buckets.length > 0; round++) {
+    // Which reads of a bucket came back full last round, so are read again (a backlog of stale or
+    // pending entries after an outage drains as fast as fresh ones).
+    let again = new Map<number, { stale: boolean; pending: boolean }>(buckets.map((b) => [b, { stale: claimStale, pending: true }]));
+    const none: UsageBatch = { events: [], malformed: [] };
+    const isFull = (r: UsageBatch) => r.events.length + r.malformed.length >= BATCH;
+    while (buckets.length > 0) {
       const full: number[] = [];
+      const next = new Map<number, { stale: boolean; pending: boolean }>();
       for (let i = 0; i < buckets.length; i += BUCKETS_AT_ONCE) {
         const batches = await Promise.all(
           buckets.slice(i, i + BUCKETS_AT_ONCE).map(async (b) => {
-            const stale = claimStale && round === 0 ? await this.stream.claimStale(b, STALE_MS, BATCH) : { events: [], malformed: [] };
-            const own = round === 0 ? await this.stream.readPending(b, BATCH) : { events: [], malformed: [] };
+            const want = again.get(b);
+            const stale = want?.stale ? await this.stream.claimStale(b, STALE_MS, BATCH) : none;
+            const own = want?.pending ? await this.stream.readPending(b, BATCH) : none;
             const fresh = await this.stream.readUsage(b, BATCH);
-            if (fresh.events.length + fresh.malformed.length >= BATCH) full.push(b);
+            if (isFull(stale) || isFull(own) || isFull(fresh)) {
+              full.push(b);
+              next.set(b, { stale: isFull(stale), pending: isFull(own) });
+            }
             return { b, batch: merge(stale, own, fresh) };
           }),
         );
@@ -76,6 +86,7 @@ export class UsageWriter {
         }
       }
       buckets = Date.now() - started < PASS_BUDGET_MS ? full : [];
+      again = next;
     }
     if (failed.length) {
       const [b, e] = failed[0];
