@@ -60,7 +60,7 @@ function validValue(name: string, s: Schema): unknown {
 function badValues(s: Schema): Array<[string, unknown]> {
   const out: Array<[string, unknown]> = [];
   const t = s.type ?? (s.enum ? typeof s.enum[0] : 'object');
-  if (t === 'string') out.push(['a number instead of a string', 12345], ['a huge string', 'x'.repeat(100_001)], ['an object', { a: 1 }]);
+  if (t === 'string') out.push(['a number instead of a string', 12345], ['a huge string', 'x'.repeat(100_001)], ['an object', { a: 1 }], ['a NUL character', 'nul\u0000here']);
   if (t === 'integer') out.push(['a string instead of an integer', '12'], ['a fraction', 1.5], ['a huge number', 1e30]);
   if (t === 'number') out.push(['a string instead of a number', '12'], ['a huge number', 1e30], ['a boolean', true]);
   if (t === 'boolean') out.push(['a string instead of a boolean', 'true'], ['a number', 1]);

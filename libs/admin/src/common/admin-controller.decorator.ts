@@ -2,7 +2,7 @@ import { applyDecorators, Controller, UseFilters, UseGuards, UsePipes } from '@n
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import { OpenAiExceptionFilter } from './openai-exception.filter';
-import { createValidationPipe } from './validation';
+import { createValidationPipe, RejectNulPipe } from './validation';
 
 /**
  * An /api controller: bearer authentication (unless @Public), DTO validation and OpenAI-shaped
@@ -18,6 +18,6 @@ export function AdminController(path: string) {
     ApiBearerAuth(),
     UseGuards(AdminAuthGuard),
     UseFilters(OpenAiExceptionFilter),
-    UsePipes(createValidationPipe()),
+    UsePipes(new RejectNulPipe(), createValidationPipe()),
   );
 }
