@@ -2,3 +2,4 @@
 export * from './billing.module';
 export * from './auto-topup/auto-topup.trigger';
 export * from './ledger/redis-recovery.service';
+export * from './jobs/job-host';

@@ -1,5 +1,5 @@
-import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { Clock } from '@gw/core';
 import { CreditStore, UsageStream } from '@gw/metering';
@@ -8,6 +8,7 @@ import { ReconciliationService } from '../ledger/reconciliation.service';
 import { UsageWriter } from '../usage/usage-writer.service';
 import { BILLING_QUEUE, BillingJob, type BillingJobName } from './billing-jobs';
 import { BillingSchedule } from './billing.schedule';
+import { JobHost } from './job-host';
 
 const CLAIM_STALE_EVERY = 10;
 
@@ -19,11 +20,10 @@ const CLAIM_STALE_EVERY = 10;
  * second drain would read this consumer's same pending entries again.
  */
 @Processor(BILLING_QUEUE, { concurrency: 4 })
-export class BillingProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+export class BillingProcessor extends JobHost<BillingJobName> implements OnApplicationBootstrap {
   private readonly logger = new Logger('billing');
   private drains = 0;
-  private readonly running = new Set<string>();
-  private readonly handlers: Record<BillingJobName, (job: Job) => Promise<unknown>>;
+  protected readonly handlers: Record<BillingJobName, (job: Job) => Promise<unknown>>;
 
   constructor(
     private readonly schedule: BillingSchedule,
@@ -33,7 +33,7 @@ export class BillingProcessor extends WorkerHost implements OnApplicationBootstr
     private readonly autoTopup: AutoTopupTrigger,
     private readonly clock: Clock,
   ) {
-    super();
+    super(BILLING_QUEUE, new Set(Object.values(BillingJob)));
     this.handlers = {
       [BillingJob.DrainUsage]: () => this.writer.drainAll(this.drains++ % CLAIM_STALE_EVERY === 0),
       [BillingJob.SweepHolds]: () => this.sweep(),
@@ -44,26 +44,6 @@ export class BillingProcessor extends WorkerHost implements OnApplicationBootstr
 
   async onApplicationBootstrap(): Promise<void> {
     await this.schedule.ensure();
-  }
-
-  /**
-   * @nestjs/bullmq closes workers only at onApplicationShutdown, after Postgres and Redis are
-   * gone; a drain still running then would hang shutdown. Stop taking jobs first.
-   */
-  async onModuleDestroy(): Promise<void> {
-    await this.worker.close();
-  }
-
-  async process(job: Job): Promise<unknown> {
-    const handler = this.handlers[job.name as BillingJobName];
-    if (!handler) throw new Error(`no handler for billing job ${job.name}`);
-    if (this.running.has(job.name)) return 'skipped: already running';
-    this.running.add(job.name);
-    try {
-      return await handler(job);
-    } finally {
-      this.running.delete(job.name);
-    }
   }
 
   /** A worker's `error` event unheard would crash the process (Redis lost a running job's lock, say). */

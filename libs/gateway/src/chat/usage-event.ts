@@ -1,16 +1,7 @@
-import type { SettledRequest } from '@gw/observability';
+import type { AttemptView, SettledRequest } from '@gw/observability';
 
-export interface AttemptRecord {
-  model: string;
-  provider: string;
-  status: number;
-  error?: string;
-  latency_ms: number;
-  /** When the attempt began, ms after the request arrived (traces, the generation record). */
-  started_ms?: number;
-  /** Served with the tenant's own provider key. */
-  byok?: boolean;
-}
+/** One upstream attempt, as the usage event carries it and every API shows it. */
+export type AttemptRecord = AttemptView;
 
 /** Everything the billing worker needs to write one ledger entry and one request log. */
 export interface UsageEventInput extends SettledRequest {

@@ -1,5 +1,6 @@
-import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
+import { JobHost } from '@gw/billing/worker';
 import type { Job } from 'bullmq';
 import { AlertDeliverer } from '../alerts/alert-deliverer.service';
 import { AlertEvaluator } from '../alerts/alert-evaluator.service';
@@ -17,9 +18,8 @@ const ONE_AT_A_TIME: ReadonlySet<string> = new Set([ObservabilityJob.Retention, 
  * must not hold up the others); the two scheduled passes never twice at once in a process.
  */
 @Processor(OBSERVABILITY_QUEUE, { concurrency: 8 })
-export class ObservabilityProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly running = new Set<string>();
-  private readonly handlers: Record<ObservabilityJobName, (job: Job) => Promise<unknown>>;
+export class ObservabilityProcessor extends JobHost<ObservabilityJobName> implements OnApplicationBootstrap {
+  protected readonly handlers: Record<ObservabilityJobName, (job: Job) => Promise<unknown>>;
 
   constructor(
     private readonly schedule: ObservabilitySchedule,
@@ -28,7 +28,7 @@ export class ObservabilityProcessor extends WorkerHost implements OnApplicationB
     deliverer: AlertDeliverer,
     private readonly metrics: WorkerMetrics,
   ) {
-    super();
+    super(OBSERVABILITY_QUEUE, ONE_AT_A_TIME);
     this.handlers = {
       [ObservabilityJob.Retention]: () => retention.run(),
       [ObservabilityJob.EvaluateAlerts]: () => evaluator.evaluate(),
@@ -38,28 +38,6 @@ export class ObservabilityProcessor extends WorkerHost implements OnApplicationB
 
   async onApplicationBootstrap(): Promise<void> {
     await this.schedule.ensure();
-  }
-
-  /**
-   * @nestjs/bullmq closes workers at onApplicationShutdown, after every onModuleDestroy, so
-   * Postgres and Redis would be closed under running jobs (and a job would reopen the pool).
-   * Stopping here, before the shared modules are torn down, lets the running job finish first.
-   */
-  async onModuleDestroy(): Promise<void> {
-    await this.worker.close();
-  }
-
-  async process(job: Job): Promise<unknown> {
-    const handler = this.handlers[job.name as ObservabilityJobName];
-    if (!handler) throw new Error(`no handler for observability job ${job.name}`);
-    if (!ONE_AT_A_TIME.has(job.name)) return handler(job);
-    if (this.running.has(job.name)) return 'skipped: already running';
-    this.running.add(job.name);
-    try {
-      return await handler(job);
-    } finally {
-      this.running.delete(job.name);
-    }
   }
 
   @OnWorkerEvent('failed')
