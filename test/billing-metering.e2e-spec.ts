@@ -89,9 +89,6 @@ describe('cost per request', () => {
     expect((await t.credits.getCredits(tenantId))!).toMatchObject({ balance: 1_000_000n, reserved: 0n });
   });
 
-  // Known gap in the gateway's StreamRelay (libs/gateway, not billing's to change): a stream that
-  // fails before its first content settles the locally counted prompt as if it had been served.
-  // `failing` keeps the requirement visible; it turns red the day the relay charges 0 here.
   it('charges nothing for a stream that fails before any content', async () => {
     const { apiKey, tenantId } = await funded(1);
     t.openai.enqueue({ errorAfterEvents: 0 });

@@ -11,6 +11,7 @@ import { UpstreamClient } from './upstream/upstream.client';
 import { Reservations } from './chat/reservation';
 import { Settlement } from './chat/settlement';
 import { StreamRelay } from './chat/stream-relay';
+import { UsageEstimator } from './chat/usage-estimator';
 import { ChatCompletionsService } from './chat/chat-completions.service';
 import { EmbeddingsService } from './chat/embeddings.service';
 import { AccountHandlers } from './account/account.handlers';
@@ -38,6 +39,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
     UpstreamClient,
     Reservations,
     Settlement,
+    UsageEstimator,
     StreamRelay,
     ChatCompletionsService,
     EmbeddingsService,

@@ -11,7 +11,7 @@ import { UpstreamClient } from '../upstream/upstream.client';
 import { PlatformCapGate, type CapSlot } from '../routing/platform-cap-gate';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { modelAllowed } from './chat-plan';
-import { estimateUsage } from './estimate-usage';
+import { UsageEstimator } from './usage-estimator';
 import { Reservations } from './reservation';
 import { Settlement, type SettleContext } from './settlement';
 import { usageJson } from '../http/replies';
@@ -41,6 +41,7 @@ export class EmbeddingsService {
     private readonly settlement: Settlement,
     private readonly tenants: TenantContextCache,
     private readonly caps: PlatformCapGate,
+    private readonly estimator: UsageEstimator,
   ) {
     this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
   }
@@ -78,7 +79,7 @@ export class EmbeddingsService {
         created: Math.floor(Date.now() / 1000),
         encodingFormat: body.encoding_format,
       });
-      const usage: TokenUsage = parsed.usage ?? estimateUsage({ model: body.model, messages: [{ role: 'user', content: inputText(body.input) }] }, '', undefined);
+      const usage: TokenUsage = parsed.usage ?? this.estimator.estimate({ model: body.model, messages: [{ role: 'user', content: inputText(body.input) }] }, '');
       const estimated = parsed.usage === undefined;
       const cost = costMicros({ ...usage, completionTokens: 0, reasoningTokens: 0 }, model.price, this.markupBps);
       const latency = performance.now() - t;

@@ -5,7 +5,7 @@ import type { ChatCompletionChunk } from '@gw/llm';
 import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
-import { estimateUsage } from './estimate-usage';
+import { UsageEstimator } from './usage-estimator';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import type { AttemptRecord } from './usage-event';
@@ -33,6 +33,7 @@ export class StreamRelay {
   constructor(
     private readonly reservations: Reservations,
     private readonly settlement: Settlement,
+    private readonly estimator: UsageEstimator,
   ) {}
 
   async run(r: RelayInput): Promise<void> {
@@ -96,7 +97,7 @@ export class StreamRelay {
     }
 
     const reported = transformer.usage();
-    const usage: TokenUsage = reported ?? estimateUsage(call.body, generated.join(''));
+    const usage: TokenUsage = reported ?? this.estimator.estimate(call.body, generated.join(''));
     const failedEmpty = status !== 200 && !emitted && reported === undefined;
     const charge = failedEmpty ? { cost: 0n, byokFee: 0n } : r.charges.of(candidate, usage);
     if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, charge.cost + charge.byokFee));

@@ -1,0 +1,41 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { TokenUsage } from '@gw/core';
+import type { ChatRequest } from '@gw/llm';
+import { TokenCounter } from './token-counter';
+
+/**
+ * Token counts for a response whose upstream gave no usage (a cut stream, a client that went
+ * away): the prompt's text and the text generated so far, counted with a local o200k tokenizer.
+ * The record is marked estimated.
+ *
+ * The vocabulary (about 7 MB) is read at start-up: read lazily, the first client to hang up
+ * would stall the event loop for the 20–100 ms the read takes, in the middle of traffic.
+ */
+@Injectable()
+export class UsageEstimator implements OnModuleInit {
+  private counter?: TokenCounter;
+
+  onModuleInit(): void {
+    this.counter = TokenCounter.o200k();
+  }
+
+  estimate(req: ChatRequest, generated: string): TokenUsage {
+    const promptTokens = this.count(promptText(req)) + 4 * req.messages.length;
+    return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: generated ? this.count(generated) : 0, reasoningTokens: 0 };
+  }
+
+  private count(text: string): number {
+    this.counter ??= TokenCounter.o200k();
+    return this.counter.count(text);
+  }
+}
+
+function promptText(req: ChatRequest): string {
+  let s = '';
+  for (const m of req.messages) {
+    const c = (m as { content?: unknown }).content;
+    if (typeof c === 'string') s += c + '\n';
+    else if (Array.isArray(c)) for (const p of c) if (p && typeof p === 'object' && 'text' in p) s += String((p as { text: unknown }).text) + '\n';
+  }
+  return s;
+}
