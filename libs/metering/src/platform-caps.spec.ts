@@ -40,4 +40,17 @@ describe('PlatformCapLimiter (real Redis)', () => {
     await caps.release(tenant, 'openai', 'b');
     expect(await caps.acquire(tenant, 'openai', limits, 'c', T)).toMatchObject({ ok: false, limit: 'rpm' });
   });
+
+  it('renews a lease while its request runs, and never brings back a released one', async () => {
+    const tenant = uid('t');
+    const at = (lease: string, now: number) => caps.acquire(tenant, 'openai', { concurrency: 1 }, lease, now);
+    expect((await at('long', T)).ok).toBe(true);
+    expect(await caps.renew(tenant, 'openai', 'long', T + 4_000)).toBe(true);
+    // Without the renewal the lease would have run out at T + 5 s.
+    expect(await at('next', T + 8_000)).toMatchObject({ ok: false, limit: 'concurrency' });
+    expect((await at('next', T + 9_001)).ok).toBe(true);
+    await caps.release(tenant, 'openai', 'next');
+    expect(await caps.renew(tenant, 'openai', 'next', T + 9_100)).toBe(false);
+    expect((await at('third', T + 9_200)).ok).toBe(true);
+  });
 });

@@ -39,7 +39,23 @@ end
 return {'ok'}
 `;
 
+/**
+ * Pushes a lease's expiry out while its request runs (a stream can outlast one lease). A lease
+ * already released or expired is not brought back.
+ *
+ * KEYS: 1 leases
+ * ARGV: 1 lease member, 2 new expiry ms, 3 lease ms
+ */
+const RENEW_LUA = `
+if redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {'held'}
+end
+return {'gone'}
+`;
+
 const ACQUIRE = new LuaScript('platform-cap', ACQUIRE_LUA);
+const RENEW = new LuaScript('platform-cap-renew', RENEW_LUA);
 const WINDOW_MS = 60_000;
 
 /**
@@ -50,8 +66,8 @@ export class PlatformCapLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    /** A lease outlives the longest request; it only matters when a gateway dies holding it. */
-    private readonly leaseMs = 15 * 60_000,
+    /** How long a lease lives unless renewed; it only matters when a gateway dies holding it. */
+    readonly leaseMs = 15 * 60_000,
   ) {}
 
   async acquire(tenantId: string, provider: string, limits: CapLimits, lease: string, nowMs = Date.now()): Promise<CapDecision> {
@@ -63,6 +79,12 @@ export class PlatformCapLimiter {
     );
     if (kind === 'ok') return { ok: true, lease };
     return { ok: false, limit: kind as 'rpm' | 'concurrency', retryAfterMs: Math.max(1, Number(retry)) };
+  }
+
+  /** True while the lease is held (its expiry moved to now + lease time). */
+  async renew(tenantId: string, provider: string, lease: string, nowMs = Date.now()): Promise<boolean> {
+    const [state] = await RENEW.run(this.redis, [this.keys.platformCapLeases(tenantId, provider)], [lease, String(nowMs + this.leaseMs), String(this.leaseMs)]);
+    return state === 'held';
   }
 
   async release(tenantId: string, provider: string, lease: string): Promise<void> {

@@ -32,12 +32,24 @@ export class PlatformCapGate {
       this.logger.warn(`platform cap check failed open: ${(e as Error).message}`);
       return FREE;
     }
-    if (d.ok) return limits.concurrency ? { release: () => void this.limiter.release(tenantId, provider, lease).catch(() => undefined) } : FREE;
+    if (d.ok) return limits.concurrency ? this.held(tenantId, provider, lease) : FREE;
     const what = d.limit === 'rpm' ? `${limits.rpm} requests per minute` : `${limits.concurrency} requests at once`;
     return new DomainError(
       ErrorCode.RateLimited,
       `This account's share of the platform's ${provider} capacity is in use (${what}); retry later or add your own ${provider} key`,
       { retryAfterSeconds: Math.ceil(d.retryAfterMs / 1000), meta: { reason: 'platform_cap', provider, limit: d.limit } },
     );
+  }
+
+  /** A concurrency slot, its lease renewed while the attempt runs (a stream can outlast one lease). */
+  private held(tenantId: string, provider: string, lease: string): CapSlot {
+    const renew = setInterval(() => void this.limiter.renew(tenantId, provider, lease).catch(() => undefined), this.limiter.leaseMs / 3);
+    renew.unref();
+    return {
+      release: () => {
+        clearInterval(renew);
+        void this.limiter.release(tenantId, provider, lease).catch(() => undefined);
+      },
+    };
   }
 }
