@@ -72,8 +72,6 @@ for (const kv of cfg.bEnv) if (!/^[A-Z0-9_]+=/.test(kv)) throw new Error(`BENCH_
 /** A/B: a second gateway ("gateway-b", same database and tenant) with the variant, measured interleaved with the first. */
 cfg.ab = cfg.bPreload.length > 0 || cfg.bNodeArgs.length > 0 || cfg.bEnv.length > 0;
 const BUDGET = { cpuUsPerReq: 250, addedC1Ms: 0.5, rssMb: 200 };
-/** The passthrough's CPU per request on the machine issue 3 set the budgets on. */
-const REFERENCE_PASSTHROUGH_US = 93;
 const TARGETS = ['direct', 'passthrough', 'gateway', ...(cfg.ab ? ['gateway-b'] : [])];
 
 const t0 = performance.now();
@@ -942,14 +940,6 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
   push('### Budgets', '', '| budget | limit | measured | result |', '|---|---|---|---|');
   for (const c of checks) push(`| ${c.budget} | ${c.limit} | ${c.measured} | ${c.ok === null ? 'n/a' : c.ok ? 'PASS' : '**FAIL**'} |`);
   push('', `**Overall: ${allOk ? 'PASS' : 'FAIL'}**`, '');
-  const gjInfo = agg.json?.gateway;
-  if (gjInfo && agg.json.passthrough?.cpu) {
-    const scaled = (BUDGET.cpuUsPerReq * agg.json.passthrough.cpu) / REFERENCE_PASSTHROUGH_US;
-    push(
-      `For information: the CPU budget was set where the passthrough cost about ${REFERENCE_PASSTHROUGH_US} µs per request; here it cost ${fmt(agg.json.passthrough.cpu, 1)} µs, ` +
-        `so the same budget scaled to this machine's speed is ${fmt(scaled, 1)} µs (${fmtRatio(BUDGET.cpuUsPerReq / REFERENCE_PASSTHROUGH_US)} passthrough), and the gateway's ${fmt(gjInfo.cpu, 1)} µs is ${gjInfo.cpu <= scaled ? 'within' : 'over'} it. The budget above stays absolute.`,
-    );
-  }
   if (agg.stream?.gateway) {
     push(`For information: streamed CPU per stream, gateway ${fmt(agg.stream.gateway.cpu, 1)} µs vs passthrough ${fmt(agg.stream.passthrough.cpu, 1)} µs (${fmtRatio(ratio(agg.stream.gateway.cpu, agg.stream.passthrough.cpu))}).`);
   }
