@@ -62,6 +62,7 @@ export class ChatCompletionsService {
     const attempts: AttemptRecord[] = [];
     let decisions: string[] = [];
     let held = false;
+    let stopRenewing: (() => void) | undefined;
     this.budget.requestStarted();
     try {
       const tenant = await this.tenants.get(key.tenantId);
@@ -89,6 +90,7 @@ export class ChatCompletionsService {
       let holdMicros = this.charges.worstCase(candidates[0], promptBound, outputCap(candidates[0], built));
       await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(candidates[0], built), price: candidates[0].model.price });
       held = true;
+      stopRenewing = this.reservations.keepAlive(key.tenantId, requestId);
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
@@ -158,6 +160,7 @@ export class ChatCompletionsService {
         void call.reply.status(d.status).headers(d.headers).header('x-request-id', requestId).header('x-gateway-attempts', String(attempts.length)).send(d.body);
       }
     } finally {
+      stopRenewing?.();
       this.budget.requestEnded();
     }
   }

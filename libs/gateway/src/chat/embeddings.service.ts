@@ -53,6 +53,7 @@ export class EmbeddingsService {
     const endpoint = model ? this.endpoints.get(model.provider) : undefined;
     let held = false;
     let slot: CapSlot | undefined;
+    let stopRenewing: (() => void) | undefined;
     try {
       if (!model) throw new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${body.model}`, { param: 'model' });
       if (!modelAllowed(call.key, model.id)) throw new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${model.id}`, { param: 'model' });
@@ -66,6 +67,7 @@ export class EmbeddingsService {
       const bound = promptTokenBound(bodyBytes, inputs, 0, 1);
       await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, price: model.price });
       held = true;
+      stopRenewing = this.reservations.keepAlive(call.key.tenantId, call.requestId);
       const built = adapter.buildEmbeddingsRequest(body, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, upstreamModel: model.upstreamId }, { unsupportedParams: 'reject' });
       const taken = await this.caps.take(call.key.tenantId, model.provider, (await this.tenants.get(call.key.tenantId)).platformCaps, call.requestId);
       if (taken instanceof DomainError) throw taken;
@@ -101,6 +103,7 @@ export class EmbeddingsService {
       const d = describeError(err);
       void call.reply.status(d.status).headers(d.headers).header('x-request-id', call.requestId).send(d.body);
     } finally {
+      stopRenewing?.();
       slot?.release();
     }
   }

@@ -85,6 +85,18 @@ export class Reservations {
     return this.credits.renew(tenantId, requestId, this.holdTtlMs, this.clock.now());
   }
 
+  /**
+   * Renews a hold every third of its lifetime until the returned function is called. Whatever
+   * holds money for a request holds it from the reservation to the settle: a non-streamed answer
+   * or a slow first byte can outlast one hold lifetime, and a swept hold lets the tenant spend
+   * the same credits twice.
+   */
+  keepAlive(tenantId: string, requestId: string): () => void {
+    const timer = setInterval(() => void this.renew(tenantId, requestId).catch(() => undefined), this.holdTtlMs / 3);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   private rejection(r: ReserveRejection, h: HoldRequest): DomainError {
     // Never zero, never unlimited: a missing balance is rebuilt from the ledger while the client retries.
     if (r.kind === 'balance_missing') void this.sync.sync(h.key.tenantId).catch(() => undefined);

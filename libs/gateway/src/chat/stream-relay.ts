@@ -6,7 +6,6 @@ import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { UsageEstimator } from './usage-estimator';
-import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import type { AttemptRecord } from './usage-event';
 import type { UpstreamResponse } from '../upstream/upstream.client';
@@ -31,7 +30,6 @@ export interface RelayInput {
 @Injectable()
 export class StreamRelay {
   constructor(
-    private readonly reservations: Reservations,
     private readonly settlement: Settlement,
     private readonly estimator: UsageEstimator,
   ) {}
@@ -60,7 +58,6 @@ export class StreamRelay {
     let status = 200;
     let errorCode: string | undefined;
     let finishReason: string | null = null;
-    const renew = setInterval(() => void this.reservations.renew(call.key.tenantId, call.requestId).catch(() => undefined), this.reservations.holdTtlMs / 3);
 
     const write = async (chunks: ChatCompletionChunk[]) => {
       if (chunks.length === 0) return;
@@ -92,8 +89,6 @@ export class StreamRelay {
         errorCode = err.code;
         raw.write(writer.error(err));
       }
-    } finally {
-      clearInterval(renew);
     }
 
     const reported = transformer.usage();
