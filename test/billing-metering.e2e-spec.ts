@@ -99,6 +99,19 @@ describe('cost per request', () => {
     expect(await usageRows(tenantId)).toHaveLength(0);
   });
 
+  it('charges nothing for an Anthropic stream that fails after message_start (which already states usage) but before any content', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    t.anthropic.enqueue({ errorAfterEvents: 1, errorType: 'overloaded_error', promptTokens: 20_000 }, { errorAfterEvents: 1, errorType: 'overloaded_error', promptTokens: 20_000 });
+    const res = await poster(apiKey)({ stream: true, model: 'anthropic/claude-sonnet-4.5', max_tokens: 100 });
+    expect(await res.text()).not.toContain('[DONE]');
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log.status).toBeGreaterThanOrEqual(500);
+    expect(log.costMicros).toBe(0n);
+    expect(await usageRows(tenantId)).toHaveLength(0);
+    expect((await t.credits.getCredits(tenantId))!).toMatchObject({ balance: 1_000_000n, reserved: 0n });
+  });
+
   it('charges a client that disconnects mid-stream for what was generated, releases its hold, and ledgers it', async () => {
     const { apiKey, tenantId } = await funded(1);
     t.openai.enqueue({ text: Array.from({ length: 60 }, (_, i) => `token${i}`).join(' '), deltas: 60, chunkDelayMs: 20 });

@@ -93,7 +93,9 @@ export class StreamRelay {
 
     const reported = transformer.usage();
     const usage: TokenUsage = reported ?? this.estimator.estimate(call.body, generated.join(''));
-    const failedEmpty = status !== 200 && !emitted && reported === undefined;
+    // A stream that failed before sending the client any content is not charged, even when the
+    // provider stated usage up front (Anthropic's message_start carries the input tokens).
+    const failedEmpty = status !== 200 && !emitted;
     const charge = failedEmpty ? { cost: 0n, byokFee: 0n } : r.charges.of(candidate, usage);
     if (status === 200 && !raw.destroyed) raw.write(writer.done(usage, charge.cost + charge.byokFee));
     if (!raw.destroyed) raw.end();
