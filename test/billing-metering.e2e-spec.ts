@@ -91,8 +91,10 @@ describe('cost per request', () => {
 
   it('charges nothing for a stream that fails before any content', async () => {
     const { apiKey, tenantId } = await funded(1);
-    t.openai.enqueue({ errorAfterEvents: 0 });
+    // Twice: a stream failing before its first content is retried once, like any failed attempt.
+    t.openai.enqueue({ errorAfterEvents: 0, times: 2 });
     const res = await poster(apiKey)({ stream: true });
+    expect(res.status).toBeGreaterThanOrEqual(500);
     expect(await res.text()).not.toContain('[DONE]');
     await t.drain();
     expect((await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } })).costMicros).toBe(0n);
@@ -103,6 +105,7 @@ describe('cost per request', () => {
     const { apiKey, tenantId } = await funded(1);
     t.anthropic.enqueue({ errorAfterEvents: 1, errorType: 'overloaded_error', promptTokens: 20_000 }, { errorAfterEvents: 1, errorType: 'overloaded_error', promptTokens: 20_000 });
     const res = await poster(apiKey)({ stream: true, model: 'anthropic/claude-sonnet-4.5', max_tokens: 100 });
+    expect(res.status).toBeGreaterThanOrEqual(500);
     expect(await res.text()).not.toContain('[DONE]');
     await t.drain();
     const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });

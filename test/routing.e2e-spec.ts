@@ -92,6 +92,35 @@ describe('failover before the first byte', () => {
     expect(Date.now() - started).toBeLessThan(1400);
   });
 
+  it('falls over when a stream fails before its first content (an error event, a cut), and the client sees only the stream that served', async () => {
+    const { apiKey } = await tenant();
+    // Both after the role chunk, which the gateway holds back until content arrives.
+    t.openai.enqueue({ errorAfterEvents: 1, errorType: 'server_error' }, { cutAfterEvents: 1 });
+    t.anthropic.enqueue({ text: 'served by the fallback' });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-gateway-provider')).toBe('anthropic');
+    expect(res.headers.get('x-gateway-attempts')).toBe('3');
+    const text = await res.text();
+    expect(text).toContain('[DONE]');
+    expect(text).not.toContain('"error"');
+    const chunks = text.split('\n\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { id: string; model: string; choices: { delta: { role?: string; content?: string } }[] });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('served by the fallback');
+    expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['anthropic/claude-haiku-4.5']));
+    expect(chunks.filter((c) => c.choices[0]?.delta.role === 'assistant')).toHaveLength(1);
+    expect(t.openai.requests).toHaveLength(2);
+    const g = await generation(apiKey, chunks[0].id);
+    expect(g.attempts.map((a) => [a.model, a.status, a.error !== undefined])).toEqual([
+      ['openai/gpt-4o-mini', 200, true],
+      ['openai/gpt-4o-mini', 200, true],
+      ['anthropic/claude-haiku-4.5', 200, false],
+    ]);
+  });
+
   it('never falls over after the first byte: a cut stream ends with an error event and no fallback call', async () => {
     const { apiKey } = await tenant();
     t.openai.enqueue({ text: 'a b c d e f', deltas: 6, cutAfterEvents: 3 });

@@ -3,6 +3,7 @@ export * from './openai.types';
 export * from './openai-usage';
 export * from './sse';
 export * from './sse-transformer.base';
+export * from './chunk-output';
 export * from './upstream-errors';
 export * from './unsupported-params';
 export * from './url';

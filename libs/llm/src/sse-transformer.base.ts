@@ -2,6 +2,7 @@ import { DomainError, ErrorCode, isDomainError, type TokenUsage } from '@gw/core
 import type { ChatCompletionChunk } from './openai.types';
 import type { StreamTransformer } from './provider';
 import { SseParser, type SseEvent } from './sse';
+import { carriesOutput } from './chunk-output';
 
 /**
  * The plumbing every SSE-based transformer shares: incremental parsing, the error-ordering rule of
@@ -51,9 +52,12 @@ export abstract class SseTransformerBase implements StreamTransformer {
     this.out.push(chunk);
   }
 
-  /** Whether any chunk has been produced so far (then nothing may be retried). */
+  /**
+   * Whether output has been produced so far (then nothing may be retried). A role chunk alone
+   * does not count: the gateway holds it back until the first output (`carriesOutput`).
+   */
   protected get sentAnything(): boolean {
-    return this.sent || this.out.length > 0;
+    return this.sent || this.out.some(carriesOutput);
   }
 
   protected malformed(detail: string): DomainError {
@@ -87,7 +91,7 @@ export abstract class SseTransformerBase implements StreamTransformer {
         break;
       }
     }
-    if (out.length > 0) this.sent = true;
+    if (!this.sent && out.some(carriesOutput)) this.sent = true;
     return out;
   }
 

@@ -14,7 +14,7 @@ import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import { settleContextOf, type ChatCall } from './chat-call';
-import { StreamRelay } from './stream-relay';
+import { StreamRelay, type PrimedStream } from './stream-relay';
 import type { AttemptRecord } from './usage-event';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
@@ -25,9 +25,10 @@ function retryable(e: unknown): boolean {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 interface Served {
-  res: UpstreamResponse;
   /** The parsed answer of a non-streamed request. */
   parsed?: ParsedCompletion;
+  /** A stream read up to its first content. */
+  primed?: PrimedStream;
 }
 
 /**
@@ -122,7 +123,7 @@ export class ChatCompletionsService {
           if (!(res instanceof DomainError)) {
             const ttfbMs = performance.now() - call.startedAt;
             if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
-            else await this.relay.run({ call, candidate: c, upstream: res.res, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
+            else if (res.primed) await this.relay.run({ call, candidate: c, primed: res.primed, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
             return;
           }
         } finally {
@@ -175,16 +176,29 @@ export class ChatCompletionsService {
       try {
         const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
         if (res.status === 200) {
-          // A non-streamed answer is read here, so an empty or unreadable one can still fail over.
-          const parsed = call.body.stream ? undefined : await this.parse(call, c, res);
+          // A non-streamed answer is read here, and a stream up to its first content, so an empty,
+          // unreadable or failing one can still be retried or fail over.
+          const served: Served = {};
+          let failed: DomainError | undefined;
+          if (!call.body.stream) served.parsed = await this.parse(call, c, res);
+          else {
+            const primed = await this.relay.prime(call, c, res);
+            if (primed instanceof DomainError) failed = primed;
+            else served.primed = primed;
+          }
           const ms = performance.now() - t;
-          this.health.ended(target, true, ms);
-          attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
-          return { res, parsed };
+          if (!failed) {
+            this.health.ended(target, true, ms);
+            attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
+            return served;
+          }
+          err = failed;
+          attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
+        } else {
+          const text = await res.body.text().catch(() => '');
+          err = c.endpoint.adapter.mapError(res.status, text, res.headers);
+          attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
         }
-        const text = await res.body.text().catch(() => '');
-        err = c.endpoint.adapter.mapError(res.status, text, res.headers);
-        attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
       } catch (e) {
         err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
         attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
@@ -265,7 +279,8 @@ function textOf(c: ParsedCompletion['completion']): string {
 
 function attemptOf(c: Candidate, e: unknown, ms: number, status = 0, startedMs?: number): AttemptRecord {
   const a: AttemptRecord = { model: c.model.id, provider: c.model.provider, status, latency_ms: round(ms) };
-  if (status !== 200) a.error = e instanceof DomainError ? e.code : 'internal_error';
+  // A 200 can fail too: a stream whose first events were an error, or a cut.
+  if (status !== 200 || e !== undefined) a.error = e instanceof DomainError ? e.code : 'internal_error';
   if (startedMs !== undefined) a.started_ms = round(startedMs);
   if (c.endpoint.credentialId) a.byok = true;
   return a;

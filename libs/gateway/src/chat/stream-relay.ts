@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
-import type { ChatCompletionChunk } from '@gw/llm';
+import { carriesOutput, type ChatCompletionChunk, type StreamTransformer } from '@gw/llm';
 import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
@@ -10,10 +10,23 @@ import { Settlement } from './settlement';
 import type { AttemptRecord } from './usage-event';
 import type { UpstreamResponse } from '../upstream/upstream.client';
 
+/**
+ * An upstream stream read up to its first content: the chunks before it (a role chunk, say),
+ * held back from the client, and the rest of the body.
+ */
+export interface PrimedStream {
+  transformer: StreamTransformer;
+  created: number;
+  held: ChatCompletionChunk[];
+  rest: AsyncIterable<Uint8Array>;
+  /** The whole stream was read while priming (it had no content). */
+  ended: boolean;
+}
+
 export interface RelayInput {
   call: ChatCall;
   candidate: Candidate;
-  upstream: UpstreamResponse;
+  primed: PrimedStream;
   attempts: AttemptRecord[];
   decisions: string[];
   overheadMs: number;
@@ -34,6 +47,35 @@ export class StreamRelay {
     private readonly estimator: UsageEstimator,
   ) {}
 
+  /**
+   * Reads the upstream until its first content, so that a stream failing before it (an error
+   * event, a cut, a malformed event) is an attempt that failed, which the caller may retry or fail
+   * over, and not a 200 with a lone error event. Nothing has reached the client yet.
+   */
+  async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse): Promise<PrimedStream | DomainError> {
+    const created = Math.floor(Date.now() / 1000);
+    const transformer = candidate.endpoint.adapter.createStreamTransformer({ model: candidate.model.id, id: call.requestId, created });
+    const body = upstream.body as AsyncIterable<Uint8Array> & { destroy?(): void };
+    const it = body[Symbol.asyncIterator]();
+    const held: ChatCompletionChunk[] = [];
+    try {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) {
+          held.push(...transformer.end());
+          return { transformer, created, held, rest: { [Symbol.asyncIterator]: () => it }, ended: true };
+        }
+        const chunks = transformer.push(next.value);
+        held.push(...chunks);
+        if (chunks.some(carriesOutput) || transformer.finished()) return { transformer, created, held, rest: { [Symbol.asyncIterator]: () => it }, ended: false };
+      }
+    } catch (e) {
+      body.destroy?.();
+      // The transformer says whether its error may be retried (nothing before it carried output).
+      return e instanceof DomainError ? e : new DomainError(ErrorCode.StreamIncomplete, 'The provider stream ended before any content', { retryable: true });
+    }
+  }
+
   async run(r: RelayInput): Promise<void> {
     const { call, candidate } = r;
     const raw = call.reply.raw;
@@ -49,8 +91,8 @@ export class StreamRelay {
       'x-gateway-attempts': String(r.attempts.length),
       ...(candidate.endpoint.sandbox ? { 'x-gateway-sandbox': 'true' } : {}),
     });
-    const ctx = { model: candidate.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) };
-    const transformer = candidate.endpoint.adapter.createStreamTransformer(ctx);
+    const { transformer, created } = r.primed;
+    const ctx = { model: candidate.model.id, id: call.requestId, created };
     const writer = call.format.stream({ ...ctx, provider: candidate.model.provider });
     const generated: string[] = [];
     // Anything the client received (text, tool calls, reasoning): a failure before it is not charged.
@@ -64,8 +106,7 @@ export class StreamRelay {
       for (const c of chunks) {
         const choice = c.choices[0];
         if (choice) {
-          const d = choice.delta as { content?: unknown; tool_calls?: unknown[]; reasoning?: unknown };
-          if ((typeof d.content === 'string' && d.content !== '') || d.tool_calls?.length || d.reasoning) emitted = true;
+          if (carriesOutput(c)) emitted = true;
           if (typeof choice.delta.content === 'string') generated.push(choice.delta.content);
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
@@ -75,10 +116,11 @@ export class StreamRelay {
     };
 
     try {
-      for await (const buf of r.upstream.body) {
-        await write(transformer.push(buf as Uint8Array));
+      await write(r.primed.held);
+      if (!r.primed.ended) {
+        for await (const buf of r.primed.rest) await write(transformer.push(buf));
+        await write(transformer.end());
       }
-      await write(transformer.end());
     } catch (e) {
       if ((call.clientSignal ?? call.signal).aborted) {
         status = 499;
@@ -117,3 +159,4 @@ export class StreamRelay {
     });
   }
 }
+

@@ -150,11 +150,16 @@ describe('Anthropic stream transformer', () => {
     expect(r.usage?.promptTokens).toBe(1912);
   });
 
-  it('relays valid events then fails on a malformed one', () => {
+  it('relays valid events then fails on a malformed one, retryable only while no output was produced', () => {
     const s = START + 'event: content_block_delta\ndata: {oops}\n\n' + e('message_stop', {});
     const r = runStream(factory(), [toBytes(s)]);
+    // Only the role chunk came before: the gateway holds it back, so nothing is committed yet.
     expect(r.chunks).toHaveLength(1);
-    expect(r.error).toMatchObject({ code: ErrorCode.StreamIncomplete, retryable: false });
+    expect(r.error).toMatchObject({ code: ErrorCode.StreamIncomplete, retryable: true });
+    const text = e('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + e('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } });
+    const after = runStream(factory(), [toBytes(START + text + 'event: content_block_delta\ndata: {oops}\n\n')]);
+    expect(after.chunks.length).toBeGreaterThan(1);
+    expect(after.error).toMatchObject({ code: ErrorCode.StreamIncomplete, retryable: false });
   });
 
   it('ignores unknown events and blocks (forward compatibility)', () => {
