@@ -135,6 +135,29 @@ describe('failover before the first byte', () => {
     expect(t.anthropic.requests).toHaveLength(0);
   });
 
+  it('bounds retries in flight by the retry budget, the retried call included (20 failing requests: budget 4)', async () => {
+    const { apiKey } = await tenant();
+    // Every call fails after 300 ms; requests start 20 ms apart, so failures come one by one.
+    t.openai.enqueue({ status: 503, headerDelayMs: 300, times: 40 });
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 20));
+        const res = await fetch(`${t.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+        });
+        await res.text();
+        return res.status;
+      }),
+    );
+    expect(statuses.every((s) => s >= 500)).toBe(true);
+    // At most 4 retries at a time, each holding its slot for its 300 ms call: about 10 retries
+    // over the 700 ms the failures span. A slot freed when the backoff ends lets nearly all 20 retry.
+    expect(t.openai.requests.length).toBeGreaterThan(20);
+    expect(t.openai.requests.length).toBeLessThanOrEqual(32);
+  });
+
   it('does not retry or fall over on a client error (400)', async () => {
     const { client } = await tenant();
     t.openai.enqueue({ status: 400, errorMessage: 'bad' });

@@ -169,52 +169,63 @@ export class ChatCompletionsService {
   /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
   private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[], timeouts: UpstreamTimeouts): Promise<Served | DomainError> {
     const target = targetOf(c);
-    for (let retry = 0; ; retry++) {
-      const t = performance.now();
-      this.health.began(target);
-      let err: DomainError;
-      try {
-        const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
-        if (res.status === 200) {
-          // A non-streamed answer is read here, and a stream up to its first content, so an empty,
-          // unreadable or failing one can still be retried or fail over.
-          const served: Served = {};
-          let failed: DomainError | undefined;
-          if (!call.body.stream) served.parsed = await this.parse(call, c, res);
-          else {
-            const primed = await this.relay.prime(call, c, res);
-            if (primed instanceof DomainError) failed = primed;
-            else served.primed = primed;
+    // A retry keeps its slot of the retry budget until the retried call is over, not only while
+    // it waits: the budget bounds the extra load on a failing provider.
+    let retrySlot = false;
+    const releaseRetry = () => {
+      if (retrySlot) this.budget.retryEnded();
+      retrySlot = false;
+    };
+    try {
+      for (let retry = 0; ; retry++) {
+        const t = performance.now();
+        this.health.began(target);
+        let err: DomainError;
+        try {
+          const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
+          if (res.status === 200) {
+            // A non-streamed answer is read here, and a stream up to its first content, so an empty,
+            // unreadable or failing one can still be retried or fail over.
+            const served: Served = {};
+            let failed: DomainError | undefined;
+            if (!call.body.stream) served.parsed = await this.parse(call, c, res);
+            else {
+              const primed = await this.relay.prime(call, c, res);
+              if (primed instanceof DomainError) failed = primed;
+              else served.primed = primed;
+            }
+            const ms = performance.now() - t;
+            if (!failed) {
+              this.health.ended(target, true, ms);
+              attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
+              return served;
+            }
+            err = failed;
+            attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
+          } else {
+            const text = await res.body.text().catch(() => '');
+            err = c.endpoint.adapter.mapError(res.status, text, res.headers);
+            attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
           }
-          const ms = performance.now() - t;
-          if (!failed) {
-            this.health.ended(target, true, ms);
-            attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
-            return served;
-          }
-          err = failed;
-          attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
-        } else {
-          const text = await res.body.text().catch(() => '');
-          err = c.endpoint.adapter.mapError(res.status, text, res.headers);
-          attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
+        } catch (e) {
+          err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
+          attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
         }
-      } catch (e) {
-        err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
-        attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
+        releaseRetry();
+        // A client error (bad request) says nothing about the provider's health.
+        this.health.ended(target, !retryable(err));
+        if (!retryable(err) || call.signal.aborted || retry >= RETRIES_PER_TARGET) return err;
+        const wait = backoffMs(err, retry);
+        if (wait === null || !this.budget.tryRetry()) return err;
+        retrySlot = true;
+        try {
+          await sleep(wait, undefined, { signal: call.signal });
+        } catch {
+          return err;
+        }
       }
-      // A client error (bad request) says nothing about the provider's health.
-      this.health.ended(target, !retryable(err));
-      if (!retryable(err) || call.signal.aborted || retry >= RETRIES_PER_TARGET) return err;
-      const wait = backoffMs(err, retry);
-      if (wait === null || !this.budget.tryRetry()) return err;
-      try {
-        await sleep(wait, undefined, { signal: call.signal });
-      } catch {
-        return err;
-      } finally {
-        this.budget.retryEnded();
-      }
+    } finally {
+      releaseRetry();
     }
   }
 
