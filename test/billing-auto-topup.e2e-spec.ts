@@ -122,7 +122,9 @@ describe('auto top-up', () => {
     expect(keys).toEqual([`autotopup:${s.tenantId}:1`, `autotopup:${s.tenantId}:1:retry1`]);
     expect(await b.t.prisma.autoTopupAttempt.findFirst({ where: { tenantId: s.tenantId } })).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await b.t.prisma.tenant.findUnique({ where: { id: s.tenantId } })).toMatchObject({ autoTopupEnabled: true, autoTopupFailures: 0 });
-    expect(await balance(s.tenantId)).toBe(20_000_000n);
+    // The credit is in the ledger first and reaches Redis just after (the sequence-guarded push).
+    await waitFor('the credit in Redis', async () => (await balance(s.tenantId)) === 20_000_000n);
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(20_000_000n);
   });
 
   it('switches auto top-up off after three consecutive declines and emails the tenant', async () => {
