@@ -24,12 +24,8 @@ function retryable(e: unknown): boolean {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-interface Served {
-  /** The parsed answer of a non-streamed request. */
-  parsed?: ParsedCompletion;
-  /** A stream read up to its first content. */
-  primed?: PrimedStream;
-}
+/** The parsed answer of a non-streamed request, or a stream read up to its first output. */
+type Served = { parsed: ParsedCompletion } | { primed: PrimedStream };
 
 /**
  * POST /v1/chat/completions (and /v1/messages): plan the attempts, hold the worst case, call the
@@ -62,7 +58,7 @@ export class ChatCompletionsService {
     let timeouts: UpstreamTimeouts = {};
     const attempts: AttemptRecord[] = [];
     let decisions: string[] = [];
-    let held = false;
+    /** Set once the hold is taken: stops its renewal. */
     let stopRenewing: (() => void) | undefined;
     this.budget.requestStarted();
     try {
@@ -89,9 +85,7 @@ export class ChatCompletionsService {
       const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model)) * n;
       let built = this.build(call, candidates[0], policy);
       let holdMicros = this.charges.worstCase(candidates[0], promptBound, outputCap(candidates[0], built));
-      await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(candidates[0], built), price: candidates[0].model.price });
-      held = true;
-      stopRenewing = this.reservations.keepAlive(key.tenantId, requestId);
+      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(candidates[0], built), price: candidates[0].model.price });
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
@@ -122,8 +116,8 @@ export class ChatCompletionsService {
           res = await this.tryTarget(call, c, built, attempts, timeouts);
           if (!(res instanceof DomainError)) {
             const ttfbMs = performance.now() - call.startedAt;
-            if (res.parsed) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
-            else if (res.primed) await this.relay.run({ call, candidate: c, primed: res.primed, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
+            if ('parsed' in res) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
+            else await this.relay.run({ call, candidate: c, primed: res.primed, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
             return;
           }
         } finally {
@@ -143,7 +137,7 @@ export class ChatCompletionsService {
           ? e
           : new DomainError(ErrorCode.Internal, 'Internal error');
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
-      if (held) {
+      if (stopRenewing) {
         const gone = (call.clientSignal ?? call.signal).aborted;
         await this.settlement.settle(settleContextOf(call), {
           status: gone ? 499 : statusOf(err.code),
@@ -186,21 +180,14 @@ export class ChatCompletionsService {
           if (res.status === 200) {
             // A non-streamed answer is read here, and a stream up to its first content, so an empty,
             // unreadable or failing one can still be retried or fail over.
-            const served: Served = {};
-            let failed: DomainError | undefined;
-            if (!call.body.stream) served.parsed = await this.parse(call, c, res);
-            else {
-              const primed = await this.relay.prime(call, c, res);
-              if (primed instanceof DomainError) failed = primed;
-              else served.primed = primed;
-            }
+            const served: Served | DomainError = call.body.stream ? await this.relay.prime(call, c, res) : { parsed: await this.parse(call, c, res) };
             const ms = performance.now() - t;
-            if (!failed) {
+            if (!(served instanceof DomainError)) {
               this.health.ended(target, true, ms);
               attempts.push(attemptOf(c, undefined, ms, 200, t - call.startedAt));
               return served;
             }
-            err = failed;
+            err = served;
             attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
           } else {
             const text = await res.body.text().catch(() => '');

@@ -51,8 +51,8 @@ export class EmbeddingsService {
     const ctx: SettleContext = { key: call.key, requestId: call.requestId, endpoint: 'embeddings', requestedModel: body.model, stream: false, endUser: body.user, trace: call.trace };
     const model = this.catalog.get(body.model);
     const endpoint = model ? this.endpoints.get(model.provider) : undefined;
-    let held = false;
     let slot: CapSlot | undefined;
+    /** Set once the hold is taken: stops its renewal. */
     let stopRenewing: (() => void) | undefined;
     try {
       if (!model) throw new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${body.model}`, { param: 'model' });
@@ -65,9 +65,7 @@ export class EmbeddingsService {
       const bodyBytes = Buffer.byteLength(JSON.stringify(body.input));
       const inputs = Array.isArray(body.input) ? body.input.length : 1;
       const bound = promptTokenBound(bodyBytes, inputs, 0, 1);
-      await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, price: model.price });
-      held = true;
-      stopRenewing = this.reservations.keepAlive(call.key.tenantId, call.requestId);
+      stopRenewing = await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, price: model.price });
       const built = adapter.buildEmbeddingsRequest(body, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, upstreamModel: model.upstreamId }, { unsupportedParams: 'reject' });
       const taken = await this.caps.take(call.key.tenantId, model.provider, (await this.tenants.get(call.key.tenantId)).platformCaps, call.requestId);
       if (taken instanceof DomainError) throw taken;
@@ -99,7 +97,7 @@ export class EmbeddingsService {
       void call.reply.header('x-request-id', call.requestId).header('x-gateway-provider', model.provider).header('x-gateway-model', model.id).send(out);
     } catch (e) {
       const err = e instanceof DomainError ? e : new DomainError(ErrorCode.Internal, 'Internal error');
-      if (held) await this.settlement.settle(ctx, { status: statusOf(err.code), errorCode: err.code, cost: 0n, attempts: [], totalMs: performance.now() - call.startedAt, estimated: false });
+      if (stopRenewing) await this.settlement.settle(ctx, { status: statusOf(err.code), errorCode: err.code, cost: 0n, attempts: [], totalMs: performance.now() - call.startedAt, estimated: false });
       const d = describeError(err);
       void call.reply.status(d.status).headers(d.headers).header('x-request-id', call.requestId).send(d.body);
     } finally {

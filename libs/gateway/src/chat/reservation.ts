@@ -22,7 +22,7 @@ export interface HoldRequest {
 export class Reservations {
   private readonly overdraft: bigint;
   private readonly markupBps: bigint;
-  readonly holdTtlMs: number;
+  private readonly holdTtlMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -39,7 +39,13 @@ export class Reservations {
     return key.creditLimitMicros === null ? null : limitPeriodId(key.limitReset, this.clock.now());
   }
 
-  async hold(h: HoldRequest): Promise<void> {
+  /**
+   * Takes the hold, and renews it every third of its lifetime until the returned function is
+   * called: a request holds its money from the reservation to the settle, and a non-streamed
+   * answer or a slow first byte can outlast one hold lifetime (a swept hold would let the tenant
+   * spend the same credits twice).
+   */
+  async hold(h: HoldRequest): Promise<() => void> {
     const now = this.clock.now();
     const period = this.periodOf(h.key);
     const r = await this.credits
@@ -63,6 +69,9 @@ export class Reservations {
         });
       });
     if (r.kind !== 'ok') throw this.rejection(r, h);
+    const renewal = setInterval(() => void this.renew(h.key.tenantId, h.requestId).catch(() => undefined), this.holdTtlMs / 3);
+    renewal.unref();
+    return () => clearInterval(renewal);
   }
 
   /** A fallback to a pricier model raises the same request's hold (same checks). */
@@ -81,20 +90,8 @@ export class Reservations {
     if (r.kind !== 'ok') throw this.rejection(r, h);
   }
 
-  renew(tenantId: string, requestId: string): Promise<unknown> {
+  private renew(tenantId: string, requestId: string): Promise<unknown> {
     return this.credits.renew(tenantId, requestId, this.holdTtlMs, this.clock.now());
-  }
-
-  /**
-   * Renews a hold every third of its lifetime until the returned function is called. Whatever
-   * holds money for a request holds it from the reservation to the settle: a non-streamed answer
-   * or a slow first byte can outlast one hold lifetime, and a swept hold lets the tenant spend
-   * the same credits twice.
-   */
-  keepAlive(tenantId: string, requestId: string): () => void {
-    const timer = setInterval(() => void this.renew(tenantId, requestId).catch(() => undefined), this.holdTtlMs / 3);
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   private rejection(r: ReserveRejection, h: HoldRequest): DomainError {

@@ -52,22 +52,23 @@ export class StreamRelay {
    * event, a cut, a malformed event) is an attempt that failed, which the caller may retry or fail
    * over, and not a 200 with a lone error event. Nothing has reached the client yet.
    */
-  async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse): Promise<PrimedStream | DomainError> {
+  async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse): Promise<{ primed: PrimedStream } | DomainError> {
     const created = Math.floor(Date.now() / 1000);
     const transformer = candidate.endpoint.adapter.createStreamTransformer({ model: candidate.model.id, id: call.requestId, created });
     const body = upstream.body as AsyncIterable<Uint8Array> & { destroy?(): void };
     const it = body[Symbol.asyncIterator]();
+    const rest = { [Symbol.asyncIterator]: () => it };
     const held: ChatCompletionChunk[] = [];
     try {
       for (;;) {
         const next = await it.next();
         if (next.done) {
           held.push(...transformer.end());
-          return { transformer, created, held, rest: { [Symbol.asyncIterator]: () => it }, ended: true };
+          return { primed: { transformer, created, held, rest, ended: true } };
         }
         const chunks = transformer.push(next.value);
         held.push(...chunks);
-        if (chunks.some(carriesOutput) || transformer.finished()) return { transformer, created, held, rest: { [Symbol.asyncIterator]: () => it }, ended: false };
+        if (chunks.some(carriesOutput) || transformer.finished()) return { primed: { transformer, created, held, rest, ended: false } };
       }
     } catch (e) {
       body.destroy?.();
@@ -159,4 +160,3 @@ export class StreamRelay {
     });
   }
 }
-
