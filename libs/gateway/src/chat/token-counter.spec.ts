@@ -83,7 +83,7 @@ describe('TokenCounter (o200k_base)', () => {
     expect(counter.count(text)).toBeGreaterThan(4);
   });
 
-  it('counts a piece longer than a window within one token per window, in bounded time', () => {
+  it('counts a piece longer than a window within one token per window', () => {
     const next = rng(11);
     let blob = '';
     while (blob.length < 200_000) blob += 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'[Math.floor(next() * 52)];

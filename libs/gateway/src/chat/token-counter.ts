@@ -41,6 +41,8 @@ export class TokenCounter {
   /**
    * Reads a `.tiktoken` vocabulary (one `base64 rank` line per token) straight from its bytes:
    * no string per line, so loading neither blocks the event loop for long nor grows the heap.
+   * Buffer's own base64 decoding, one string per line, measured +30 MB RSS and 300 ms against
+   * +17 MB and 95 ms for this loop (`bench/experiments/tokenizer-memory.cjs`).
    */
   static fromTiktokenFile(path: string): TokenCounter {
     const file = readFileSync(path);
