@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { startTestApp, type TestApp } from './support/test-app';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 import { waitFor } from './support/billing';
 import { WebhookReceiver, type ReceivedHook } from './support/webhook-receiver';
@@ -54,11 +54,7 @@ async function tenant(usd = 1) {
 async function spend(apiKey: string, n: number, fake: Record<string, unknown> = { promptTokens: 1000, completionTokens: 1000 }) {
   for (let i = 0; i < n; i++) {
     t.openai.enqueue(fake);
-    const res = await fetch(`${t.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
-    });
+    const res = await postChat(t, apiKey);
     expect(res.status).toBe(200);
   }
   await t.drain();

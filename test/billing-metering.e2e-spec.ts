@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { costMicros, percentToBps, type ModelPrice } from '@gw/metering';
 import type { TokenUsage } from '@gw/core';
 import { ledgerSum } from './support/billing';
-import { startTestApp, type TestApp } from './support/test-app';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 /** Metering with a 20 % platform markup: the price of every token class, from the catalog. */
 let t: TestApp;
@@ -71,8 +71,7 @@ describe('cost per request', () => {
     expect(await ledgerSum(t, tenantId)).toBe((await t.credits.getCredits(tenantId))!.balance);
   });
 
-  const poster = (apiKey: string) => (body: object) =>
-    fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], ...body }) });
+  const poster = (apiKey: string) => (body: object) => postChat(t, apiKey, body);
 
   it('charges nothing for a failed request or an empty response', async () => {
     const { apiKey, tenantId } = await funded(1);

@@ -1,5 +1,5 @@
 import { ledgerSum, waitFor } from './support/billing';
-import { startTestApp, type TestApp } from './support/test-app';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 /**
  * A hold lives HOLD_TTL_SECONDS unless renewed, and the billing worker sweeps expired holds every
@@ -17,13 +17,7 @@ afterAll(async () => {
 });
 
 /** gpt-4o with max_tokens 9900: a hold of about 0.099 USD; the fake answers 9000 tokens (0.09). */
-const body = (stream: boolean) => JSON.stringify({ model: 'openai/gpt-4o', max_tokens: 9900, stream, messages: [{ role: 'user', content: 'hello' }] });
-const post = (key: string, stream = false) =>
-  fetch(`${t.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-gateway-first-byte-timeout-ms': '60000' },
-    body: body(stream),
-  });
+const post = (key: string, stream = false) => postChat(t, key, { model: 'openai/gpt-4o', max_tokens: 9900, stream }, { 'x-gateway-first-byte-timeout-ms': '60000' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('keeps the hold of a non-streamed request and of a stream waiting for its first byte past the hold lifetime', async () => {

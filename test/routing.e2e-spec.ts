@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { FakeOpenAiServer } from '@gw/testing';
-import { startTestApp, type TestApp } from './support/test-app';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
 
@@ -97,12 +97,8 @@ describe('failover before the first byte', () => {
     // Both after the role chunk, which the gateway holds back until content arrives.
     t.openai.enqueue({ errorAfterEvents: 1, errorType: 'server_error' }, { cutAfterEvents: 1 });
     t.anthropic.enqueue({ text: 'served by the fallback' });
-    const res = await fetch(`${t.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      // A model no other test here uses: its two failures count against its circuit.
-      body: JSON.stringify({ model: 'openai/gpt-4.1-mini', models: ['anthropic/claude-haiku-4.5'], stream: true, messages: [{ role: 'user', content: 'go' }] }),
-    });
+    // A model no other test here uses: its two failures count against its circuit.
+    const res = await postChat(t, apiKey, { model: 'openai/gpt-4.1-mini', models: ['anthropic/claude-haiku-4.5'], stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-gateway-provider')).toBe('anthropic');
     expect(res.headers.get('x-gateway-attempts')).toBe('3');
@@ -125,11 +121,7 @@ describe('failover before the first byte', () => {
   it('never falls over after the first byte: a cut stream ends with an error event and no fallback call', async () => {
     const { apiKey } = await tenant();
     t.openai.enqueue({ text: 'a b c d e f', deltas: 6, cutAfterEvents: 3 });
-    const res = await fetch(`${t.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], stream: true, messages: [{ role: 'user', content: 'go' }] }),
-    });
+    const res = await postChat(t, apiKey, { models: ['anthropic/claude-haiku-4.5'], stream: true });
     const text = await res.text();
     expect(text).not.toContain('[DONE]');
     expect(text).toContain('"error"');
@@ -143,12 +135,8 @@ describe('failover before the first byte', () => {
     const statuses = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         await new Promise((r) => setTimeout(r, i * 20));
-        const res = await fetch(`${t.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-          // A model no other test here uses: these failures open its circuit.
-          body: JSON.stringify({ model: 'openai/gpt-4o', max_tokens: 100, messages: [{ role: 'user', content: 'x' }] }),
-        });
+        // A model no other test here uses: these failures open its circuit.
+        const res = await postChat(t, apiKey, { model: 'openai/gpt-4o', max_tokens: 100 });
         await res.text();
         return res.status;
       }),

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { bucketOf, RedisKeys, UsageStream } from '@gw/metering';
 import { UsageWriter } from '@gw/billing';
-import { startTestApp, type TestApp } from './support/test-app';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
 
@@ -35,11 +35,7 @@ describe('usage settlement into the ledger, exactly once', () => {
     const worker = async () => {
       while (next < n) {
         next++;
-        const r = await fetch(`${t.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
-        });
+        const r = await postChat(t, apiKey);
         expect(r.status).toBe(200);
         await r.arrayBuffer();
       }

@@ -123,3 +123,15 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
   };
   return t;
 }
+
+/**
+ * POST /v1/chat/completions with a tenant's key: one short user message to gpt-4o-mini, with
+ * `body` merged over it.
+ */
+export function postChat(t: TestApp, apiKey: string, body: object = {}, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${t.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], ...body }),
+  });
+}
