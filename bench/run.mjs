@@ -62,6 +62,8 @@ const cfg = {
   redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   timeoutS: num('BENCH_TIMEOUT_S', 1200),
   streamPacing: env.BENCH_STREAM_PACING === 'burst' ? 'burst' : 'turn',
+  /** EXPERIMENT: the passthrough also makes the design's two Redis script calls (bench/lib/passthrough-child.mjs). */
+  floor: env.BENCH_FLOOR === '1',
 };
 for (const m of cfg.modes) if (m !== 'json' && m !== 'stream') throw new Error(`BENCH_MODES: unknown mode ${m}`);
 for (const t of cfg.profileTargets) if (!['gateway', 'passthrough', 'direct', 'gateway-b'].includes(t)) throw new Error(`BENCH_PROFILE_TARGETS: unknown target ${t}`);
@@ -409,7 +411,8 @@ async function main() {
   const gateway = spawnNode('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...appEnv, PORT: String(gatewayPort) }, 1, cfg.gatewayPreload, cfg.gatewayNodeArgs);
   if (cfg.gatewayPreload.length) log(`EXPERIMENT: gateway started with preloads ${cfg.gatewayPreload.map((f) => path.relative(ROOT, f)).join(', ')}`);
   if (cfg.gatewayNodeArgs.length) log(`EXPERIMENT: gateway started with node flags ${cfg.gatewayNodeArgs.join(' ')}`);
-  const passthrough = spawnNode('passthrough', path.join(ROOT, 'bench/lib/passthrough-child.mjs'), { ...baseEnv, UPSTREAM_URL: upstreamUrl, UPSTREAM_KEY: upstreamKey }, 1);
+  const passthrough = spawnNode('passthrough', path.join(ROOT, 'bench/lib/passthrough-child.mjs'), { ...baseEnv, UPSTREAM_URL: upstreamUrl, UPSTREAM_KEY: upstreamKey, ...(cfg.floor ? { BENCH_FLOOR_REDIS: '1', BENCH_FLOOR_REDIS_URL: cfg.redisUrl } : {}) }, 1);
+  if (cfg.floor) log('EXPERIMENT: the passthrough makes the two Redis script calls of the design (BENCH_FLOOR=1)');
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   let gatewayB = null;
   let gatewayBUrl = null;
@@ -810,6 +813,9 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
       `c=1 probe ${cfg.probeRounds} rounds × ${cfg.probePerRound} requests per target (median of round medians; p99 of all). ` +
       `Stream = 20 SSE chunks + [DONE] (${cfg.streamPacing === 'turn' ? 'one chunk per upstream event-loop turn' : 'upstream writes the stream in one burst'}). ` +
       (cfg.ab ? `**A/B: \`gateway-b\` is the same build run with ${abLabel()}; it is measured interleaved with \`gateway\` (budgets apply to \`gateway\`).** ` : '') +
+      (cfg.floor
+        ? '**EXPERIMENT (BENCH_FLOOR=1): the passthrough also makes one EVALSHA before the upstream call and one after the answer, with the argument counts of the reserve and settle scripts, and parses and re-serialises a non-streamed answer: the I/O floor of the design, not a bare proxy.** '
+        : '') +
       (cfg.gatewayPreload.length || cfg.gatewayNodeArgs.length
         ? `**EXPERIMENT, not the product as built: gateway run with ${[...cfg.gatewayPreload.map((f) => `-r ${path.relative(ROOT, f)}`), ...cfg.gatewayNodeArgs].join(' ')}.** `
         : '') +
