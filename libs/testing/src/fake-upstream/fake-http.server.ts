@@ -19,6 +19,8 @@ export interface ReceivedRequest {
   clientAborted: boolean;
   /** When the connection for this response closed (ms epoch). */
   closedAt?: number;
+  /** When the whole response was handed to the operating system (ms epoch): a reader that does not read holds this back. */
+  finishedAt?: number;
 }
 
 export interface FakeServerOptions {
@@ -231,6 +233,9 @@ export abstract class FakeHttpServer {
         clientAborted: false,
       };
       this.record(rec);
+      res.on('finish', () => {
+        rec.finishedAt = Date.now();
+      });
       res.on('close', () => {
         rec.closedAt = Date.now();
         if (!res.writableFinished) rec.clientAborted = true;
