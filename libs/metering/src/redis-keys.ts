@@ -48,17 +48,22 @@ export class RedisKeys {
   }
 
   // Every request names ~14 keys of one tenant: validate and hash its id once, not per key.
-  private readonly tenantTags = new Map<string, string>();
+  private readonly tenants = new Map<string, { bucket: number; tag: string }>();
+
+  private tenant(tenantId: string): { bucket: number; tag: string } {
+    let t = this.tenants.get(tenantId);
+    if (t === undefined) {
+      assertId(tenantId, 'tenant id');
+      const bucket = bucketOf(tenantId);
+      t = { bucket, tag: this.tagged(bucket) };
+      if (this.tenants.size >= 100_000) this.tenants.clear();
+      this.tenants.set(tenantId, t);
+    }
+    return t;
+  }
 
   private ofTenant(tenantId: string): string {
-    let tag = this.tenantTags.get(tenantId);
-    if (tag === undefined) {
-      assertId(tenantId, 'tenant id');
-      tag = this.tagged(bucketOf(tenantId));
-      if (this.tenantTags.size >= 100_000) this.tenantTags.clear();
-      this.tenantTags.set(tenantId, tag);
-    }
-    return tag;
+    return this.tenant(tenantId).tag;
   }
 
   balance(tenantId: string): string {
@@ -74,7 +79,7 @@ export class RedisKeys {
   }
 
   holdExpiryOf(tenantId: string): string {
-    return this.holdExpiry(bucketOf(tenantId));
+    return `${this.ofTenant(tenantId)}hexp`;
   }
 
   keyStatus(tenantId: string, keyId: string): string {
@@ -112,8 +117,7 @@ export class RedisKeys {
   }
 
   usageStreamOf(tenantId: string): string {
-    assertId(tenantId, 'tenant id');
-    return this.usageStream(bucketOf(tenantId));
+    return this.usageStream(this.tenant(tenantId).bucket);
   }
 }
 
