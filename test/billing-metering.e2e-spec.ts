@@ -143,3 +143,70 @@ describe('cost per request', () => {
     expect(await ledgerSum(t, tenantId)).toBe(after.balance);
   });
 });
+
+describe('streams that end early, with usage stated up front', () => {
+  // Anthropic's message_start states the input tokens and `output_tokens: 1`; the real output
+  // count arrives only in the final message_delta. A stream that ends before it must still be
+  // charged for the text it delivered, not for one output token.
+  const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+  const anthropicStream = (apiKey: string, signal?: AbortSignal) =>
+    fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: 'go on' }] }),
+    });
+
+  async function deliveredText(res: Response, chunks: number, ac?: AbortController): Promise<string> {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let raw = '';
+    for (let i = 0; i < chunks; i++) {
+      const r = await reader.read();
+      if (r.done) break;
+      raw += decoder.decode(r.value, { stream: true });
+    }
+    ac?.abort();
+    let text = '';
+    for (const line of raw.split('\n')) {
+      if (!line.startsWith('data: {')) continue;
+      const c = JSON.parse(line.slice(6)) as { choices?: { delta: { content?: string } }[] };
+      text += c.choices?.[0]?.delta.content ?? '';
+    }
+    return text;
+  }
+
+  it('charges a client that leaves an Anthropic stream for the prompt stated and the text generated', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    t.anthropic.enqueue({ text: words, deltas: 60, chunkDelayMs: 20, promptTokens: 500, completionTokens: 60 });
+    const ac = new AbortController();
+    const res = await anthropicStream(apiKey, ac.signal);
+    const got = await deliveredText(res, 12, ac);
+    expect(got.split(' ').filter(Boolean).length).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < 100 && (await t.credits.getCredits(tenantId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 20));
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 499, promptTokens: 500, estimated: true });
+    // At least the words the client received (each "wordN" is two or more tokens), fewer than all 60.
+    expect(log.completionTokens).toBeGreaterThanOrEqual(got.split(' ').filter(Boolean).length);
+    expect(log.completionTokens).toBeLessThan(200);
+    expect(log.costMicros).toBe(costMicros(usage({ promptTokens: 500, completionTokens: log.completionTokens }), await priceOf('anthropic/claude-sonnet-4.5'), percentToBps(MARKUP)));
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - log.costMicros);
+  });
+
+  it('charges an Anthropic stream cut by the provider for the text it delivered', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    // message_start, content_block_start, then 30 of the 60 text deltas.
+    t.anthropic.enqueue({ text: words, deltas: 60, promptTokens: 500, completionTokens: 60, cutAfterEvents: 32 });
+    const res = await anthropicStream(apiKey);
+    expect(res.status).toBe(200);
+    const got = await deliveredText(res, 1000);
+    expect(got.split(' ').filter(Boolean).length).toBe(30);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 502, errorCode: 'stream_incomplete', promptTokens: 500, estimated: true });
+    expect(log.completionTokens).toBeGreaterThanOrEqual(30);
+    expect(log.completionTokens).toBeLessThan(120);
+    expect((await t.credits.getCredits(tenantId))!).toMatchObject({ balance: 1_000_000n - log.costMicros, reserved: 0n });
+  });
+});

@@ -108,7 +108,10 @@ export class StreamRelay {
         const choice = c.choices[0];
         if (choice) {
           if (carriesOutput(c)) emitted = true;
-          if (typeof choice.delta.content === 'string') generated.push(choice.delta.content);
+          const d = choice.delta;
+          if (typeof d.content === 'string') generated.push(d.content);
+          if (typeof d.reasoning === 'string') generated.push(d.reasoning);
+          if (d.tool_calls) for (const tc of d.tool_calls) if (typeof tc.function?.arguments === 'string') generated.push(tc.function.arguments);
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       }
@@ -134,8 +137,7 @@ export class StreamRelay {
       }
     }
 
-    const reported = transformer.usage();
-    const usage: TokenUsage = reported ?? this.estimator.estimate(call.body, generated.join(''));
+    const { usage, estimated } = this.usageOf(transformer.usage(), status, call, generated.join(''));
     // A stream that failed before sending the client any content is not charged, even when the
     // provider stated usage up front (Anthropic's message_start carries the input tokens).
     const failedEmpty = status !== 200 && !emitted;
@@ -155,8 +157,22 @@ export class StreamRelay {
       overheadMs: r.overheadMs,
       ttfbMs: r.ttfbMs,
       totalMs: performance.now() - call.startedAt,
-      estimated: reported === undefined,
+      estimated,
       completionText: call.logContent ? generated.join('') : undefined,
     });
+  }
+
+  /**
+   * What a stream used. A finished stream's upstream usage is final. One that ended early (the
+   * client left, the provider cut it) may carry only the usage stated up front: Anthropic's
+   * message_start gives the input tokens and one output token, the real output count comes in
+   * the last event. The output charged is then at least what was delivered, counted locally.
+   */
+  private usageOf(reported: TokenUsage | undefined, status: number, call: ChatCall, generated: string): { usage: TokenUsage; estimated: boolean } {
+    if (reported === undefined) return { usage: this.estimator.estimate(call.body, generated), estimated: true };
+    if (status === 200) return { usage: reported, estimated: false };
+    const delivered = this.estimator.completion(generated);
+    if (delivered <= reported.completionTokens) return { usage: reported, estimated: false };
+    return { usage: { ...reported, completionTokens: delivered }, estimated: true };
   }
 }

@@ -21,7 +21,12 @@ export class UsageEstimator implements OnModuleInit {
 
   estimate(req: ChatRequest, generated: string): TokenUsage {
     const promptTokens = this.count(promptText(req)) + 4 * req.messages.length;
-    return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: generated ? this.count(generated) : 0, reasoningTokens: 0 };
+    return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: this.completion(generated), reasoningTokens: 0 };
+  }
+
+  /** Tokens of the text generated so far. */
+  completion(generated: string): number {
+    return generated ? this.count(generated) : 0;
   }
 
   private count(text: string): number {
