@@ -73,6 +73,25 @@ describe('cost per request', () => {
 
   const poster = (apiKey: string) => (body: object) => postChat(t, apiKey, body);
 
+  it('counts a non-streamed answer that comes without usage and charges it, marked estimated', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    const content = Array.from({ length: 300 }, (_, i) => `word${i}`).join(' ');
+    const rawBody = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+    t.openai.enqueue({ rawBody });
+    const res = await postChat(t, apiKey, { messages: [{ role: 'user', content: 'count to three hundred' }] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { usage: { completion_tokens: number; cost: number } };
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 200, estimated: true });
+    expect(log.completionTokens).toBeGreaterThanOrEqual(300);
+    expect(log.completionTokens).toBeLessThan(1500);
+    expect(log.promptTokens).toBeGreaterThan(0);
+    expect(body.usage.completion_tokens).toBe(log.completionTokens);
+    expect(log.costMicros).toBe(costMicros(usage({ promptTokens: log.promptTokens, completionTokens: log.completionTokens }), await priceOf('openai/gpt-4o-mini'), percentToBps(MARKUP)));
+    expect((await t.credits.getCredits(tenantId))!).toMatchObject({ balance: 1_000_000n - log.costMicros, reserved: 0n });
+  });
+
   it('charges nothing for a failed request or an empty response', async () => {
     const { apiKey, tenantId } = await funded(1);
     const post = poster(apiKey);
@@ -192,6 +211,20 @@ describe('streams that end early, with usage stated up front', () => {
     expect(log.completionTokens).toBeLessThan(200);
     expect(log.costMicros).toBe(costMicros(usage({ promptTokens: 500, completionTokens: log.completionTokens }), await priceOf('anthropic/claude-sonnet-4.5'), percentToBps(MARKUP)));
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - log.costMicros);
+  });
+
+  it('keeps the final usage of a stream cut after it (Anthropic message_delta, then no message_stop)', async () => {
+    const { apiKey, tenantId } = await funded(1);
+    // message_start, content_block_start, 4 deltas, content_block_stop, message_delta: cut before message_stop.
+    // The provider says 3 output tokens for 60 words: its figure is final, the local count is not used.
+    t.anthropic.enqueue({ text: words, deltas: 4, promptTokens: 500, completionTokens: 3, cutAfterEvents: 8 });
+    const res = await anthropicStream(apiKey);
+    expect(res.status).toBe(200);
+    expect((await deliveredText(res, 1000)).split(' ').filter(Boolean)).toHaveLength(60);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 502, promptTokens: 500, completionTokens: 3, estimated: false });
+    expect(log.costMicros).toBe(costMicros(usage({ promptTokens: 500, completionTokens: 3 }), await priceOf('anthropic/claude-sonnet-4.5'), percentToBps(MARKUP)));
   });
 
   it('charges an Anthropic stream cut by the provider for the text it delivered', async () => {

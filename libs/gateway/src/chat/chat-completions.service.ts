@@ -15,6 +15,7 @@ import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
+import { UsageEstimator } from './usage-estimator';
 import type { AttemptRecord } from './usage-event';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
@@ -48,6 +49,7 @@ export class ChatCompletionsService {
     private readonly reservations: Reservations,
     private readonly settlement: Settlement,
     private readonly relay: StreamRelay,
+    private readonly estimator: UsageEstimator,
   ) {
     this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
   }
@@ -238,8 +240,10 @@ export class ChatCompletionsService {
   }
 
   private async answer(call: ChatCall, c: Candidate, parsed: ParsedCompletion, attempts: AttemptRecord[], decisions: string[], overheadMs: number, ttfbMs: number) {
-    const usage = parsed.usage;
-    const charge = usage ? this.charges.of(c, usage) : { cost: 0n, byokFee: 0n };
+    // An answer without usage (a vendor or a tenant's endpoint that omits it) is counted locally,
+    // as a stream without usage is: served output is never free.
+    const usage = parsed.usage ?? this.estimator.estimate(call.body, generatedOf(parsed.completion));
+    const charge = this.charges.of(c, usage);
     const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
     if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
     call.reply
@@ -266,9 +270,21 @@ export class ChatCompletionsService {
       overheadMs,
       ttfbMs,
       totalMs: performance.now() - call.startedAt,
-      estimated: false,
+      estimated: parsed.usage === undefined,
     });
   }
+}
+
+/** Everything the model generated in an answer: text, refusals, reasoning and tool-call arguments of every choice. */
+function generatedOf(c: ParsedCompletion['completion']): string {
+  const parts: string[] = [];
+  for (const { message: m } of c.choices) {
+    if (typeof m.content === 'string') parts.push(m.content);
+    if (typeof m.refusal === 'string') parts.push(m.refusal);
+    if (typeof m.reasoning === 'string') parts.push(m.reasoning);
+    for (const tc of m.tool_calls ?? []) if (typeof tc.function?.arguments === 'string') parts.push(tc.function.name, tc.function.arguments);
+  }
+  return parts.join('\n');
 }
 
 function textOf(c: ParsedCompletion['completion']): string {

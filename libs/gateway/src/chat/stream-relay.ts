@@ -137,7 +137,7 @@ export class StreamRelay {
       }
     }
 
-    const { usage, estimated } = this.usageOf(transformer.usage(), status, call, generated.join(''));
+    const { usage, estimated } = this.usageOf(transformer.usage(), status === 200 || transformer.finished(), call, generated.join(''));
     // A stream that failed before sending the client any content is not charged, even when the
     // provider stated usage up front (Anthropic's message_start carries the input tokens).
     const failedEmpty = status !== 200 && !emitted;
@@ -163,14 +163,15 @@ export class StreamRelay {
   }
 
   /**
-   * What a stream used. A finished stream's upstream usage is final. One that ended early (the
-   * client left, the provider cut it) may carry only the usage stated up front: Anthropic's
-   * message_start gives the input tokens and one output token, the real output count comes in
-   * the last event. The output charged is then at least what was delivered, counted locally.
+   * What a stream used. Usage given with or after the upstream's finish is final, even when the
+   * stream failed later. A stream that ended before its finish (the client left, the provider
+   * cut it) may carry only the usage stated up front: Anthropic's message_start gives the input
+   * tokens and one output token, the real output count comes with the finish. The output charged
+   * is then at least what was delivered, counted locally.
    */
-  private usageOf(reported: TokenUsage | undefined, status: number, call: ChatCall, generated: string): { usage: TokenUsage; estimated: boolean } {
+  private usageOf(reported: TokenUsage | undefined, final: boolean, call: ChatCall, generated: string): { usage: TokenUsage; estimated: boolean } {
     if (reported === undefined) return { usage: this.estimator.estimate(call.body, generated), estimated: true };
-    if (status === 200) return { usage: reported, estimated: false };
+    if (final) return { usage: reported, estimated: false };
     const delivered = this.estimator.completion(generated);
     if (delivered <= reported.completionTokens) return { usage: reported, estimated: false };
     return { usage: { ...reported, completionTokens: delivered }, estimated: true };
