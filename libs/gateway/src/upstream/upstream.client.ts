@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, createGuardedAgent, urlGuardErrorOf } from '@gw/core';
 import type { UpstreamHttpRequest } from '@gw/llm';
 
@@ -24,6 +24,7 @@ export class UpstreamClient implements OnModuleDestroy {
   private readonly agent: Agent;
   /** For tenants' own base URLs: connects only to public addresses (checked after DNS), no redirects. */
   private readonly guarded: Agent;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.agent = new Agent({
@@ -46,11 +47,14 @@ export class UpstreamClient implements OnModuleDestroy {
    */
   async post(req: UpstreamHttpRequest, signal: AbortSignal, userSupplied = false, timeouts: UpstreamTimeouts = {}): Promise<UpstreamResponse> {
     try {
-      const res = await request(req.url, {
+      const dispatcher = userSupplied ? this.guarded : this.agent;
+      const { origin, path } = this.target(req.url);
+      const res = await dispatcher.request({
+        origin,
+        path,
         method: 'POST',
         headers: req.headers,
         body: req.body,
-        dispatcher: userSupplied ? this.guarded : this.agent,
         signal,
         headersTimeout: timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
         bodyTimeout: timeouts.idleMs ?? this.config.UPSTREAM_IDLE_TIMEOUT_MS,
@@ -63,6 +67,21 @@ export class UpstreamClient implements OnModuleDestroy {
     } catch (e) {
       throw toUpstreamError(e);
     }
+  }
+
+  /**
+   * Origin and path of an upstream URL, parsed once per URL: undici's top-level `request(url)`
+   * parses the URL on every call (measured about 10 µs per request at one connection).
+   */
+  private target(url: string): { origin: string; path: string } {
+    let t = this.targets.get(url);
+    if (t === undefined) {
+      const u = new URL(url);
+      t = { origin: u.origin, path: u.search ? `${u.pathname}${u.search}` : u.pathname };
+      if (this.targets.size >= 10_000) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
   }
 
   async onModuleDestroy(): Promise<void> {

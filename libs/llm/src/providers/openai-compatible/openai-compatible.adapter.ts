@@ -13,7 +13,7 @@ import type {
   StreamTransformer,
   UpstreamHttpRequest,
 } from '../../provider';
-import { stripUnsupported } from '../../unsupported-params';
+import { rejectUnsupported } from '../../unsupported-params';
 import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, type HeaderBag } from '../../upstream-errors';
 import { upstreamUrl } from '../../url';
 import { resolveSpec, type OpenAiCompatibleSpec, type ResolvedSpec } from './openai-compatible.config';
@@ -34,7 +34,11 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   readonly buildEmbeddingsRequest?: (req: EmbeddingsRequest, target: ProviderTarget, opts: EmbeddingsBuildOptions) => UpstreamHttpRequest;
   readonly parseEmbeddingsResponse?: (body: unknown, ctx: EmbeddingsContext) => ParsedEmbeddings;
 
+  /** What buildChatRequest leaves out of the client's fields, precomputed from the spec. */
+  private readonly fields: { left: ReadonlySet<string>; checked: readonly string[]; renames: readonly [string, string][] };
+
   constructor(private readonly spec: ResolvedSpec) {
+    this.fields = chatFieldsOf(spec);
     this.id = spec.id;
     this.envPrefix = spec.envPrefix;
     this.defaultBaseUrl = spec.defaultBaseUrl;
@@ -49,35 +53,28 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
 
   buildChatRequest(req: ChatRequest, target: ProviderTarget, opts: BuildOptions): UpstreamHttpRequest {
     const spec = this.spec;
-    // Shallow copy: unknown client fields pass through (vendor extensions); the gateway's
-    // request validation decides what may reach this point.
-    const body: Record<string, unknown> = { ...req };
-    for (const f of GATEWAY_ONLY_FIELDS) delete body[f];
-    for (const f of spec.ignored) delete body[f];
-    stripUnsupported(spec.id, body, spec.unsupported, opts.unsupportedParams);
+    const fields = this.fields;
+    // Unsupported parameters the vendor would not ignore anyway: refused (policy reject) or left out.
+    rejectUnsupported(spec.id, req, fields.checked, opts.unsupportedParams);
+    // A copy of the client's fields: unknown ones pass through (vendor extensions); the gateway's
+    // request validation decides what may reach this point. Built by adding, never deleting, so
+    // the object keeps a fast shape (deleting made every body a dictionary).
+    const source = req as unknown as Record<string, unknown>;
+    const body: Record<string, unknown> = {};
+    for (const k of Object.keys(source)) if (!fields.left.has(k)) body[k] = source[k];
+    for (const [from, to] of fields.renames) if (source[from] !== undefined) body[to] = source[from];
 
     body.model = target.upstreamModel;
     const clientMax = req.max_completion_tokens ?? req.max_tokens ?? undefined;
-    delete body.max_tokens;
-    delete body.max_completion_tokens;
     const maxOutputTokens = opts.maxTokens ?? clientMax;
     if (maxOutputTokens !== undefined) body[spec.maxTokensField] = maxOutputTokens;
 
-    delete body.stream_options;
     if (opts.stream) {
       body.stream = true;
       // The gateway bills from upstream usage, so it always asks for it (wire-formats.md rule 8).
       if (spec.streamUsage === 'stream_options') body.stream_options = { include_usage: true };
-    } else {
-      delete body.stream;
     }
 
-    for (const [from, to] of Object.entries(spec.renames)) {
-      if (to !== undefined && body[from] !== undefined) {
-        body[to] = body[from];
-        delete body[from];
-      }
-    }
     body.messages = prepareMessages(req.messages, spec);
     if (!spec.acceptsCacheControl && Array.isArray(body.tools)) body.tools = withoutToolCacheControl(body.tools as Tool[]);
 
@@ -187,4 +184,19 @@ function withoutCacheControl<T extends object>(part: T): T {
 
 function withoutToolCacheControl(tools: Tool[]): Tool[] {
   return tools.some((t) => 'cache_control' in t) ? tools.map(withoutCacheControl) : tools;
+}
+
+/**
+ * The client fields a vendor's body leaves out: gateway-only and ignored fields (dropped before
+ * anything else), unsupported ones (refused or dropped), the fields the adapter sets itself
+ * (output cap, stream flags) and the sources of renames. Renames apply only to fields still there.
+ */
+function chatFieldsOf(spec: ResolvedSpec): { left: ReadonlySet<string>; checked: readonly string[]; renames: readonly [string, string][] } {
+  const dropped = new Set<string>([...GATEWAY_ONLY_FIELDS, ...spec.ignored]);
+  const checked = spec.unsupported.filter((p) => !dropped.has(p));
+  const set = ['max_tokens', 'max_completion_tokens', 'stream_options', 'stream'];
+  const gone = new Set<string>([...dropped, ...checked, ...set]);
+  const renames: [string, string][] = [];
+  for (const [from, to] of Object.entries(spec.renames)) if (to !== undefined && !gone.has(from)) renames.push([from, to]);
+  return { left: new Set([...gone, ...renames.map(([from]) => from)]), checked, renames };
 }
