@@ -949,6 +949,13 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
   if (agg.stream?.gateway) {
     push(`For information: streamed CPU per stream, gateway ${fmt(agg.stream.gateway.cpu, 1)} µs vs passthrough ${fmt(agg.stream.passthrough.cpu, 1)} µs (${fmtRatio(ratio(agg.stream.gateway.cpu, agg.stream.passthrough.cpu))}).`);
   }
+  if (probe.gateway?.stream && probe.direct?.stream) {
+    // The TTFB budget counts the first data chunk. The fake's first chunk is role-only, which the
+    // gateway holds back with the first text so that a stream failing before any output can still
+    // fail over; the first text is what a user waits for.
+    const tt = (n) => probe[n].stream.ttftP50 - probe.direct.stream.ttftP50;
+    push(`For information: time to the first chunk with text at c=1, p50, added over direct: gateway ${fmtSigned(tt('gateway'))} ms, passthrough ${fmtSigned(tt('passthrough'))} ms (direct ${fmt(probe.direct.stream.ttftP50, 3)} ms).`);
+  }
   push(
     `Usage accounting after the load: request_logs ${Array.isArray(postCheck.requestLogsByStatus) ? postCheck.requestLogsByStatus.map((x) => `${x.mode} ${x.status}${x.code ? ` ${x.code}` : ''}: ${x.n} (gateway-recorded overhead p50 ${x.overhead_p50_ms ?? '—'} ms)`).join('; ') : JSON.stringify(postCheck.requestLogsByStatus)}; usage events not yet written when the load stopped ${postCheck.usageStreamLengthAtEnd ?? '—'}${postCheck.drain ? `, billing worker drained them at ${fmtInt(postCheck.drain.eventsPerSecond)} events/s (${postCheck.drain.left} left after ${fmt(postCheck.drain.seconds, 1)} s)` : ''}; reserved ${postCheck.reservedAfter ?? '—'}.`,
   );
