@@ -10,9 +10,23 @@ export function joinUrl(base: string, path: string): string {
  * vendors that put the model (or an Azure deployment) in the path stay plain data.
  */
 export function upstreamUrl(base: string, path: string, model: string, query?: Readonly<Record<string, string>>): string {
-  const url = joinUrl(base, path.split('{model}').join(encodeURIComponent(model)));
-  if (query === undefined) return url;
+  if (query === undefined) return pathUrl(base, path, model);
+  const url = pathUrl(base, path, model);
   const q = new URLSearchParams(query).toString();
   if (q === '') return url;
   return `${url}${url.includes('?') ? '&' : '?'}${q}`;
+}
+
+/** Joined URLs by base, path and model: every request of a route builds the same one. */
+const joined = new Map<string, string>();
+
+function pathUrl(base: string, path: string, model: string): string {
+  const k = `${base}\n${path}\n${model}`;
+  let url = joined.get(k);
+  if (url === undefined) {
+    url = joinUrl(base, path.split('{model}').join(encodeURIComponent(model)));
+    if (joined.size >= 10_000) joined.clear();
+    joined.set(k, url);
+  }
+  return url;
 }

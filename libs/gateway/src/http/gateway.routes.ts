@@ -108,9 +108,11 @@ export class GatewayRoutes implements OnModuleInit {
 const TIMEOUT_HEADERS = { firstByteMs: 'x-gateway-first-byte-timeout-ms', idleMs: 'x-gateway-idle-timeout-ms', totalMs: 'x-gateway-total-timeout-ms' } as const;
 
 /** Per-request timeouts from headers (gateway extras, never forwarded upstream). */
+const TIMEOUT_FIELDS = Object.entries(TIMEOUT_HEADERS) as [keyof typeof TIMEOUT_HEADERS, string][];
+
 function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
   let out: ChatCall['timeouts'];
-  for (const [field, header] of Object.entries(TIMEOUT_HEADERS) as [keyof typeof TIMEOUT_HEADERS, string][]) {
+  for (const [field, header] of TIMEOUT_FIELDS) {
     const raw = req.headers[header];
     if (raw === undefined) continue;
     const ms = Number(raw);
