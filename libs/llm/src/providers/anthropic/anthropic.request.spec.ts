@@ -250,6 +250,46 @@ describe('Anthropic request: parameters', () => {
     expect(build(req([hi], { reasoning_effort: 'none' }))).not.toHaveProperty('thinking');
   });
 
+  const onModel = (upstreamModel: string, r: ChatRequest, opts: BuildOptions = reject): AnthropicRequest =>
+    JSON.parse(anthropicAdapter.buildChatRequest(r, { ...target, upstreamModel }, opts).body);
+
+  it.each([
+    ['claude-sonnet-4-6', 'high', 'high'],
+    ['claude-opus-4-8', 'minimal', 'low'],
+    ['claude-sonnet-5', 'xhigh', 'xhigh'],
+    ['claude-fable-5-2', 'medium', 'medium'],
+  ] as const)('%s thinks adaptively: reasoning_effort %s -> output_config.effort %s, no budget, max_tokens kept', (model, effort, out) => {
+    const body = onModel(model, req([hi], { reasoning_effort: effort }));
+    expect(body.thinking).toEqual({ type: 'adaptive' });
+    expect(body.output_config).toEqual({ effort: out });
+    expect(body.max_tokens).toBe(1000);
+  });
+
+  it('keeps budgets for 4.5 and older ids, dated ids included, and for ids that name no generation', () => {
+    for (const model of ['claude-sonnet-4-5-20250929', 'claude-3-7-sonnet-latest', 'claude-sonnet-4-20250514', 'my-claude-deployment']) {
+      expect(onModel(model, req([hi], { reasoning_effort: 'high' })).thinking).toEqual({ type: 'enabled', budget_tokens: 4096 });
+    }
+  });
+
+  it('puts the effort and a JSON schema into one output_config', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    const body = onModel('claude-opus-4-6', req([hi], { reasoning_effort: 'low', response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }));
+    expect(body.output_config).toEqual({ effort: 'low', format: { type: 'json_schema', schema } });
+  });
+
+  it('sends no sampling parameters to Opus 4.7+ and Claude 5: refused (reject) unless they ask for the default, dropped (drop)', () => {
+    for (const model of ['claude-opus-4-7', 'claude-opus-4-8', 'claude-sonnet-5']) {
+      expect(() => onModel(model, req([hi], { temperature: 0.3 }))).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'temperature' }) }));
+      expect(() => onModel(model, req([hi], { top_p: 0.9 }))).toThrow(expect.objectContaining({ details: expect.objectContaining({ param: 'top_p' }) }));
+      const neutral = onModel(model, req([hi], { temperature: 1, top_p: 1 }));
+      expect(neutral).not.toHaveProperty('temperature');
+      expect(neutral).not.toHaveProperty('top_p');
+      expect(onModel(model, req([hi], { temperature: 0.3, top_p: 0.5 }), drop)).not.toHaveProperty('temperature');
+    }
+    // 4.6 still takes a temperature.
+    expect(onModel('claude-sonnet-4-6', req([hi], { temperature: 0.3 })).temperature).toBe(0.3);
+  });
+
   it('refuses a forced tool with thinking (reject) or downgrades it to auto (drop)', () => {
     const r = req([hi], { tools, tool_choice: 'required', reasoning_effort: 'low' });
     expect(() => build(r)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'tool_choice' }) }));

@@ -5,9 +5,10 @@ import { convertMessages } from './anthropic.messages';
 import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
 
 /**
- * OpenAI request -> Anthropic Messages request body (wire-formats.md §2.2, §4.3, §4.7–4.9).
- * Model-specific rules (sampling rejected on the newest models, adaptive thinking) are left to the
- * upstream's 400: the adapter targets the `2023-06-01` API version for every model.
+ * OpenAI request -> Anthropic Messages request body (wire-formats.md §2.2, §4.3, §4.7–4.9), for
+ * the `2023-06-01` API version. The rules that depend on the model follow its generation, read
+ * from the model id (`claudeGeneration`): 4.6+ think adaptively with an effort, 4.7+ and Claude
+ * 5 take no sampling parameters. An id the gateway cannot read gets the classic rules.
  */
 
 /** OpenAI parameters with no Anthropic equivalent (§4.9). */
@@ -41,6 +42,26 @@ const THINKING_BUDGET: Record<Exclude<ReasoningEffort, 'none'>, number> = {
   max: 16384,
 };
 
+/** The effort Anthropic's adaptive thinking takes for an OpenAI reasoning_effort. */
+const ADAPTIVE_EFFORT: Record<Exclude<ReasoningEffort, 'none'>, 'low' | 'medium' | 'high' | 'xhigh' | 'max'> = {
+  minimal: 'low',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'xhigh',
+  max: 'max',
+};
+
+/**
+ * A Claude model's generation as major * 100 + minor, from ids like `claude-opus-4-8`,
+ * `claude-sonnet-4-5-20250929`, `claude-3-7-sonnet-latest`, `claude-sonnet-5`; undefined for an
+ * id that does not say (a deployment alias).
+ */
+export function claudeGeneration(model: string): number | undefined {
+  const m = /claude-(?:[a-z]+-)?(\d+)(?:[-.](\d{1,2})(?!\d))?/.exec(model);
+  return m ? Number(m[1]) * 100 + (m[2] ? Number(m[2]) : 0) : undefined;
+}
+
 export interface BuiltAnthropicRequest {
   body: AnthropicRequest;
   maxTokens: number;
@@ -55,9 +76,14 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
   const body: AnthropicRequest = { model, max_tokens: maxTokens, messages };
   if (system.length > 0) body.system = system;
 
+  const generation = claudeGeneration(model);
   const effort = req.reasoning_effort;
   const thinking = effort !== undefined && effort !== null && effort !== 'none';
-  if (thinking) {
+  if (thinking && generation !== undefined && generation >= 406) {
+    // 4.6 deprecates budgets, Opus 4.7+ and Claude 5 refuse them (wire-formats.md rule 7).
+    body.thinking = { type: 'adaptive' };
+    body.output_config = { effort: ADAPTIVE_EFFORT[effort] };
+  } else if (thinking) {
     const budget = THINKING_BUDGET[effort];
     // budget_tokens must be < max_tokens and thinking counts toward max_tokens: keep the asked-for
     // answer room on top of the budget.
@@ -71,7 +97,7 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
   const stopSequences = stops.filter((s) => s.trim() !== '');
   if (stopSequences.length > 0) body.stop_sequences = stopSequences;
 
-  const sampling = samplingParams(provider, req, thinking, policy);
+  const sampling = samplingParams(provider, req, thinking, generation !== undefined && generation >= 407 ? model : undefined, policy);
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.top_p !== undefined) body.top_p = sampling.top_p;
 
@@ -85,7 +111,7 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
 
   const format = req.response_format;
   if (format?.type === 'json_schema') {
-    body.output_config = { format: { type: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } } };
+    body.output_config = { ...body.output_config, format: { type: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } } };
   } else if (format?.type === 'json_object' && policy === 'reject') {
     throw unsupportedParameter(provider, 'response_format', 'json_object has no Anthropic equivalent; use json_schema');
   }
@@ -102,14 +128,24 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
   return { body, maxTokens };
 }
 
+/** `noSamplingModel`: a model that refuses temperature and top_p outright (Opus 4.7+, Claude 5). */
 function samplingParams(
   provider: string,
   req: ChatRequest,
   thinking: boolean,
+  noSamplingModel: string | undefined,
   policy: BuildOptions['unsupportedParams'],
 ): { temperature?: number; top_p?: number } {
   let temperature = req.temperature ?? undefined;
   let top_p = req.top_p ?? undefined;
+  if (noSamplingModel !== undefined) {
+    // 1 is the default of both: asking for it changes nothing, so it is dropped silently.
+    if (policy === 'reject') {
+      if (temperature !== undefined && temperature !== 1) throw unsupportedParameter(provider, 'temperature', `${noSamplingModel} accepts no sampling parameters`);
+      if (top_p !== undefined && top_p !== 1) throw unsupportedParameter(provider, 'top_p', `${noSamplingModel} accepts no sampling parameters`);
+    }
+    return {};
+  }
   if (thinking) {
     // "Thinking isn't compatible with temperature or top_k modifications" (extended-thinking docs).
     if (policy === 'reject' && temperature !== undefined && temperature !== 1) {

@@ -78,7 +78,7 @@ describe('Anthropic stream transformer', () => {
     expect(new Set(indices)).toEqual(new Set([0, 1]));
     expect(toolCallsOf(r.chunks)).toEqual([
       { id: 'a', name: 'f', arguments: '{}' },
-      { id: 'b', name: 'g', arguments: '' },
+      { id: 'b', name: 'g', arguments: '{}' },
     ]);
   });
 
@@ -92,6 +92,19 @@ describe('Anthropic stream transformer', () => {
     const { reference, mismatches } = checkEverySplit(factory, s);
     expect(mismatches).toEqual([]);
     expect(toolCallsOf(reference.chunks)).toEqual([{ id: 't', name: 'f', arguments: '{"q":"x"}' }]);
+  });
+
+  it('gives a tool call without arguments "{}", as a non-streamed answer does', () => {
+    const s =
+      START +
+      e('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't', name: 'now', input: {} } }) +
+      e('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }) +
+      e('content_block_stop', { index: 0 }) +
+      e('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 3 } }) +
+      e('message_stop', {});
+    const { reference, mismatches } = checkEverySplit(factory, s);
+    expect(mismatches).toEqual([]);
+    expect(toolCallsOf(reference.chunks)).toEqual([{ id: 't', name: 'now', arguments: '{}' }]);
   });
 
   it('overwrites cumulative usage from message_delta instead of adding', () => {

@@ -168,9 +168,11 @@ export class AnthropicStream extends SseTransformerBase {
 
   private onBlockStop(ev: Record<string, unknown>): void {
     const state = this.blocks[this.blockIndex(ev)];
-    if (state?.kind === 'tool' && !state.sentArguments && state.startInput !== undefined) {
+    // Input given whole at the start, or none at all: a call without arguments is "{}", as in a
+    // non-streamed answer (clients JSON.parse the arguments; "" is not JSON).
+    if (state?.kind === 'tool' && !state.sentArguments) {
       state.sentArguments = true;
-      this.delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: state.startInput } }] });
+      this.delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: state.startInput ?? '{}' } }] });
     }
   }
 
