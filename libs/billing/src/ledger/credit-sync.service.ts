@@ -12,7 +12,7 @@ const REBUILD_READS = 5;
 @Injectable()
 export class CreditSync {
   private readonly logger = new Logger('credit-sync');
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { done: Promise<void>; again: boolean }>();
 
   constructor(
     private readonly ledger: LedgerRepository,
@@ -20,14 +20,30 @@ export class CreditSync {
     private readonly stream: UsageStream,
   ) {}
 
-  /** Coalesces concurrent calls for one tenant within this process. */
+  /**
+   * Coalesces concurrent calls for one tenant within this process. A call that arrives while a
+   * sync runs makes it run once more before it resolves: the running one may already have read
+   * the ledger before the caller's entry committed.
+   */
   sync(tenantId: string): Promise<void> {
-    let p = this.running.get(tenantId);
-    if (!p) {
-      p = this.run(tenantId).finally(() => this.running.delete(tenantId));
-      this.running.set(tenantId, p);
+    const current = this.running.get(tenantId);
+    if (current) {
+      current.again = true;
+      return current.done;
     }
-    return p;
+    const state = { done: Promise.resolve(), again: false };
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.run(tenantId);
+        } while (state.again);
+      } finally {
+        this.running.delete(tenantId);
+      }
+    })();
+    this.running.set(tenantId, state);
+    return state.done;
   }
 
   private async run(tenantId: string): Promise<void> {
