@@ -22,7 +22,8 @@ export interface HoldRequest {
 export class Reservations {
   private readonly overdraft: bigint;
   private readonly markupBps: bigint;
-  private readonly holdTtlMs: number;
+  /** How long a hold lives without renewal. */
+  readonly holdTtlMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,

@@ -104,17 +104,22 @@ export class Settlement {
     } catch (e) {
       this.logger.error(`settle bookkeeping failed for ${call.requestId}: ${(e as Error).message}`);
     }
+    // Retried for as long as a hold lives (a Redis failover answers READONLY for seconds, a full
+    // one OOM): the request was served and must be charged. The script is idempotent, so a retry
+    // after an ambiguous error never charges twice; the caller keeps the hold renewed meanwhile.
+    const giveUpAt = Date.now() + this.reservations.holdTtlMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await (attempt === 1 ? first : this.credits.settle(input));
+        if (attempt > 1) this.logger.warn(`settle for ${call.requestId} succeeded at attempt ${attempt}`);
         return;
       } catch (e) {
-        if (attempt >= 5) {
-          // The hold stays and is swept when it expires; the reconciliation job reports the gap.
-          this.logger.error(`settle failed for ${call.requestId}: ${(e as Error).message}`);
+        if (Date.now() >= giveUpAt) {
+          // The hold is swept when it expires; the reconciliation job reports the gap.
+          this.logger.error(`settle failed for ${call.requestId} after ${attempt} attempts: ${(e as Error).message}`);
           return;
         }
-        await sleep(20 * 2 ** attempt);
+        await sleep(Math.min(20 * 2 ** attempt, 2000));
       }
     }
   }

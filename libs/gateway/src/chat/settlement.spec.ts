@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CreditStore, RedisKeys } from '@gw/metering';
+import { Settlement } from './settlement';
+
+/**
+ * A served request is charged even when Redis refuses writes for a while: a failover answers
+ * READONLY for seconds, a full Redis under noeviction answers OOM. Settle retries (it is
+ * idempotent) for as long as a hold lives.
+ */
+const prefix = `${process.env.REDIS_PREFIX ?? 'tgw:'}st${randomBytes(4).toString('hex')}:`;
+const keys = new RedisKeys(prefix);
+const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+const store = new CreditStore(redis, keys);
+
+afterAll(async () => {
+  const found = await redis.keys(`${prefix}*`);
+  if (found.length) await redis.del(...found);
+  redis.disconnect();
+});
+
+/** The same connection, but every script call fails with READONLY until `until`. */
+function readOnlyUntil(until: number): Redis {
+  return new Proxy(redis, {
+    get(target, prop) {
+      if ((prop === 'evalsha' || prop === 'eval') && Date.now() < until) {
+        return () => Promise.reject(new Error("READONLY You can't write against a read only replica."));
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+it('charges a served request whose settle meets 1.5 s of READONLY replies, once', async () => {
+  const tenantId = `ten${randomBytes(4).toString('hex')}`;
+  const keyId = `key${randomBytes(4).toString('hex')}`;
+  const requestId = `gen${randomBytes(6).toString('hex')}`;
+  await store.initBalance(tenantId, { balanceMicros: 10_000_000n, creditsMicros: 10_000_000n, usageMicros: 0n, seq: 0n });
+  await store.setKeyStatus(tenantId, keyId, 'active');
+  const held = await store.reserve({ tenantId, keyId, requestId, amountMicros: 2_000_000n, overdraftMicros: 0n, holdTtlMs: 60_000, nowMs: Date.now(), tokensEstimate: 10 });
+  expect(held.kind).toBe('ok');
+
+  const settlement = new Settlement(
+    new CreditStore(readOnlyUntil(Date.now() + 1500), keys),
+    { periodOf: () => null, holdTtlMs: 60_000 } as never,
+    { observe: () => undefined } as never,
+    { enabled: false } as never,
+  );
+  const started = Date.now();
+  await settlement.settle(
+    { key: { tenantId, id: keyId, includeByokInLimit: false } as never, requestId, endpoint: 'chat.completions', requestedModel: 'm', stream: false },
+    { status: 200, cost: 1_500_000n, byokFee: 0n, attempts: [], totalMs: 1, estimated: false },
+  );
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  expect(await store.getCredits(tenantId)).toMatchObject({ balance: 8_500_000n, reserved: 0n });
+  expect(await redis.xlen(keys.usageStreamOf(tenantId))).toBeGreaterThanOrEqual(1);
+  expect(await redis.exists(keys.settled(tenantId, requestId))).toBe(1);
+}, 20_000);
