@@ -120,6 +120,28 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       expect(await store.getKeySpend(t.tenantId, t.keyId)).toEqual({ periodId: 'p2', spent: 0n, held: 100n });
     });
 
+    it('never takes a key back to an older period: a late clock counts into the current one', async () => {
+      const t = await openTenant(store, 10n * USD);
+      const limit = (periodId: string) => ({ keyCreditLimit: { limitMicros: 100n, periodId } });
+      const a = reserveInput(t, 90n, limit('d2026-11-26'));
+      expect((await store.reserve(a)).kind).toBe('ok');
+      await store.settle({ ...t, requestId: a.requestId, costMicros: 90n, byokFeeMicros: 0n, keyPeriodId: 'd2026-11-26', event: {} });
+      // A gateway whose clock is still on yesterday settles and reserves: today's spend stays.
+      const b = reserveInput(t, 5n, limit('d2026-11-26'));
+      expect((await store.reserve(b)).kind).toBe('ok');
+      await store.settle({ ...t, requestId: b.requestId, costMicros: 5n, byokFeeMicros: 0n, keyPeriodId: 'd2026-11-25', event: {} });
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toEqual({ periodId: 'd2026-11-26', spent: 95n, held: 0n });
+      expect(await store.reserve(reserveInput(t, 20n, limit('d2026-11-25')))).toMatchObject({ kind: 'key_limit', spentMicros: 95n });
+      // A request reserved under the old limit_reset settles after it changed: counted, no reset.
+      const c = reserveInput(t, 5n, limit('d2026-11-26'));
+      expect((await store.reserve(c)).kind).toBe('ok');
+      await store.settle({ ...t, requestId: c.requestId, costMicros: 2n, byokFeeMicros: 0n, keyPeriodId: 'm2026-11', event: {} });
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toEqual({ periodId: 'd2026-11-26', spent: 97n, held: 0n });
+      // A reserve under the new limit_reset starts its period; the next day starts another.
+      expect((await store.reserve(reserveInput(t, 50n, limit('m2026-11')))).kind).toBe('ok');
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ periodId: 'm2026-11', spent: 0n });
+    });
+
     it('refuses amounts Lua cannot hold exactly', async () => {
       const t = await openTenant(store, USD);
       await expect(store.reserve(reserveInput(t, 2n ** 53n))).rejects.toThrow(RangeError);

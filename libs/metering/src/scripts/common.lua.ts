@@ -26,4 +26,14 @@ local function key_held_add(key, delta)
   if h < 0 then h = 0 end
   redis.call('HSET', key, 'held', fmt(h))
 end
+-- Whether credit-limit period id p comes after the stored one s. Ids of one kind sort by time
+-- (d2026-11-26, w2026-11-23, m2026-11); an id of another kind means the key's limit_reset
+-- changed, which only a reserve may act on (with_kind_change): a settle counts into the stored
+-- period. A request whose gateway clock is behind never takes the spend back to an older period.
+local function newer_period(p, s, with_kind_change)
+  if not s then return true end
+  if p == s then return false end
+  if string.sub(p, 1, 1) ~= string.sub(s, 1, 1) then return with_kind_change end
+  return p > s
+end
 `;

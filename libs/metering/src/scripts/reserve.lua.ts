@@ -84,7 +84,7 @@ if delta > 0 and available < amount then
 end
 
 local ks = redis.call('HMGET', KEYS[5], 'pid', 'spent', 'held')
-local rollover = ARGV[15] ~= '' and ks[1] ~= ARGV[15]
+local rollover = ARGV[15] ~= '' and newer_period(ARGV[15], ks[1], true)
 if ARGV[14] ~= '' and delta > 0 then
   local spent = num(ks[2])
   if rollover then spent = 0 end

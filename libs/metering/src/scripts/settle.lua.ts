@@ -45,7 +45,7 @@ key_held_add(KEYS[4], -released)
 if ARGV[6] ~= '' then
   local spend = cost
   if ARGV[7] == '1' then spend = total end
-  if redis.call('HGET', KEYS[4], 'pid') ~= ARGV[6] then
+  if newer_period(ARGV[6], redis.call('HGET', KEYS[4], 'pid'), false) then
     redis.call('HSET', KEYS[4], 'pid', ARGV[6], 'spent', fmt(spend))
   elseif spend ~= 0 then
     redis.call('HINCRBY', KEYS[4], 'spent', fmt(spend))
