@@ -112,18 +112,28 @@ export class LedgerRepository {
       ON CONFLICT (idempotency_key) DO NOTHING`;
   }
 
+  /**
+   * The tenant's sums and the sequence number of its last credit entry, in one statement: one
+   * snapshot. Read apart, an entry committed in between could be counted in the sequence but not
+   * in the sums, and a balance built from them would never receive it.
+   */
   async totals(tenantId: string): Promise<LedgerTotals> {
-    const rows = await this.prisma.$queryRaw<{ kind: LedgerKind; sum: bigint | null }[]>`
-      SELECT kind, SUM(amount_micros)::bigint AS sum FROM ledger_entries WHERE tenant_id = ${tenantId} GROUP BY kind`;
-    const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { ledgerSeq: true } });
+    const rows = await this.prisma.$queryRaw<{ seq: bigint; kind: LedgerKind | null; sum: bigint | null }[]>`
+      SELECT t.ledger_seq AS seq, l.kind, l.sum
+      FROM tenants t
+      LEFT JOIN (
+        SELECT kind, SUM(amount_micros)::bigint AS sum FROM ledger_entries WHERE tenant_id = ${tenantId} GROUP BY kind
+      ) l ON true
+      WHERE t.id = ${tenantId}`;
     let credits = 0n;
     let usage = 0n;
     for (const r of rows) {
+      if (r.kind === null) continue;
       const s = r.sum ?? 0n;
       if (USAGE_KINDS.includes(r.kind)) usage -= s;
       else credits += s;
     }
-    return { credits, usage, balance: credits - usage, seq: tenant?.ledgerSeq ?? 0n };
+    return { credits, usage, balance: credits - usage, seq: rows[0]?.seq ?? 0n };
   }
 
   list(scope: TenantScope, opts: { limit: number; cursor?: bigint }) {
