@@ -137,6 +137,30 @@ describe('buildChatRequest', () => {
     expect(body).not.toHaveProperty('seed');
   });
 
+  it('gives DeepSeek and Moonshot their reasoning back as reasoning_content in the current tool loop only', () => {
+    const call = { id: 'c1', type: 'function' as const, function: { name: 'f', arguments: '{}' } };
+    const req: ChatRequest = {
+      ...base,
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: '', reasoning: 'old turn', tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'c1', content: '1' },
+        { role: 'assistant', content: 'a', reasoning: 'answered' },
+        { role: 'user', content: 'q2' },
+        { role: 'assistant', content: '', reasoning: 'think', reasoning_details: [{ type: 'reasoning.text', text: 'think' }], tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'c1', content: '2' },
+      ],
+    };
+    for (const id of ['deepseek', 'moonshot']) {
+      const sent = bodyOf(adapter(id), req, reject).messages as Record<string, unknown>[];
+      expect(sent[5]).toEqual({ role: 'assistant', content: '', reasoning_content: 'think', tool_calls: [call] });
+      expect(sent[1]).not.toHaveProperty('reasoning_content');
+      expect(sent[3]).toEqual({ role: 'assistant', content: 'a' });
+    }
+    // Vendors that do not ask for it get no reasoning field at all.
+    expect((bodyOf(adapter('qwen'), req, reject).messages as Record<string, unknown>[])[5]).not.toHaveProperty('reasoning_content');
+  });
+
   it('strips gateway reasoning fields from assistant messages unless the vendor accepts them', () => {
     const req: ChatRequest = {
       ...base,

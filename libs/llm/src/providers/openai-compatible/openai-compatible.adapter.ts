@@ -154,17 +154,21 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
 }
 
 /**
- * Strips the gateway's reasoning fields and the `cache_control` hints the vendor does not accept.
- * Only the messages that carry them are copied; the common case allocates nothing.
+ * Strips the gateway's reasoning fields and the `cache_control` hints the vendor does not accept,
+ * and gives a vendor that wants it its reasoning text back in the current tool loop. Only the
+ * messages that carry them are copied; the common case allocates nothing.
  */
 function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessage[] {
   let copy: ChatMessage[] | undefined;
+  let lastUser = -1;
+  if (spec.reasoningInToolLoop && spec.reasoningField) for (let i = 0; i < messages.length; i++) if (messages[i].role === 'user') lastUser = i;
   for (let i = 0; i < messages.length; i++) {
     let m = messages[i];
     const original = m;
     if (!spec.acceptsReasoningDetails && m.role === 'assistant' && (m.reasoning !== undefined || m.reasoning_details !== undefined)) {
-      const { reasoning: _r, reasoning_details: _d, ...rest } = m;
-      m = rest;
+      const { reasoning, reasoning_details: _d, ...rest } = m;
+      const echo = spec.reasoningInToolLoop && spec.reasoningField && i > lastUser && (rest.tool_calls?.length ?? 0) > 0 && typeof reasoning === 'string';
+      m = echo ? ({ ...rest, [spec.reasoningField as string]: reasoning } as ChatMessage) : rest;
     }
     if (!spec.acceptsCacheControl && Array.isArray(m.content) && m.content.some((p) => 'cache_control' in p)) {
       m = { ...m, content: m.content.map(withoutCacheControl) } as ChatMessage;

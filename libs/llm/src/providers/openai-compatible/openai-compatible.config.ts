@@ -46,6 +46,12 @@ export interface OpenAiCompatibleSpec {
   reasoningOutsideCompletion?: boolean;
   /** The vendor's name for reasoning text (`reasoning_content`), renamed to the canonical `reasoning`. */
   reasoningField?: string;
+  /**
+   * The vendor wants its reasoning text back (as `reasoningField`) on the assistant messages of
+   * the current turn's tool loop, the ones after the last user message that call tools. DeepSeek
+   * and Moonshot thinking models answer 400 ("Missing `reasoning_content` field") without it.
+   */
+  reasoningInToolLoop?: boolean;
   /** Vendor top-level response fields worth keeping (citations); everything else unknown is dropped. */
   passthroughFields?: readonly string[];
   /** The vendor accepts `reasoning` / `reasoning_details` on assistant messages; otherwise they are stripped. */
@@ -88,6 +94,7 @@ export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
     maxTokensField: 'max_tokens',
     streamUsage: 'stream_options',
     reasoningOutsideCompletion: false,
+    reasoningInToolLoop: false,
     passthroughFields: [],
     acceptsReasoningDetails: false,
     acceptsCacheControl: false,

@@ -31,6 +31,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
     ignored: [...HINT_PARAMS],
     reasoningField: 'reasoning_content',
+    reasoningInToolLoop: true,
   },
   {
     // https://docs.mistral.ai/api/#tag/chat ; unknown fields are a 422 ("Extra inputs are not
@@ -117,6 +118,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     ignored: [...HINT_PARAMS],
     streamUsage: 'always',
     reasoningField: 'reasoning_content',
+    reasoningInToolLoop: true,
   },
   {
     // https://openrouter.ai/docs/api-reference/overview : accepts and returns reasoning_details, and
