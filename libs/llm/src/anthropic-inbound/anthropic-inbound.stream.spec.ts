@@ -152,6 +152,19 @@ describe('ChatChunksToAnthropicEvents: Anthropic upstream -> OpenAI chunks -> An
     expect(fragments.map((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? e.delta.partial_json : ''))).toEqual(['{"city": ', '"Lyon"}']);
   });
 
+  it('gives an OpenAI refusal as text, as the non-streamed reply does', () => {
+    const conv = new ChatChunksToAnthropicEvents(actx);
+    const chunk = (delta: object, finish: string | null = null): ChatCompletionChunk =>
+      ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] }) as ChatCompletionChunk;
+    const events = [
+      ...conv.push([chunk({ role: 'assistant', refusal: "I'm sorry, " }), chunk({ refusal: 'I cannot help with that.' }), chunk({}, 'stop')], undefined),
+      ...conv.end(undefined),
+    ];
+    const text = events.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? [e.delta.text] : [])).join('');
+    expect(text).toBe("I'm sorry, I cannot help with that.");
+    expect(events.map((e) => e.type)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+  });
+
   it('drops thinking that never got its signature (the stream was cut) and ends with an error event', () => {
     const cut = ANTHROPIC_FULL.slice(0, ANTHROPIC_FULL.indexOf('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta"'));
     const { reference, mismatches } = convertAtEverySplit(factory, cut);

@@ -138,6 +138,8 @@ export class ChatChunksToAnthropicEvents {
   private onDelta(delta: ChunkDelta): void {
     for (const d of delta.reasoning_details ?? []) this.onReasoning(d);
     if (typeof delta.content === 'string' && delta.content !== '') this.onText(delta.content);
+    // A refusal is the model's answer: text, as in a non-streamed reply.
+    if (typeof delta.refusal === 'string' && delta.refusal !== '') this.onText(delta.refusal);
     for (const tc of delta.tool_calls ?? []) this.onToolCall(tc);
   }
 
