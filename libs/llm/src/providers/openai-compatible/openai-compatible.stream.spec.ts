@@ -64,6 +64,24 @@ describe('OpenAI-compatible stream transformer', () => {
     expect(reference.chunks.at(-1)?.choices[0].finish_reason).toBe('tool_calls');
   });
 
+  it('numbers tool-call deltas that come without index (Mistral): a new id opens a call, a bare fragment continues the last', () => {
+    const s =
+      ev('"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"id":"a1","type":"function","function":{"name":"f","arguments":"{\\"x\\":"}},{"id":"b2","type":"function","function":{"name":"g","arguments":"{\\"y\\":2}"}}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"tool_calls":[{"id":"a1","function":{"arguments":"1}"}}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"tool_calls":[{"id":"c3","type":"function","function":{"name":"h","arguments":"{"}}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"}"}}]},"finish_reason":"tool_calls"}]') +
+      'data: [DONE]\n\n';
+    const { reference, mismatches } = checkEverySplit(() => byId('mistral').createStreamTransformer(ctx), s);
+    expect(mismatches).toEqual([]);
+    const indices = reference.chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).map((t) => t.index);
+    expect(indices).toEqual([0, 1, 0, 2, 2]);
+    expect(toolCallsOf(reference.chunks)).toEqual([
+      { id: 'a1', name: 'f', arguments: '{"x":1}' },
+      { id: 'b2', name: 'g', arguments: '{"y":2}' },
+      { id: 'c3', name: 'h', arguments: '{}' },
+    ]);
+  });
+
   it('records usage that arrives on a chunk with choices and strips it from that chunk', () => {
     const s =
       ev('"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]') +

@@ -16,6 +16,8 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
   private lastUsage: TokenUsage | undefined;
   private readonly seen = new Set<number>();
   private readonly done = new Set<number>();
+  /** Per choice: tool call ids seen with the index given to them, for vendors that omit `index`. */
+  private readonly toolIndices = new Map<number, { byId: Map<string, number>; next: number; last: number }>();
 
   constructor(
     private readonly spec: ResolvedSpec,
@@ -107,5 +109,31 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
     // Some vendors pad every delta with `tool_calls: []`; an empty list only confuses accumulators.
     const calls = delta.tool_calls;
     if (Array.isArray(calls) && calls.length === 0) delete delta.tool_calls;
+    else if (Array.isArray(calls)) this.indexToolCalls(index, calls);
+  }
+
+  /**
+   * Every tool call delta gets an `index` (OpenAI's SDK refuses one without, and calls would
+   * merge): some vendors omit it (Mistral). A new id opens the next call, a fragment without id
+   * or index continues the last one.
+   */
+  private indexToolCalls(choice: number, calls: unknown[]): void {
+    let s = this.toolIndices.get(choice);
+    if (s === undefined) {
+      s = { byId: new Map(), next: 0, last: -1 };
+      this.toolIndices.set(choice, s);
+    }
+    for (const tc of calls) {
+      if (!isRecord(tc)) continue;
+      const id = typeof tc.id === 'string' && tc.id !== '' ? tc.id : undefined;
+      let i: number;
+      if (typeof tc.index === 'number') i = tc.index;
+      else if (id !== undefined) i = s.byId.get(id) ?? s.next;
+      else i = s.last >= 0 ? s.last : s.next;
+      tc.index = i;
+      if (id !== undefined && !s.byId.has(id)) s.byId.set(id, i);
+      s.next = Math.max(s.next, i + 1);
+      s.last = i;
+    }
   }
 }
