@@ -79,6 +79,19 @@ describe('CreditStore: ledger pushes, rebuild and repair (real Redis)', () => {
       expect(await store.forceBalance(other, snap, 1n)).toEqual({ kind: 'seq_mismatch', seq: null });
       expect(await store.forceBalance(other, snap)).toEqual({ kind: 'forced', heldMicros: 0n });
     });
+
+    it('force refuses when a settle changed the balance after the reconciler read it', async () => {
+      const t = await openTenant(store, USD, 1n);
+      const read = (await store.getCredits(t.tenantId))!;
+      const r = reserveInput(t, 300n);
+      await store.reserve(r);
+      await store.settle({ ...t, requestId: r.requestId, costMicros: 200n, byokFeeMicros: 0n, event: {} });
+      const snap = { balanceMicros: USD, creditsMicros: USD, usageMicros: 0n, seq: 1n };
+      expect(await store.forceBalance(t.tenantId, snap, 1n, { balanceMicros: read.balance, usageMicros: read.usage })).toEqual({ kind: 'balance_moved' });
+      expect(await store.getCredits(t.tenantId)).toMatchObject({ balance: USD - 200n, usage: 200n });
+      const now = (await store.getCredits(t.tenantId))!;
+      expect((await store.forceBalance(t.tenantId, { balanceMicros: USD - 200n, creditsMicros: USD, usageMicros: 200n, seq: 1n }, 1n, { balanceMicros: now.balance, usageMicros: now.usage })).kind).toBe('forced');
+    });
   });
 
   describe('script loading', () => {

@@ -249,15 +249,22 @@ export class CreditStore {
    * Reconciliation repair: overwrites bal/cred/used/seq (held is recomputed from open holds).
    * Pass `expectedSeq` to refuse if a ledger entry was applied since the reconciler read.
    */
-  async forceBalance(tenantId: string, snapshot: BalanceSnapshot, expectedSeq?: bigint): Promise<ForceBalanceResult> {
-    const expected = expectedSeq === undefined ? '' : asMicros(expectedSeq, 'expectedSeq', 0n);
-    const reply = await this.runInit('force', tenantId, snapshot, expected);
+  /**
+   * Overwrites the balance (reconciliation). `expectedSeq`: only if no credit was applied since it
+   * was read; `expected`: only if the balance and usage are still the ones read (no settle since).
+   */
+  async forceBalance(tenantId: string, snapshot: BalanceSnapshot, expectedSeq?: bigint, expected?: { balanceMicros: bigint; usageMicros: bigint }): Promise<ForceBalanceResult> {
+    const seq = expectedSeq === undefined ? '' : asMicros(expectedSeq, 'expectedSeq', 0n);
+    const bal = expected === undefined ? '' : asMicros(expected.balanceMicros, 'expected balance');
+    const used = expected === undefined ? '' : asMicros(expected.usageMicros, 'expected usage');
+    const reply = await this.runInit('force', tenantId, snapshot, seq, bal, used);
     if (reply[0] === 'done') return { kind: 'forced', heldMicros: parseMicros(reply[1]) };
     if (reply[0] === 'seq_mismatch') return { kind: 'seq_mismatch', seq: reply[1] ? BigInt(reply[1]) : null };
+    if (reply[0] === 'balance_moved') return { kind: 'balance_moved' };
     throw unexpectedReply('init-balance', reply);
   }
 
-  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, expected: string): Promise<string[]> {
+  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, expected: string, expectedBal = '', expectedUsed = ''): Promise<string[]> {
     // I3 in its Redis form: the book must balance before it is written.
     if (s.balanceMicros !== s.creditsMicros - s.usageMicros) {
       throw new RangeError(`balance ${s.balanceMicros} != credits ${s.creditsMicros} - usage ${s.usageMicros}`);
@@ -272,6 +279,8 @@ export class CreditStore {
         asMicros(s.usageMicros, 'usageMicros'),
         asMicros(s.seq, 'seq', 0n),
         expected,
+        expectedBal,
+        expectedUsed,
       ],
     );
   }

@@ -120,7 +120,9 @@ export interface BalanceSnapshot {
 
 export type ForceBalanceResult =
   | { kind: 'forced'; heldMicros: Micros }
-  | { kind: 'seq_mismatch'; seq: bigint | null };
+  | { kind: 'seq_mismatch'; seq: bigint | null }
+  /** A settle changed the balance after it was read. */
+  | { kind: 'balance_moved' };
 
 export interface Credits {
   credits: Micros;

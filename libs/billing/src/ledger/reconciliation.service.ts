@@ -31,8 +31,9 @@ export interface ReconcileReport {
  * Compares every tenant's Redis balance with the ledger (the truth) minus the usage settled in
  * Redis but not yet written (`UsageStream.unwrittenUsageOf`), and repairs a drift only when
  * nothing is pending: no unwritten usage, and Redis unchanged across the ledger read (no settle,
- * no credit push in between). The repair is `forceBalance` guarded by the ledger seq read, so a
- * credit applied meanwhile makes it refuse rather than lose the credit. A missing balance is
+ * no credit push in between). The repair is `forceBalance` guarded by the ledger seq and the
+ * balance read, so a credit applied or a settle landed meanwhile makes it refuse rather than lose
+ * the credit or the charge. A missing balance is
  * rebuilt (as the gateway would on its next request).
  */
 @Injectable()
@@ -83,7 +84,9 @@ export class ReconciliationService {
     const quiet = u1 === 0n && u2 === 0n && same(r1, r2) && r2.seq === totals.seq;
     if (!quiet) return { outcome: 'pending' };
     const snapshot = { balanceMicros: totals.balance, creditsMicros: totals.credits, usageMicros: totals.usage, seq: totals.seq };
-    if ((await this.store.forceBalance(tenantId, snapshot, totals.seq)).kind !== 'forced') return { outcome: 'pending' };
+    // Guarded by what was read: a credit applied or a settle landed since makes it refuse.
+    const forced = await this.store.forceBalance(tenantId, snapshot, totals.seq, { balanceMicros: r2.balance, usageMicros: r2.usage });
+    if (forced.kind !== 'forced') return { outcome: 'pending' };
     this.logger.warn(`tenant ${tenantId}: Redis balance ${r2.balance} repaired to the ledger's ${totals.balance}`);
     return { outcome: 'repaired', drift: { tenantId, redisMicros: r2.balance.toString(), expectedMicros: totals.balance.toString() } };
   }
