@@ -61,6 +61,22 @@ describe('CreditStore: ledger pushes, rebuild and repair (real Redis)', () => {
       expect(await store.getCredits(t.tenantId)).toMatchObject({ balance: 2n * USD });
     });
 
+    it('creates only if no usage event was added since the rebuilder last looked, when asked', async () => {
+      const t = await openTenant(store, USD);
+      const r = reserveInput(t, 300n);
+      await store.reserve(r);
+      await env.redis.del(env.keys.balance(t.tenantId));
+      const lastId = async () => ((await env.redis.xrevrange(env.keys.usageStreamOf(t.tenantId), '+', '-', 'COUNT', 1))[0]?.[0] ?? '-');
+      const seen = await lastId();
+      // A settle while the balance is missing: its event is written, no debit.
+      await store.settle({ ...t, requestId: r.requestId, costMicros: 200n, byokFeeMicros: 0n, event: {} });
+      const snap = { balanceMicros: USD, creditsMicros: USD, usageMicros: 0n, seq: 0n };
+      expect(await store.initBalance(t.tenantId, snap, seen)).toBe('stream_moved');
+      expect(await store.getCredits(t.tenantId)).toBeNull();
+      expect(await store.initBalance(t.tenantId, { ...snap, balanceMicros: USD - 200n, usageMicros: 200n }, await lastId())).toBe(true);
+      expect(await store.getCredits(t.tenantId)).toMatchObject({ balance: USD - 200n });
+    });
+
     it('refuses a snapshot that does not balance', async () => {
       await expect(
         store.initBalance(uid('ten'), { balanceMicros: 5n, creditsMicros: 5n, usageMicros: 1n, seq: 0n }),

@@ -237,11 +237,16 @@ export class CreditStore {
     };
   }
 
-  /** Creates the balance hash from ledger figures only if it is absent; true when it did. */
-  async initBalance(tenantId: string, snapshot: BalanceSnapshot): Promise<boolean> {
-    const reply = await this.runInit('init', tenantId, snapshot, '');
+  /**
+   * Creates the balance hash from ledger figures only if it is absent: true when it did, false
+   * when it existed. With `lastUsageId` (from `UsageStream.lastIdOf`, read before the figures), only if the
+   * tenant's usage stream has had no entry added since: else 'stream_moved' (read again).
+   */
+  async initBalance(tenantId: string, snapshot: BalanceSnapshot, lastUsageId = ''): Promise<boolean | 'stream_moved'> {
+    const reply = await this.runInit('init', tenantId, snapshot, '', '', '', lastUsageId);
     if (reply[0] === 'exists') return false;
     if (reply[0] === 'done') return true;
+    if (reply[0] === 'stream_moved') return 'stream_moved';
     throw unexpectedReply('init-balance', reply);
   }
 
@@ -264,14 +269,14 @@ export class CreditStore {
     throw unexpectedReply('init-balance', reply);
   }
 
-  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, expected: string, expectedBal = '', expectedUsed = ''): Promise<string[]> {
+  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, expected: string, expectedBal = '', expectedUsed = '', lastUsageId = ''): Promise<string[]> {
     // I3 in its Redis form: the book must balance before it is written.
     if (s.balanceMicros !== s.creditsMicros - s.usageMicros) {
       throw new RangeError(`balance ${s.balanceMicros} != credits ${s.creditsMicros} - usage ${s.usageMicros}`);
     }
     return SCRIPTS.initBalance.run(
       this.redis,
-      [this.keys.balance(tenantId), this.keys.holds(tenantId)],
+      [this.keys.balance(tenantId), this.keys.holds(tenantId), this.keys.usageStreamOf(tenantId)],
       [
         mode,
         asMicros(s.balanceMicros, 'balanceMicros'),
@@ -281,6 +286,7 @@ export class CreditStore {
         expected,
         expectedBal,
         expectedUsed,
+        lastUsageId,
       ],
     );
   }

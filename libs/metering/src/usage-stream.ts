@@ -116,6 +116,12 @@ export class UsageStream {
     return Number(acked);
   }
 
+  /** The id of the newest entry in the tenant's usage stream, '-' when it is empty. */
+  async lastIdOf(tenantId: string): Promise<string> {
+    const last = (await this.redis.xrevrange(this.keys.usageStreamOf(tenantId), '+', '-', 'COUNT', 1)) as RawEntry[];
+    return last[0]?.[0] ?? '-';
+  }
+
   /**
    * Σ cost + fee of a tenant's events still in its stream (settled, not yet in the ledger).
    * A rebuild or reconciliation needs it: Redis balance = ledger - this.

@@ -74,23 +74,27 @@ export class CreditSync {
    * is taken (a short under-credit rather than free usage) and reconciliation corrects the rest.
    */
   async rebuild(tenantId: string): Promise<void> {
-    let t: LedgerTotals;
-    let unwritten: bigint;
-    let settled: boolean;
-    let reads = 0;
-    do {
-      const before = await this.stream.unwrittenUsageOf(tenantId);
-      t = await this.ledger.totals(tenantId);
-      const after = await this.stream.unwrittenUsageOf(tenantId);
-      unwritten = before > after ? before : after;
-      settled = before === after;
-    } while (!settled && ++reads < REBUILD_READS);
-    const created = await this.credits.initBalance(tenantId, {
-      balanceMicros: t.balance - unwritten,
-      creditsMicros: t.credits,
-      usageMicros: t.usage + unwritten,
-      seq: t.seq,
-    });
-    if (created) this.logger.log(`rebuilt the balance of ${tenantId} from the ledger`);
+    for (let attempt = 1; ; attempt++) {
+      let t: LedgerTotals;
+      let unwritten: bigint;
+      let settled: boolean;
+      let reads = 0;
+      // Any event added after this id (a settle while the balance is missing writes one without a
+      // debit) makes the creation refuse, and the figures are read again.
+      const lastSeen = attempt < REBUILD_READS ? await this.stream.lastIdOf(tenantId) : undefined;
+      do {
+        const before = await this.stream.unwrittenUsageOf(tenantId);
+        t = await this.ledger.totals(tenantId);
+        const after = await this.stream.unwrittenUsageOf(tenantId);
+        unwritten = before > after ? before : after;
+        settled = before === after;
+      } while (!settled && ++reads < REBUILD_READS);
+      const snapshot = { balanceMicros: t.balance - unwritten, creditsMicros: t.credits, usageMicros: t.usage + unwritten, seq: t.seq };
+      const created = await this.credits.initBalance(tenantId, snapshot, lastSeen);
+      if (created === 'stream_moved') continue;
+      if (created) this.logger.log(`rebuilt the balance of ${tenantId} from the ledger`);
+      return;
+    }
   }
+
 }

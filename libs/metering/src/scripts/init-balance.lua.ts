@@ -8,13 +8,21 @@ import { LUA_COMMON } from './common.lua';
  * the balance still the one it read (no settle in between, whose debit the ledger does not have
  * yet). In both modes `held` is recomputed from the open holds, which survive a lost balance hash.
  *
- * KEYS: 1 bal, 2 holds
+ * 'init' can also require that the tenant's usage stream has no entry newer than the one the
+ * rebuilder saw last (ARGV 9): a settle while the balance is missing writes its event but no debit,
+ * and an event the rebuilder did not count would otherwise be free.
+ *
+ * KEYS: 1 bal, 2 holds, 3 usage stream
  * ARGV: 1 mode ('init'|'force'), 2 bal, 3 cred, 4 used, 5 seq, 6 expected seq|'', 7 expected bal|'',
- *       8 expected used|''
+ *       8 expected used|'', 9 last stream entry id seen ('-' for none)|''
  */
 export const INIT_BALANCE_LUA = `${LUA_COMMON}
 if ARGV[1] == 'init' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+  if ARGV[9] ~= '' then
+    local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+    if (last and last[1] or '-') ~= ARGV[9] then return {'stream_moved'} end
+  end
 else
   if ARGV[6] ~= '' then
     local cur = redis.call('HGET', KEYS[1], 'seq')
