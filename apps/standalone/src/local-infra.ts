@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -44,8 +44,29 @@ async function stopOrphan(pidFile: string, signal: NodeJS.Signals): Promise<void
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root the embedded server runs as the system user
+ * `postgres`, which must be able to enter every directory above the project (its binaries are
+ * in node_modules, its data in .data). The first one it cannot enter (no execute bit for others,
+ * like root's own 0700 home), if any.
+ */
+export function closedToOthers(path: string): string | undefined {
+  let closed: string | undefined;
+  for (let d = resolve(path); ; d = dirname(d)) {
+    if (existsSync(d) && (statSync(d).mode & 0o001) === 0) closed = d;
+    if (dirname(d) === d) return closed;
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: (m: string) => void): Promise<LocalService> {
   const dir = join(dataDir, 'pg');
+  const closed = process.getuid?.() === 0 ? closedToOthers(dataDir) : undefined;
+  if (closed !== undefined) {
+    throw new Error(
+      `Running as root, the embedded PostgreSQL runs as the system user 'postgres' (PostgreSQL refuses root), which cannot enter ${closed}. ` +
+        `Let it in (chmod o+x ${closed}), put the project under a directory it can enter (/opt, /srv), or set DATABASE_URL to a PostgreSQL server.`,
+    );
+  }
   await stopOrphan(join(dir, 'postmaster.pid'), 'SIGINT');
   // A first start killed half-way leaves a cluster without PG_VERSION: start that one over.
   if (existsSync(dir) && !existsSync(join(dir, 'PG_VERSION'))) rmSync(dir, { recursive: true, force: true });
