@@ -217,6 +217,30 @@ describe('brute-force protection', () => {
     expect(await bf.prisma.user.count()).toBe(users);
   });
 
+  it('counts parallel attempts before any of them is checked: at most the limit reach the password check', async () => {
+    const email = uniq('burst');
+    expect((await call(bf.url, 'POST', '/api/auth/signup', { body: { email, password: 'the real password' }, headers: from('10.7.0.1') })).status).toBe(201);
+    const tries = Array.from({ length: 40 }, (_, i) =>
+      call(bf.url, 'POST', '/api/auth/login', { body: { email, password: i === 39 ? 'the real password' : `guess ${i}` }, headers: from(`10.8.${i}.1`) }),
+    );
+    const statuses = (await Promise.all(tries)).map((r) => r.status);
+    // The account's limit is 3: every other attempt is refused before the password is looked at.
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(37);
+  });
+
+  it('counts wrong current passwords on a password change toward the account limit', async () => {
+    const email = uniq('stolen');
+    const signup = await call(bf.url, 'POST', '/api/auth/signup', { body: { email, password: 'the real password' }, headers: from('10.9.0.1') });
+    const session = { ...from('10.9.0.2'), authorization: `Bearer ${signup.body.token as string}` };
+    for (let i = 0; i < 3; i++) {
+      expect((await call(bf.url, 'POST', '/api/auth/password', { body: { current_password: `guess ${i}`, new_password: 'another long password' }, headers: session })).status).toBe(401);
+    }
+    const blocked = await call(bf.url, 'POST', '/api/auth/password', { body: { current_password: 'the real password', new_password: 'another long password' }, headers: session });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('a successful login clears the account failures', async () => {
     const email = uniq('forgetful');
     await call(bf.url, 'POST', '/api/auth/signup', { body: { email, password: 'the real password' }, headers: from('10.6.0.1') });

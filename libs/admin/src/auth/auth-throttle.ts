@@ -11,10 +11,11 @@ export interface ThrottleBucket {
 }
 
 /**
- * Brute-force protection of login, sign-up and invitation acceptance: fixed-window counters in
- * Redis, shared by every admin process, per client IP and per account (a hash of the email, so
- * addresses never appear in Redis). Checked before the expensive argon2 work; a caller over a
- * limit gets 429 with Retry-After (the window's remaining time).
+ * Brute-force protection of login, password change, sign-up and invitation acceptance:
+ * fixed-window counters in Redis, shared by every admin process, per client IP and per account
+ * (a hash of the email, so addresses never appear in Redis). An attempt is counted before the
+ * expensive argon2 work; a caller over a limit gets 429 with Retry-After (the window's remaining
+ * time). A login that succeeds gives its attempt back, so only failures add up.
  */
 @Injectable()
 export class AuthThrottle {
@@ -40,24 +41,30 @@ export class AuthThrottle {
     return [{ key: `${this.prefix}signup:ip:${ip}`, limit: this.config.AUTH_SIGNUP_MAX_PER_IP }];
   }
 
-  /** Throws RateLimited when any bucket is full. */
-  async assertAllowed(buckets: ThrottleBucket[]): Promise<void> {
-    const counts = await this.redis.mget(...buckets.map((b) => b.key));
-    const full = buckets.findIndex((b, i) => Number(counts[i] ?? 0) >= b.limit);
-    if (full === -1) return;
-    const ttl = await this.redis.pttl(buckets[full]!.key);
+  /**
+   * Takes one attempt from every bucket at once (one script, so parallel requests cannot all pass
+   * a check before any is counted) and throws RateLimited, giving the attempt back, when that
+   * puts any bucket over its limit. The window starts at a bucket's first attempt.
+   */
+  async take(buckets: ThrottleBucket[]): Promise<void> {
+    const reply = (await this.redis.eval(
+      TAKE_LUA,
+      buckets.length,
+      ...buckets.map((b) => b.key),
+      String(this.windowMs),
+      ...buckets.map((b) => String(b.limit)),
+    )) as [number, number];
+    if (reply[0] === 0) return;
+    const ttl = reply[1];
     throw new DomainError(ErrorCode.RateLimited, 'Too many attempts; try again later', {
       retryAfterSeconds: Math.max(1, Math.ceil((ttl > 0 ? ttl : this.windowMs) / 1000)),
     });
   }
 
-  /** Counts one attempt in each bucket; the window starts at a bucket's first attempt. */
-  async hit(buckets: ThrottleBucket[]): Promise<void> {
+  /** Gives back an attempt `take` counted, when it turned out not to be a failure (a good password). */
+  async giveBack(buckets: ThrottleBucket[]): Promise<void> {
     const tx = this.redis.multi();
-    for (const b of buckets) {
-      tx.incr(b.key);
-      tx.pexpire(b.key, this.windowMs, 'NX');
-    }
+    for (const b of buckets) tx.decr(b.key);
     await tx.exec();
   }
 
@@ -66,6 +73,22 @@ export class AuthThrottle {
     await this.redis.del(bucket.key);
   }
 }
+
+/** KEYS: the buckets; ARGV: 1 window ms, 2.. the limits. Reply {0} or {1, pttl of the full bucket}. */
+const TAKE_LUA = `
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if counts[i] == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+for i, key in ipairs(KEYS) do
+  if counts[i] > tonumber(ARGV[i + 1]) then
+    for _, k in ipairs(KEYS) do redis.call('DECR', k) end
+    return {1, redis.call('PTTL', key)}
+  end
+end
+return {0, 0}
+`;
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);

@@ -37,8 +37,9 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Change your password; returns a new token, older sessions end' })
   @ApiOkResponse({ type: TokenView })
-  async password(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
-    const { token } = await this.auth.changePassword(personOf(p), dto.current_password, dto.new_password);
+  @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this IP or account (Retry-After).' })
+  async password(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto, @Ip() ip: string) {
+    const { token } = await this.auth.changePassword(personOf(p), dto.current_password, dto.new_password, ip);
     return { ok: true, token };
   }
 

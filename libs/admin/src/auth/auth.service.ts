@@ -28,9 +28,7 @@ export class AuthService {
 
   /** Sign-up from the API: rate limited per client IP before any work. */
   async signupFrom(ip: string, input: { email: string; password: string; name?: string }): Promise<SignupResult> {
-    const buckets = this.throttle.signupBuckets(ip);
-    await this.throttle.assertAllowed(buckets);
-    await this.throttle.hit(buckets);
+    await this.throttle.take(this.throttle.signupBuckets(ip));
     return this.signup(input);
   }
 
@@ -62,24 +60,29 @@ export class AuthService {
    * password is even checked, so guessing is capped however many IPs or accounts are tried.
    */
   async login(email: string, password: string, ip = 'unknown'): Promise<{ token: string }> {
-    const [byIp, byAccount] = this.throttle.loginBuckets(ip, email);
-    await this.throttle.assertAllowed([byIp!, byAccount!]);
+    const buckets = this.throttle.loginBuckets(ip, email);
+    await this.throttle.take(buckets);
     const user = await this.users.findByEmail(email);
     const ok = await this.hasher.verifyOrDummy(user?.passwordHash, password);
-    if (!user || !ok) {
-      await this.throttle.hit([byIp!, byAccount!]);
-      throw new DomainError(ErrorCode.Unauthorized, 'Invalid email or password');
-    }
-    await this.throttle.clear(byAccount!);
+    if (!user || !ok) throw new DomainError(ErrorCode.Unauthorized, 'Invalid email or password');
+    await this.throttle.giveBack(buckets);
+    await this.throttle.clear(buckets[1]!);
     return { token: await this.tokenFor(user) };
   }
 
-  /** Changes the password and returns a new session; older sessions stop working (their `pv` no longer matches). */
-  async changePassword(userId: string, current: string, next: string): Promise<{ token: string }> {
+  /**
+   * Changes the password and returns a new session; older sessions stop working (their `pv` no
+   * longer matches). Wrong current passwords count toward the account's login failures.
+   */
+  async changePassword(userId: string, current: string, next: string, ip = 'unknown'): Promise<{ token: string }> {
     const user = await this.users.findById(userId);
-    if (!user || !(await this.hasher.verify(user.passwordHash, current))) {
+    if (!user) throw new DomainError(ErrorCode.Unauthorized, 'Current password is wrong', { param: 'current_password' });
+    const buckets = this.throttle.loginBuckets(ip, user.email);
+    await this.throttle.take(buckets);
+    if (!(await this.hasher.verify(user.passwordHash, current))) {
       throw new DomainError(ErrorCode.Unauthorized, 'Current password is wrong', { param: 'current_password' });
     }
+    await this.throttle.giveBack(buckets);
     const updated = await this.users.updatePassword(userId, await this.hasher.hash(next));
     return { token: await this.tokenFor(updated) };
   }

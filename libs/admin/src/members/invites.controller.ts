@@ -48,9 +48,7 @@ export class InvitesController {
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this IP (Retry-After).' })
   async accept(@Param('token') token: string, @Body() dto: AcceptInviteDto, @Ip() ip: string) {
     // Same budget as sign-up: both create accounts, and tokens must not be guessed at volume.
-    const buckets = this.throttle.signupBuckets(ip);
-    await this.throttle.assertAllowed(buckets);
-    await this.throttle.hit(buckets);
+    await this.throttle.take(this.throttle.signupBuckets(ip));
     return this.members.accept(token, dto);
   }
 }
