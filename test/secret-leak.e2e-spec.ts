@@ -3,6 +3,7 @@ import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 import { waitFor } from './support/billing';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { inviteTokenFor } from './support/tenant-fixture';
 
 /**
  * The application's own output while a whole account flow runs at LOG_LEVEL=trace with access
@@ -126,6 +127,13 @@ describe('application output', () => {
     await waitFor('the alert delivered', async () => hooks.at('/leak').length === 2);
     await waitFor('usage drained', async () => (await t.prisma.requestLog.count({ where: { tenantId } })) >= 4);
 
+    // An invitation's token travels in the accept path: refused once (short password), then used.
+    const invitee = `invitee-${randomUUID()}@example.com`;
+    expect((await call(t.url, 'POST', '/api/members', { token: changed.body.token, body: { email: invitee, role: 'developer' } })).status).toBe(201);
+    secrets.invite = await inviteTokenFor(t, invitee);
+    expect((await call(t.url, 'POST', `/api/invites/${secrets.invite}/accept`, { body: { password: 'short' } })).status).toBe(400);
+    expect((await call(t.url, 'POST', `/api/invites/${secrets.invite}/accept`, { body: { password: 'a long enough password' } })).status).toBe(201);
+
     const lines = output.split('\n').filter((l) => l.trim() !== '');
     const parsed = lines.map((l) => {
       try {
@@ -138,6 +146,7 @@ describe('application output', () => {
     // The output is real: access lines for the API and the gateway (with the gateway's request ids), and warnings.
     const access = parsed.filter((p) => p.context === 'access');
     expect(access.some((p) => p.path === '/api/auth/signup' && typeof p.req_id === 'string' && String(p.req_id).startsWith('req-'))).toBe(true);
+    expect(access.filter((p) => p.path === '/api/invites/[redacted]/accept').map((p) => p.status)).toEqual([400, 201]);
     for (const id of requestIds) expect(access.some((p) => p.req_id === id && p.path === '/v1/chat/completions')).toBe(true);
     expect(parsed.some((p) => p.level === 'warn' && String(p.msg).includes('alert delivery'))).toBe(true);
     expect(access.length).toBeGreaterThan(20);

@@ -79,8 +79,9 @@ function accessLine(log: Logger): onResponseHookHandler {
       {
         req_id: gatewayId ?? req.gwLogId ?? reply.getHeader('x-request-id'),
         method: req.method,
-        // The path only: query strings are where clients put keys (`?key=`), never in a log.
-        path: req.url.split('?')[0],
+        // The path only: query strings are where clients put keys (`?key=`), never in a log; and
+        // an invitation's token, which is in its path, is a credential too.
+        path: loggedPath(req.url),
         status,
         ms: Math.round(reply.elapsedTime * 1000) / 1000,
         ip: req.ip,
@@ -89,4 +90,11 @@ function accessLine(log: Logger): onResponseHookHandler {
     );
     done();
   };
+}
+
+const INVITE_TOKEN = /^(\/api\/invites\/)[^/]+(\/accept)$/;
+
+/** A request's path as it may be logged: no query string, no invitation token. */
+export function loggedPath(url: string): string {
+  return url.split('?')[0]!.replace(INVITE_TOKEN, '$1[redacted]$2');
 }
