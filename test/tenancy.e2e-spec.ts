@@ -131,6 +131,20 @@ describe('roles', () => {
     expect(removed.body).toEqual({ id: dev.userId, deleted: true });
     expect((await call(t.url, 'GET', '/api/keys', { token: dev.token })).status).toBe(401);
   });
+
+  it('removing a member withdraws the invitations they sent that are still open', async () => {
+    const owner = await t.signup();
+    const admin = await invite(owner.token, 'admin');
+    const pending = uniq('comeback');
+    const other = uniq('kept');
+    expect((await call(t.url, 'POST', '/api/members', { token: admin.token, body: { email: pending, role: 'admin' } })).status).toBe(201);
+    expect((await call(t.url, 'POST', '/api/members', { token: owner.token, body: { email: other, role: 'viewer' } })).status).toBe(201);
+    expect((await call(t.url, 'DELETE', `/api/members/${admin.userId}`, { token: owner.token })).status).toBe(200);
+    const comeback = await call(t.url, 'POST', `/api/invites/${await inviteTokenFor(t, pending)}/accept`, { body: { password: 'a long enough password' } });
+    expect(comeback.status).toBe(404);
+    // The owner's own invitation stands.
+    expect((await call(t.url, 'POST', `/api/invites/${await inviteTokenFor(t, other)}/accept`, { body: { password: 'a long enough password' } })).status).toBe(201);
+  });
 });
 
 describe('passwords', () => {

@@ -45,10 +45,14 @@ export class MemberRepository {
     });
   }
 
-  /** Removes a member (the row goes: their sessions stop working at once); never the last owner. */
+  /**
+   * Removes a member (the row goes: their sessions stop working at once) and the invitations they
+   * sent that are still open (a removed admin must not come back through one); never the last owner.
+   */
   remove(scope: TenantScope, id: string): Promise<MemberChange> {
     return this.withOwnersLocked(scope, id, async (tx, member, owners) => {
       if (member.role === 'owner' && owners <= 1) return { kind: 'last_owner' };
+      await tx.invite.deleteMany({ where: { tenantId: scope.tenantId, invitedBy: id, acceptedAt: null } });
       await tx.user.delete({ where: { id } });
       return { kind: 'ok', member };
     });
