@@ -231,6 +231,17 @@ describe('brute-force protection', () => {
     expect(await bf.prisma.user.count()).toBe(users);
   });
 
+  it('takes the client IP from the last hop a trusted proxy added, not from what the client wrote', async () => {
+    // The test client is on loopback (a trusted proxy by default); 198.51.100.7 is the address
+    // "the proxy" saw. Whatever the client put before it, the sign-ups share one IP budget of 3.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await call(bf.url, 'POST', '/api/auth/signup', { body: { email: uniq('xff'), password: 'a long password' }, headers: from(`203.0.113.${i}, 198.51.100.7`) });
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 429, 429, 429]);
+  });
+
   it('counts parallel attempts before any of them is checked: at most the limit reach the password check', async () => {
     const email = uniq('burst');
     expect((await call(bf.url, 'POST', '/api/auth/signup', { body: { email, password: 'the real password' }, headers: from('10.7.0.1') })).status).toBe(201);

@@ -22,7 +22,7 @@ declare module 'fastify' {
 export async function createFastifyApp(module: unknown, config: AppConfig, logging: RootLoggerOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
     // Headers must arrive promptly (slowloris); bodies and streams are bounded by the gateway's own timeouts.
     requestTimeout: 0,
     keepAliveTimeout: 65_000,
@@ -97,4 +97,15 @@ const INVITE_TOKEN = /^(\/api\/invites\/)[^/]+(\/accept)$/;
 /** A request's path as it may be logged: no query string, no invitation token. */
 export function loggedPath(url: string): string {
   return url.split('?')[0]!.replace(INVITE_TOKEN, '$1[redacted]$2');
+}
+
+/** TRUST_PROXY as Fastify takes it: a boolean, a hop count (as a function), or addresses and ranges. */
+export function trustProxyOf(value: string): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value;
 }

@@ -110,6 +110,12 @@ const schema = z.object({
   AUTH_LOGIN_MAX_FAILURES_PER_IP: int(100, 1),
   AUTH_SIGNUP_MAX_PER_IP: int(20, 1),
   /**
+   * Which peers' `X-Forwarded-For` is believed for the client IP (the per-IP limits): `true`,
+   * `false`, a hop count, or addresses/ranges/`loopback`,`linklocal`,`uniquelocal` (default: proxies
+   * on the same host or private network, so a client on the internet cannot name its own IP).
+   */
+  TRUST_PROXY: z.string().min(1).default('loopback,linklocal,uniquelocal'),
+  /**
    * One JSON line per HTTP request: `api` (default) for everything but /v1 and the ops endpoints
    * (the gateway's hot path and scrapes stay quiet), `all`, or `off`.
    */
