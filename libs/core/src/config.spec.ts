@@ -21,6 +21,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PLATFORM_TENANT_CAPS: value })).toThrow(named);
   });
 
+  it("refuses docker-compose's placeholder secrets in production", () => {
+    const real = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40), SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'), ADMIN_TOKEN: 'b'.repeat(40) };
+    expect(loadConfig(real).NODE_ENV).toBe('production');
+    expect(() => loadConfig({ ...real, ADMIN_TOKEN: 'change-me-admin-token' })).toThrow('ADMIN_TOKEN');
+    expect(() => loadConfig({ ...real, JWT_SECRET: 'change-me-jwt-secret-use-at-least-32-random-chars' })).toThrow('JWT_SECRET');
+    expect(() => loadConfig({ ...real, SECRETS_KEY: 'Y2hhbmdlLW1lLWNoYW5nZS1tZS1jaGFuZ2UtbWUtMzI=' })).toThrow('SECRETS_KEY');
+    // Development keeps working with them.
+    expect(loadConfig({ ADMIN_TOKEN: 'change-me-admin-token' }).ADMIN_TOKEN).toBe('change-me-admin-token');
+  });
+
   it('turns tracing on only with an OTLP endpoint URL, with a sample ratio within 0..1', () => {
     expect(loadConfig({}).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
     const c = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_SAMPLE_RATIO: '0.25' });

@@ -156,6 +156,7 @@ export interface AppConfig extends EnvConfig {
 export class ConfigError extends Error {}
 
 const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me-0123456789';
+const PLACEHOLDER = /change-me/i;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const snapshot = Object.freeze({ ...env });
@@ -169,6 +170,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
   if (c.NODE_ENV === 'production' && !c.JWT_SECRET) problems.push('  JWT_SECRET: required when NODE_ENV=production');
   if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('  SECRETS_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
+  // docker-compose.yml's placeholders: anyone who read it could mint credit or decrypt BYOK keys.
+  if (c.NODE_ENV === 'production') {
+    const secrets = { JWT_SECRET: c.JWT_SECRET, ADMIN_TOKEN: c.ADMIN_TOKEN, SECRETS_KEY: c.SECRETS_KEY && Buffer.from(c.SECRETS_KEY, 'base64').toString('latin1') };
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value && PLACEHOLDER.test(value)) problems.push(`  ${name}: still the docker-compose placeholder; set your own (openssl rand -base64 32)`);
+    }
+  }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   const provider = (prefix: string): ProviderEnv => ({
