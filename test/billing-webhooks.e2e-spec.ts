@@ -163,6 +163,33 @@ describe('POST /api/billing/webhook', () => {
     expect(await ledgerSum(b.t, tenantId)).toBe(35_000_000n);
   });
 
+  it('takes nothing for a dispute inquiry (no funds withdrawn) that closes', async () => {
+    const { tenantId, pi } = await paid(40);
+    const inquiry = b.stripe.dispute(pi, 4000, true);
+    await b.stripe.idle();
+    b.stripe.closeDispute(inquiry.id, 'warning_closed');
+    await b.stripe.idle();
+    expect(await entries(tenantId, 'dispute')).toEqual([]);
+    expect((await credits(tenantId)).balance).toBe(40_000_000n);
+    expect(await ledgerSum(b.t, tenantId)).toBe(40_000_000n);
+  });
+
+  it('gives back a refund that fails after it succeeded, once', async () => {
+    const { tenantId, pi } = await paid(30);
+    const r = b.stripe.refund(pi, 1000);
+    await b.stripe.idle();
+    expect((await credits(tenantId)).balance).toBe(20_000_000n);
+    b.stripe.setDelivery({ copies: 2, concurrent: true });
+    b.stripe.failRefund(r.id);
+    await b.stripe.idle();
+    expect((await entries(tenantId, 'refund')).map((e) => [e.idempotencyKey, e.amountMicros])).toEqual([
+      [`refund:${r.id}`, -10_000_000n],
+      [`refund_failed:${r.id}`, 10_000_000n],
+    ]);
+    expect((await credits(tenantId)).balance).toBe(30_000_000n);
+    expect(await ledgerSum(b.t, tenantId)).toBe(30_000_000n);
+  });
+
   it('applies a refund that overtakes the payment events: the payment is credited first, then debited', async () => {
     const s = await b.t.signup();
     const sessionId = await checkout(b.t, s.token, 12);

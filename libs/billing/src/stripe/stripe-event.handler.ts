@@ -69,15 +69,21 @@ export class StripeEventHandler {
         return this.refunds(event.data.object.payment_intent, event.data.object.id);
       case 'refund.created':
       case 'refund.updated':
+      case 'refund.failed':
         return this.refunds(event.data.object.payment_intent, idOf(event.data.object.charge));
       case 'charge.dispute.created':
-      case 'charge.dispute.closed': {
+      case 'charge.dispute.funds_withdrawn':
+      case 'charge.dispute.closed':
+      case 'charge.dispute.funds_reinstated': {
         const d = event.data.object;
+        // An inquiry (warning_*) withdraws no funds: nothing to debit until funds_withdrawn says so.
+        if (event.type === 'charge.dispute.created' && d.status.startsWith('warning_')) return null;
+        const won = event.type === 'charge.dispute.funds_reinstated' || event.type === 'charge.dispute.closed';
         if (event.type === 'charge.dispute.closed' && d.status !== 'won') return null;
         const f = await this.intentFacts(d.payment_intent);
         if (!f) return null;
         const dispute = { id: d.id, amountMicros: centsToMicros(d.amount) };
-        return { tenants: [f.tenantId], apply: (tx) => applyDispute(tx, f, dispute, event.type === 'charge.dispute.closed') };
+        return { tenants: [f.tenantId], apply: (tx) => applyDispute(tx, f, dispute, won) };
       }
       default:
         return null;
@@ -107,11 +113,12 @@ export class StripeEventHandler {
   private async refunds(intent: string | Stripe.PaymentIntent | null, chargeId: string | null): Promise<Plan | null> {
     const f = await this.intentFacts(intent);
     if (!f || !chargeId) return null;
-    // Only refunds that moved money; a pending one is debited when its refund.updated says so.
-    const refunds = (await this.stripe.listRefunds(chargeId))
-      .filter((r) => r.status === 'succeeded')
-      .map((r) => ({ id: r.id, amountMicros: centsToMicros(r.amount) }));
-    return { tenants: [f.tenantId], apply: (tx) => debitRefunds(tx, f, refunds) };
+    // Only refunds that moved money; a pending one is debited when its refund.updated says so,
+    // and a failed or canceled one is given back if it had been debited.
+    const all = (await this.stripe.listRefunds(chargeId)).map((r) => ({ id: r.id, status: r.status, amountMicros: centsToMicros(r.amount) }));
+    const refunds = all.filter((r) => r.status === 'succeeded');
+    const failed = all.filter((r) => r.status === 'failed' || r.status === 'canceled');
+    return { tenants: [f.tenantId], apply: (tx) => debitRefunds(tx, f, refunds, failed) };
   }
 
   private async intentFacts(intent: string | Stripe.PaymentIntent | null): Promise<IntentFacts | null> {

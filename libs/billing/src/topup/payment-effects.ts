@@ -81,21 +81,35 @@ export async function creditPayment(tx: PaymentTransaction, f: IntentFacts): Pro
 }
 
 /** Debits each refund once (`refund:<stripe refund id>`), crediting the payment first if needed. */
-export async function debitRefunds(tx: PaymentTransaction, f: IntentFacts, refunds: Array<{ id: string; amountMicros: bigint }>): Promise<void> {
+export async function debitRefunds(
+  tx: PaymentTransaction,
+  f: IntentFacts,
+  refunds: Array<{ id: string; amountMicros: bigint }>,
+  failed: Array<{ id: string; amountMicros: bigint }> = [],
+): Promise<void> {
   await creditPayment(tx, f);
   const payment = await tx.findPayment({ paymentIntentId: f.id });
   for (const refund of refunds) {
     const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id}` });
     if (r?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
   }
+  // A refund that failed after it had succeeded: Stripe has the money back, so the tenant does
+  // (`refund_failed:<id>`), once, and only if its debit was written.
+  for (const refund of failed) {
+    if (!(await tx.hasEntry(`refund:${refund.id}`))) continue;
+    const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: refund.amountMicros, idempotencyKey: `refund_failed:${refund.id}`, description: `Refund ${refund.id} of ${f.id} failed` });
+    if (r?.created && payment) await tx.addRefunded(payment.id, -refund.amountMicros);
+  }
 }
 
 /**
- * A dispute withdraws the disputed amount at once (`dispute:<id>`); a dispute won gives it back
- * (`dispute_won:<id>`). A lost dispute changes nothing more.
+ * A chargeback withdraws the disputed amount at once (`dispute:<id>`); one won gives it back
+ * (`dispute_won:<id>`), only if it was withdrawn. A lost dispute changes nothing more. An inquiry
+ * withdraws nothing and never reaches here.
  */
 export async function applyDispute(tx: PaymentTransaction, f: IntentFacts, dispute: { id: string; amountMicros: bigint }, won: boolean): Promise<void> {
   await creditPayment(tx, f);
+  if (won && !(await tx.hasEntry(`dispute:${dispute.id}`))) return;
   const payment = await tx.findPayment({ paymentIntentId: f.id });
   const amount = won ? dispute.amountMicros : -dispute.amountMicros;
   const r = await tx.appendEntry(f.tenantId, {

@@ -68,6 +68,11 @@ export class PaymentTransaction {
     return { entry, created: true };
   }
 
+  /** Whether the ledger has the entry with this idempotency key. */
+  async hasEntry(idempotencyKey: string): Promise<boolean> {
+    return (await this.tx.ledgerEntry.findUnique({ where: { idempotencyKey }, select: { id: true } })) !== null;
+  }
+
   findPayment(where: { id?: string; checkoutSessionId?: string; paymentIntentId?: string }): Promise<PaymentRow | null> {
     const or = Object.entries(where)
       .filter(([, v]) => v !== undefined)

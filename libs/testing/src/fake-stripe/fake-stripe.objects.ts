@@ -101,7 +101,8 @@ export interface FakeDispute {
   charge: string;
   payment_intent: string;
   reason: string;
-  status: 'needs_response' | 'under_review' | 'won' | 'lost';
+  /** `warning_*`: an inquiry (no funds withdrawn); the others a chargeback. */
+  status: 'needs_response' | 'under_review' | 'won' | 'lost' | 'warning_needs_response' | 'warning_under_review' | 'warning_closed';
   metadata: Metadata;
   livemode: false;
 }

@@ -151,12 +151,18 @@ export class FakeStripeServer {
     return this.state.createRefund({ payment_intent: paymentIntentId, ...(amount ? { amount: String(amount) } : {}) });
   }
 
-  dispute(paymentIntentId: string, amount?: number): FakeDispute {
-    return this.state.openDispute(paymentIntentId, amount);
+  /** A chargeback; `inquiry`: a dispute inquiry (status warning_needs_response, no funds withdrawn). */
+  dispute(paymentIntentId: string, amount?: number, inquiry = false): FakeDispute {
+    return this.state.openDispute(paymentIntentId, amount, inquiry);
   }
 
-  closeDispute(disputeId: string, status: 'won' | 'lost'): FakeDispute {
+  closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed'): FakeDispute {
     return this.state.closeDispute(disputeId, status);
+  }
+
+  /** A refund that had succeeded fails afterwards (refund.updated + refund.failed). */
+  failRefund(refundId: string): FakeRefund {
+    return this.state.failRefund(refundId);
   }
 
   /** The next `n` card confirmations are declined (402 card_error); `Infinity` for all. */

@@ -216,8 +216,11 @@ export class FakeStripeState {
       .sort((a, b) => b.created - a.created);
   }
 
-  /** The card holder disputes a charge (a test helper). */
-  openDispute(paymentIntentId: string, amount?: number): FakeDispute {
+  /**
+   * The card holder disputes a charge (a test helper). A chargeback withdraws the funds at once
+   * (`charge.dispute.funds_withdrawn` follows `created`); an inquiry (`inquiry`) withdraws nothing.
+   */
+  openDispute(paymentIntentId: string, amount?: number, inquiry = false): FakeDispute {
     const charge = this.chargeOf(undefined, paymentIntentId);
     const d: FakeDispute = {
       id: stripeId('du'),
@@ -228,21 +231,33 @@ export class FakeStripeState {
       charge: charge.id,
       payment_intent: charge.payment_intent,
       reason: 'fraudulent',
-      status: 'needs_response',
+      status: inquiry ? 'warning_needs_response' : 'needs_response',
       metadata: {},
       livemode: false,
     };
     this.disputes.set(d.id, d);
     charge.disputed = true;
-    this.batch([['charge.dispute.created', d]]);
+    this.batch(inquiry ? [['charge.dispute.created', d]] : [['charge.dispute.created', d], ['charge.dispute.funds_withdrawn', d]]);
     return d;
   }
 
-  closeDispute(disputeId: string, status: 'won' | 'lost'): FakeDispute {
+  /** A refund that had succeeded fails (the bank returned it): its money is back with the merchant. */
+  failRefund(refundId: string): FakeRefund {
+    const r = this.refunds.get(refundId);
+    if (!r) throw missing('refund', refundId);
+    r.status = 'failed';
+    const charge = this.chargeOf(r.charge, undefined);
+    charge.amount_refunded -= r.amount;
+    charge.refunded = false;
+    this.batch([['refund.updated', r], ['refund.failed', r]]);
+    return r;
+  }
+
+  closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed'): FakeDispute {
     const d = this.disputes.get(disputeId);
     if (!d) throw missing('dispute', disputeId);
     d.status = status;
-    this.batch([['charge.dispute.closed', d]]);
+    this.batch(status === 'won' ? [['charge.dispute.closed', d], ['charge.dispute.funds_reinstated', d]] : [['charge.dispute.closed', d]]);
     return d;
   }
 
