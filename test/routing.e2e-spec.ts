@@ -54,6 +54,18 @@ describe('failover before the first byte', () => {
     expect(g.model).toBe('anthropic/claude-haiku-4.5');
   });
 
+  it('falls over at once when a Retry-After would outlast the request deadline', async () => {
+    const { apiKey } = await tenant();
+    t.openai.enqueue({ status: 429, retryAfter: 4 });
+    t.anthropic.enqueue({ text: 'served by the fallback' });
+    const started = Date.now();
+    const res = await postChat(t, apiKey, { models: ['anthropic/claude-haiku-4.5'] }, { 'x-gateway-total-timeout-ms': '2000' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { provider: string }).provider).toBe('anthropic');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(t.openai.requests).toHaveLength(1);
+  });
+
   it('falls over when the primary does not send its first byte in time', async () => {
     const { client } = await tenant();
     t.openai.enqueue({ headerDelayMs: 2000, times: 2 });

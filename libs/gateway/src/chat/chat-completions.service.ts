@@ -115,7 +115,7 @@ export class ChatCompletionsService {
             await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
             holdMicros = need;
           }
-          res = await this.tryTarget(call, c, built, attempts, timeouts);
+          res = await this.tryTarget(call, c, built, attempts, timeouts, totalMs === undefined ? undefined : call.startedAt + totalMs);
           if (!(res instanceof DomainError)) {
             const ttfbMs = performance.now() - call.startedAt;
             if ('parsed' in res) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
@@ -163,7 +163,7 @@ export class ChatCompletionsService {
   }
 
   /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
-  private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[], timeouts: UpstreamTimeouts): Promise<Served | DomainError> {
+  private async tryTarget(call: ChatCall, c: Candidate, built: UpstreamHttpRequest, attempts: AttemptRecord[], timeouts: UpstreamTimeouts, deadlineAt?: number): Promise<Served | DomainError> {
     const target = targetOf(c);
     // A retry keeps its slot of the retry budget until the retried call is over, not only while
     // it waits: the budget bounds the extra load on a failing provider.
@@ -201,11 +201,16 @@ export class ChatCompletionsService {
           attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
         }
         releaseRetry();
-        // A client error (bad request) says nothing about the provider's health.
-        this.health.ended(target, !retryable(err));
+        // A client error (bad request) says nothing about the provider's health, nor does an
+        // attempt the client (or the request's deadline) cut short.
+        if (call.signal.aborted) this.health.abandoned(target);
+        else this.health.ended(target, !retryable(err));
         if (!retryable(err) || call.signal.aborted || retry >= RETRIES_PER_TARGET) return err;
         const wait = backoffMs(err, retry);
-        if (wait === null || !this.budget.tryRetry()) return err;
+        if (wait === null) return err;
+        // A wait (Retry-After) that would outlast the request's deadline: the next target now.
+        if (deadlineAt !== undefined && performance.now() + wait >= deadlineAt) return err;
+        if (!this.budget.tryRetry()) return err;
         retrySlot = true;
         try {
           await sleep(wait, undefined, { signal: call.signal });

@@ -69,6 +69,30 @@ describe('HealthTracker (shared through the real Redis)', () => {
     expect(a.state(t)).toBe('open');
   });
 
+  it('counts an abandoned probe neither way: the circuit stays half-open, then a real outcome decides', async () => {
+    const a = new HealthTracker(redis, prefix, policy, clock);
+    const t = 'openai/abandoned|platform';
+    for (let i = 0; i < 20; i++) a.ended(t, false);
+    await a.tick();
+    await a.tick();
+    expect(a.state(t)).toBe('open');
+    now += policy.cooldownMs + 1;
+    await a.tick();
+    expect(a.state(t)).toBe('half_open');
+    // The probe's client went away before the provider answered.
+    a.began(t);
+    expect(a.health(t).inFlight).toBe(1);
+    a.abandoned(t);
+    expect(a.health(t).inFlight).toBe(0);
+    now += 10;
+    await a.tick();
+    await a.tick();
+    expect(a.state(t)).toBe('half_open');
+    a.ended(t, false);
+    await a.tick();
+    expect(a.state(t)).toBe('open');
+  });
+
   it('tracks latency and in-flight counts', async () => {
     const a = new HealthTracker(redis, prefix, policy, clock);
     const t = 'x/y|platform';

@@ -80,6 +80,15 @@ export class HealthTracker {
     }
   }
 
+  /**
+   * An attempt that ended with no verdict on the provider: the client went away or the request's
+   * own deadline passed. It counts neither way (a probe aborted that way must not close a circuit).
+   */
+  abandoned(target: string): void {
+    const l = this.local(target);
+    l.inFlight = Math.max(0, l.inFlight - 1);
+  }
+
   private local(target: string): Local {
     let l = this.targets.get(target);
     if (!l) {
