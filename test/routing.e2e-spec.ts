@@ -66,6 +66,23 @@ describe('failover before the first byte', () => {
     expect(t.openai.requests).toHaveLength(1);
   });
 
+  it('falls over when a stream sends headers and keep-alives but no content in time', async () => {
+    const { apiKey } = await tenant();
+    // A comment at once, then 3 s to each next event: the headers and the comment come in time, content does not.
+    t.openai.enqueue({ comments: true, chunkDelayMs: 3000, times: 2 });
+    t.anthropic.enqueue({ text: 'streamed by the fallback' });
+    const started = Date.now();
+    const res = await postChat(t, apiKey, { stream: true, models: ['anthropic/claude-haiku-4.5'] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-gateway-provider')).toBe('anthropic');
+    const text = await res.text();
+    expect(text).toContain('streamed');
+    expect(text).toContain('data: [DONE]');
+    // Two tries of ~400 ms each, then the fallback: well before the primary's first content at 3 s.
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(t.openai.requests).toHaveLength(2);
+  });
+
   it('falls over when the primary does not send its first byte in time', async () => {
     const { client } = await tenant();
     t.openai.enqueue({ headerDelayMs: 2000, times: 2 });

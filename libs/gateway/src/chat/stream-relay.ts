@@ -51,11 +51,31 @@ export class StreamRelay {
    * Reads the upstream until its first content, so that a stream failing before it (an error
    * event, a cut, a malformed event) is an attempt that failed, which the caller may retry or fail
    * over, and not a 200 with a lone error event. Nothing has reached the client yet.
+   *
+   * `firstOutputMs`: how long the first content may take once the headers are in. Keep-alive
+   * comments and pings reset the idle timeout, so without it a provider that only ever sends
+   * those would hold the request forever, with no failover.
    */
-  async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse): Promise<{ primed: PrimedStream } | DomainError> {
+  async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse, firstOutputMs?: number): Promise<{ primed: PrimedStream } | DomainError> {
     const created = Math.floor(Date.now() / 1000);
     const transformer = candidate.endpoint.adapter.createStreamTransformer({ model: candidate.model.id, id: call.requestId, created });
-    const body = upstream.body as AsyncIterable<Uint8Array> & { destroy?(): void };
+    const body = upstream.body as AsyncIterable<Uint8Array> & { destroy?(err?: Error): void };
+    const timer =
+      firstOutputMs === undefined
+        ? undefined
+        : setTimeout(() => body.destroy?.(new DomainError(ErrorCode.UpstreamTimeout, 'The provider sent no content in time', { retryable: true })), firstOutputMs);
+    try {
+      return await this.readToFirstOutput(body, transformer, created);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readToFirstOutput(
+    body: AsyncIterable<Uint8Array> & { destroy?(err?: Error): void },
+    transformer: StreamTransformer,
+    created: number,
+  ): Promise<{ primed: PrimedStream } | DomainError> {
     const it = body[Symbol.asyncIterator]();
     const rest = { [Symbol.asyncIterator]: () => it };
     const held: ChatCompletionChunk[] = [];
