@@ -29,4 +29,40 @@ describe('graceful shutdown', () => {
       await redis.quit();
     }
   });
+
+  it('answers new requests 503 from the start of a shutdown, before any hold, while the running stream finishes', async () => {
+    const t = await startTestApp({ DRAIN_TIMEOUT_MS: '10000' }, { billingWorker: false });
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    t.openai.enqueue({ text: 'a b c d e f g h i j', deltas: 10, chunkDelayMs: 150 });
+    const post = (stream: boolean) =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'go' }] }),
+      });
+    const res = await post(true);
+    const body = res.text();
+    await t.openai.waitForRequests(1);
+    const closing = t.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const late = await post(false);
+    expect(late.status).toBe(503);
+    // Refused before the gateway's own handling: no request id, so no hold and no record either.
+    expect(late.headers.get('x-request-id')).toBeNull();
+    await late.text();
+    expect(t.openai.requests).toHaveLength(1);
+    const text = await body;
+    await closing;
+    expect(text).toContain('data: [DONE]');
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      const c = await new CreditStore(redis, new RedisKeys(t.config.REDIS_PREFIX)).getCredits(s.tenantId);
+      // One settled stream, no hold for the refused request.
+      expect(c!.reserved).toBe(0n);
+      expect(c!.balance).toBeLessThan(1_000_000n);
+    } finally {
+      await redis.quit();
+    }
+  });
 });

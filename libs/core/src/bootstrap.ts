@@ -32,6 +32,9 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new PinoNestLogger(root),
     bufferLogs: false,
+    // From the first moment of a shutdown new requests get 503 (and go to another instance),
+    // while the ones running finish.
+    return503OnClosing: true,
   });
   app.enableShutdownHooks();
   return app;
