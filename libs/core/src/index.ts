@@ -11,3 +11,4 @@ export * from './bootstrap';
 export * from './email.port';
 export * from './secret-box';
 export * from './url-guard';
+export * from './bounded-memo';

@@ -1,3 +1,5 @@
+import { BoundedMemo } from '@gw/core';
+
 /** Joins a configured base URL and an API path without doubling or losing the slash. */
 export function joinUrl(base: string, path: string): string {
   const b = base.endsWith('/') ? base.slice(0, -1) : base;
@@ -18,15 +20,8 @@ export function upstreamUrl(base: string, path: string, model: string, query?: R
 }
 
 /** Joined URLs by base, path and model: every request of a route builds the same one. */
-const joined = new Map<string, string>();
+const joined = new BoundedMemo<string>(10_000);
 
 function pathUrl(base: string, path: string, model: string): string {
-  const k = `${base}\n${path}\n${model}`;
-  let url = joined.get(k);
-  if (url === undefined) {
-    url = joinUrl(base, path.split('{model}').join(encodeURIComponent(model)));
-    if (joined.size >= 10_000) joined.clear();
-    joined.set(k, url);
-  }
-  return url;
+  return joined.get(`${base}\n${path}\n${model}`, () => joinUrl(base, path.split('{model}').join(encodeURIComponent(model))));
 }

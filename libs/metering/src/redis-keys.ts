@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { BoundedMemo } from '@gw/core';
 
 /** The billing worker consumes one usage stream per bucket: 256 streams. */
 export const BUCKET_COUNT = 256;
@@ -48,18 +49,14 @@ export class RedisKeys {
   }
 
   // Every request names ~14 keys of one tenant: validate and hash its id once, not per key.
-  private readonly tenants = new Map<string, { bucket: number; tag: string }>();
+  private readonly tenants = new BoundedMemo<{ bucket: number; tag: string }>(100_000);
 
   private tenant(tenantId: string): { bucket: number; tag: string } {
-    let t = this.tenants.get(tenantId);
-    if (t === undefined) {
+    return this.tenants.get(tenantId, () => {
       assertId(tenantId, 'tenant id');
       const bucket = bucketOf(tenantId);
-      t = { bucket, tag: this.tagged(bucket) };
-      if (this.tenants.size >= 100_000) this.tenants.clear();
-      this.tenants.set(tenantId, t);
-    }
-    return t;
+      return { bucket, tag: this.tagged(bucket) };
+    });
   }
 
   private ofTenant(tenantId: string): string {
