@@ -38,8 +38,6 @@ export class ChatCompletionsService {
   private readonly logger = new Logger('chat');
   private readonly charges: Charges;
   private readonly budget = new RetryBudget();
-  /** The platform's first-byte timeout, also the time a stream's first content may take. */
-  private readonly firstByteMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -54,7 +52,6 @@ export class ChatCompletionsService {
     private readonly estimator: UsageEstimator,
   ) {
     this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
-    this.firstByteMs = config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
   }
 
   async handle(given: ChatCall): Promise<void> {
@@ -186,7 +183,8 @@ export class ChatCompletionsService {
             // A non-streamed answer is read here, and a stream up to its first content, so an empty,
             // unreadable or failing one can still be retried or fail over.
             const served: Served | DomainError = call.body.stream
-              ? await this.relay.prime(call, c, res, timeouts.firstByteMs ?? this.firstByteMs)
+              // The first content gets the same time as the first byte.
+              ? await this.relay.prime(call, c, res, this.upstream.firstByteMs(timeouts))
               : { parsed: await this.parse(call, c, res) };
             const ms = performance.now() - t;
             if (!(served instanceof DomainError)) {

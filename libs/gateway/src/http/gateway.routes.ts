@@ -107,9 +107,9 @@ export class GatewayRoutes implements OnModuleInit {
 
 const TIMEOUT_HEADERS = { firstByteMs: 'x-gateway-first-byte-timeout-ms', idleMs: 'x-gateway-idle-timeout-ms', totalMs: 'x-gateway-total-timeout-ms' } as const;
 
-/** Per-request timeouts from headers (gateway extras, never forwarded upstream). */
 const TIMEOUT_FIELDS = Object.entries(TIMEOUT_HEADERS) as [keyof typeof TIMEOUT_HEADERS, string][];
 
+/** Per-request timeouts from headers (gateway extras, never forwarded upstream). */
 function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
   let out: ChatCall['timeouts'];
   for (const [field, header] of TIMEOUT_FIELDS) {

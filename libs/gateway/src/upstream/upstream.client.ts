@@ -63,7 +63,7 @@ export class UpstreamClient implements OnModuleDestroy {
         headers: req.headers,
         body: req.body,
         signal,
-        headersTimeout: timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+        headersTimeout: this.firstByteMs(timeouts),
         bodyTimeout: timeouts.idleMs ?? this.config.UPSTREAM_IDLE_TIMEOUT_MS,
       });
       if (userSupplied && res.statusCode >= 300 && res.statusCode < 400) {
@@ -74,6 +74,11 @@ export class UpstreamClient implements OnModuleDestroy {
     } catch (e) {
       throw toUpstreamError(e);
     }
+  }
+
+  /** The first-byte timeout of a call: the request's or tenant's, else the platform's. */
+  firstByteMs(timeouts: UpstreamTimeouts): number {
+    return timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
   }
 
   async onModuleDestroy(): Promise<void> {
