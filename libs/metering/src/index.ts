@@ -5,6 +5,7 @@ export * from './credit-store';
 export * from './usage-stream';
 export * from './platform-caps';
 export * from './metering.errors';
+export { LuaScript } from './lua-script';
 export { MAX_LUA_SAFE, RESERVED_EVENT_FIELDS } from './wire';
 // Nest wiring of the stores over the process's Redis connection (infra/ is the composition side).
 export * from './infra/redis.module';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode } from '@gw/core';
-import { REDIS } from '@gw/metering';
+import { LuaScript, REDIS } from '@gw/metering';
 
 /** One counter of the brute-force protection and the ceiling it may reach in a window. */
 export interface ThrottleBucket {
@@ -47,15 +47,13 @@ export class AuthThrottle {
    * puts any bucket over its limit. The window starts at a bucket's first attempt.
    */
   async take(buckets: ThrottleBucket[]): Promise<void> {
-    const reply = (await this.redis.eval(
-      TAKE_LUA,
-      buckets.length,
-      ...buckets.map((b) => b.key),
-      String(this.windowMs),
-      ...buckets.map((b) => String(b.limit)),
-    )) as [number, number];
-    if (reply[0] === 0) return;
-    const ttl = reply[1];
+    const reply = await TAKE.run(
+      this.redis,
+      buckets.map((b) => b.key),
+      [String(this.windowMs), ...buckets.map((b) => String(b.limit))],
+    );
+    if (reply[0] === '0') return;
+    const ttl = Number(reply[1]);
     throw new DomainError(ErrorCode.RateLimited, 'Too many attempts; try again later', {
       retryAfterSeconds: Math.max(1, Math.ceil((ttl > 0 ? ttl : this.windowMs) / 1000)),
     });
@@ -74,8 +72,8 @@ export class AuthThrottle {
   }
 }
 
-/** KEYS: the buckets; ARGV: 1 window ms, 2.. the limits. Reply {0} or {1, pttl of the full bucket}. */
-const TAKE_LUA = `
+/** KEYS: the buckets; ARGV: 1 window ms, 2.. the limits. Reply {0, 0} or {1, pttl of the full bucket}. */
+const TAKE = new LuaScript('auth-take', `
 local counts = {}
 for i, key in ipairs(KEYS) do
   counts[i] = redis.call('INCR', key)
@@ -88,7 +86,7 @@ for i, key in ipairs(KEYS) do
   end
 end
 return {0, 0}
-`;
+`);
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
