@@ -243,7 +243,7 @@ export class CreditStore {
    * tenant's usage stream has had no entry added since: else 'stream_moved' (read again).
    */
   async initBalance(tenantId: string, snapshot: BalanceSnapshot, lastUsageId = ''): Promise<boolean | 'stream_moved'> {
-    const reply = await this.runInit('init', tenantId, snapshot, '', '', '', lastUsageId);
+    const reply = await this.runInit('init', tenantId, snapshot, { lastUsageId });
     if (reply[0] === 'exists') return false;
     if (reply[0] === 'done') return true;
     if (reply[0] === 'stream_moved') return 'stream_moved';
@@ -259,17 +259,19 @@ export class CreditStore {
    * was read; `expected`: only if the balance and usage are still the ones read (no settle since).
    */
   async forceBalance(tenantId: string, snapshot: BalanceSnapshot, expectedSeq?: bigint, expected?: { balanceMicros: bigint; usageMicros: bigint }): Promise<ForceBalanceResult> {
-    const seq = expectedSeq === undefined ? '' : asMicros(expectedSeq, 'expectedSeq', 0n);
-    const bal = expected === undefined ? '' : asMicros(expected.balanceMicros, 'expected balance');
-    const used = expected === undefined ? '' : asMicros(expected.usageMicros, 'expected usage');
-    const reply = await this.runInit('force', tenantId, snapshot, seq, bal, used);
+    const reply = await this.runInit('force', tenantId, snapshot, {
+      seq: expectedSeq === undefined ? '' : asMicros(expectedSeq, 'expectedSeq', 0n),
+      balance: expected === undefined ? '' : asMicros(expected.balanceMicros, 'expected balance'),
+      usage: expected === undefined ? '' : asMicros(expected.usageMicros, 'expected usage'),
+    });
     if (reply[0] === 'done') return { kind: 'forced', heldMicros: parseMicros(reply[1]) };
     if (reply[0] === 'seq_mismatch') return { kind: 'seq_mismatch', seq: reply[1] ? BigInt(reply[1]) : null };
     if (reply[0] === 'balance_moved') return { kind: 'balance_moved' };
     throw unexpectedReply('init-balance', reply);
   }
 
-  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, expected: string, expectedBal = '', expectedUsed = '', lastUsageId = ''): Promise<string[]> {
+  /** `guard`: what must still hold for the write ('' or absent: no condition), see the script. */
+  private runInit(mode: 'init' | 'force', tenantId: string, s: BalanceSnapshot, guard: { seq?: string; balance?: string; usage?: string; lastUsageId?: string }): Promise<string[]> {
     // I3 in its Redis form: the book must balance before it is written.
     if (s.balanceMicros !== s.creditsMicros - s.usageMicros) {
       throw new RangeError(`balance ${s.balanceMicros} != credits ${s.creditsMicros} - usage ${s.usageMicros}`);
@@ -283,10 +285,10 @@ export class CreditStore {
         asMicros(s.creditsMicros, 'creditsMicros'),
         asMicros(s.usageMicros, 'usageMicros'),
         asMicros(s.seq, 'seq', 0n),
-        expected,
-        expectedBal,
-        expectedUsed,
-        lastUsageId,
+        guard.seq ?? '',
+        guard.balance ?? '',
+        guard.usage ?? '',
+        guard.lastUsageId ?? '',
       ],
     );
   }

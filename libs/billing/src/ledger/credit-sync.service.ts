@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LedgerRepository, type LedgerTotals } from '@gw/db';
-import { CreditStore, UsageStream } from '@gw/metering';
+import { CreditStore, UsageStream, type BalanceSnapshot } from '@gw/metering';
 
 const REBUILD_READS = 5;
 
@@ -75,26 +75,28 @@ export class CreditSync {
    */
   async rebuild(tenantId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      let t: LedgerTotals;
-      let unwritten: bigint;
-      let settled: boolean;
-      let reads = 0;
       // Any event added after this id (a settle while the balance is missing writes one without a
       // debit) makes the creation refuse, and the figures are read again.
       const lastSeen = attempt < REBUILD_READS ? await this.stream.lastIdOf(tenantId) : undefined;
-      do {
-        const before = await this.stream.unwrittenUsageOf(tenantId);
-        t = await this.ledger.totals(tenantId);
-        const after = await this.stream.unwrittenUsageOf(tenantId);
-        unwritten = before > after ? before : after;
-        settled = before === after;
-      } while (!settled && ++reads < REBUILD_READS);
-      const snapshot = { balanceMicros: t.balance - unwritten, creditsMicros: t.credits, usageMicros: t.usage + unwritten, seq: t.seq };
-      const created = await this.credits.initBalance(tenantId, snapshot, lastSeen);
+      const created = await this.credits.initBalance(tenantId, await this.figures(tenantId), lastSeen);
       if (created === 'stream_moved') continue;
       if (created) this.logger.log(`rebuilt the balance of ${tenantId} from the ledger`);
       return;
     }
   }
 
+  /** The ledger's figures minus the usage still in the stream, read until a drain does not move it. */
+  private async figures(tenantId: string): Promise<BalanceSnapshot> {
+    let t: LedgerTotals;
+    let unwritten: bigint;
+    let reads = 0;
+    for (;;) {
+      const before = await this.stream.unwrittenUsageOf(tenantId);
+      t = await this.ledger.totals(tenantId);
+      const after = await this.stream.unwrittenUsageOf(tenantId);
+      unwritten = before > after ? before : after;
+      if (before === after || ++reads >= REBUILD_READS) break;
+    }
+    return { balanceMicros: t.balance - unwritten, creditsMicros: t.credits, usageMicros: t.usage + unwritten, seq: t.seq };
+  }
 }
