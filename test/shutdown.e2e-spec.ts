@@ -1,6 +1,18 @@
 import { Redis } from 'ioredis';
 import { CreditStore, RedisKeys } from '@gw/metering';
-import { startTestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/** The tenant's credits, read with a connection of its own (the app's are closed). */
+async function creditsAfterClose(t: TestApp, tenantId: string) {
+  const redis = new Redis(t.config.REDIS_URL!);
+  try {
+    const c = await new CreditStore(redis, new RedisKeys(t.config.REDIS_PREFIX)).getCredits(tenantId);
+    if (!c) throw new Error(`no balance for ${tenantId}`);
+    return c;
+  } finally {
+    await redis.quit();
+  }
+}
 
 describe('graceful shutdown', () => {
   it('finishes a running stream and settles its hold before the app closes', async () => {
@@ -20,14 +32,9 @@ describe('graceful shutdown', () => {
     await closing;
     expect(text).toContain('data: [DONE]');
     // The stream finished during the drain and its settle ran: no hold is left behind.
-    const redis = new Redis(t.config.REDIS_URL!);
-    try {
-      const c = await new CreditStore(redis, new RedisKeys(t.config.REDIS_PREFIX)).getCredits(s.tenantId);
-      expect(c!.reserved).toBe(0n);
-      expect(c!.balance).toBeLessThan(1_000_000n);
-    } finally {
-      await redis.quit();
-    }
+    const c = await creditsAfterClose(t, s.tenantId);
+    expect(c.reserved).toBe(0n);
+    expect(c.balance).toBeLessThan(1_000_000n);
   });
 
   it('answers new requests 503 from the start of a shutdown, before any hold, while the running stream finishes', async () => {
@@ -55,14 +62,9 @@ describe('graceful shutdown', () => {
     const text = await body;
     await closing;
     expect(text).toContain('data: [DONE]');
-    const redis = new Redis(t.config.REDIS_URL!);
-    try {
-      const c = await new CreditStore(redis, new RedisKeys(t.config.REDIS_PREFIX)).getCredits(s.tenantId);
-      // One settled stream, no hold for the refused request.
-      expect(c!.reserved).toBe(0n);
-      expect(c!.balance).toBeLessThan(1_000_000n);
-    } finally {
-      await redis.quit();
-    }
+    const c = await creditsAfterClose(t, s.tenantId);
+    // One settled stream, no hold for the refused request.
+    expect(c.reserved).toBe(0n);
+    expect(c.balance).toBeLessThan(1_000_000n);
   });
 });

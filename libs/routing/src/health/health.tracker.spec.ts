@@ -49,13 +49,8 @@ describe('HealthTracker (shared through the real Redis)', () => {
     expect(b.health(t).open).toBe(false);
   });
 
-  it('re-opens when a probe fails, and one error alone never opens a circuit', async () => {
-    const a = new HealthTracker(redis, prefix, policy, clock);
-    const t = 'anthropic/claude|platform';
-    a.ended(t, false);
-    await a.tick();
-    await a.tick();
-    expect(a.state(t)).toBe('closed');
+  /** 20 failures open the circuit; after the cool-down it is half-open. */
+  async function openThenHalfOpen(a: HealthTracker, t: string): Promise<void> {
     for (let i = 0; i < 20; i++) a.ended(t, false);
     await a.tick();
     await a.tick();
@@ -63,6 +58,16 @@ describe('HealthTracker (shared through the real Redis)', () => {
     now += policy.cooldownMs + 1;
     await a.tick();
     expect(a.state(t)).toBe('half_open');
+  }
+
+  it('re-opens when a probe fails, and one error alone never opens a circuit', async () => {
+    const a = new HealthTracker(redis, prefix, policy, clock);
+    const t = 'anthropic/claude|platform';
+    a.ended(t, false);
+    await a.tick();
+    await a.tick();
+    expect(a.state(t)).toBe('closed');
+    await openThenHalfOpen(a, t);
     now += 10;
     a.ended(t, false);
     await a.tick();
@@ -72,13 +77,7 @@ describe('HealthTracker (shared through the real Redis)', () => {
   it('counts an abandoned probe neither way: the circuit stays half-open, then a real outcome decides', async () => {
     const a = new HealthTracker(redis, prefix, policy, clock);
     const t = 'openai/abandoned|platform';
-    for (let i = 0; i < 20; i++) a.ended(t, false);
-    await a.tick();
-    await a.tick();
-    expect(a.state(t)).toBe('open');
-    now += policy.cooldownMs + 1;
-    await a.tick();
-    expect(a.state(t)).toBe('half_open');
+    await openThenHalfOpen(a, t);
     // The probe's client went away before the provider answered.
     a.began(t);
     expect(a.health(t).inFlight).toBe(1);
