@@ -144,7 +144,7 @@ describe('routing settings', () => {
   it('round-trips a valid document, refuses a bad rule naming the field, and writes nothing then', async () => {
     const s = await t.signup();
     const initial = await call(t.url, 'GET', '/api/routing', { token: s.token });
-    expect(initial.body).toEqual({ version: 1, aliases: {}, provider_preferences: {}, unsupported_params: 'reject', data_policy: { excluded_providers: [] }, rules: [], timeouts: {} });
+    expect(initial.body).toEqual({ version: 1, aliases: {}, provider_preferences: {}, unsupported_params: 'reject', data_policy: { excluded_providers: [] }, rules: [], timeouts: {}, byok_fallback_to_platform: false });
     const doc = {
       aliases: { 'my-fast': { strategy: 'weighted', targets: [{ model: 'openai/gpt-4o-mini', weight: 3 }, { model: 'anthropic/claude-haiku-4.5', weight: 1 }] } },
       provider_preferences: { order: ['anthropic', 'openai'], sort: 'price' },
@@ -154,7 +154,7 @@ describe('routing settings', () => {
     };
     const put = await call(t.url, 'PUT', '/api/routing', { token: s.token, body: doc });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ version: 1, timeouts: {}, ...doc });
+    expect(put.body).toEqual({ version: 1, timeouts: {}, byok_fallback_to_platform: false, ...doc });
     expect((await call(t.url, 'GET', '/api/routing', { token: s.token })).body).toEqual(put.body);
 
     const bad = await call(t.url, 'PUT', '/api/routing', { token: s.token, body: { ...doc, aliases: { 'my-fast': { targets: [{ model: 'gpt-4o' }] } } } });

@@ -202,6 +202,51 @@ describe('money rules', () => {
     expect(log.completionTokens).toBeLessThan(40);
   });
 
+  it('charges a client that leaves while the provider has its prompt for the prompt only; leaving during a retry wait costs nothing', async () => {
+    const { apiKey, tenantId } = await tenantWith(1);
+    const price = await catalogPrice('openai/gpt-4o-mini');
+    const leave = async (body: object, afterMs: number) => {
+      const ac = new AbortController();
+      const sent = fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        signal: ac.signal,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Tell me a long story about the sea and its ships.' }], ...body }),
+      }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, afterMs));
+      ac.abort();
+      await sent;
+      for (let i = 0; i < 100 && (await t.credits.getCredits(tenantId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await t.credits.getCredits(tenantId))!.reserved).toBe(0n);
+    };
+
+    // A non-streamed call 300 ms into a 3 s wait for the answer, and a stream before its first byte.
+    for (const stream of [false, true]) {
+      t.openai.enqueue({ headerDelayMs: 3000 });
+      await leave({ stream }, 300);
+      expect(t.openai.lastRequest()!.clientAborted).toBe(true);
+    }
+    // A provider failing with Retry-After: 3, the client leaving during the wait: no prompt is with a provider.
+    t.openai.enqueue({ status: 503, retryAfter: 3 });
+    await leave({}, 300);
+    expect(t.openai.requests).toHaveLength(3);
+
+    await t.drain();
+    const logs = await t.prisma.requestLog.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
+    expect(logs.map((l) => [l.status, l.stream, l.estimated, l.completionTokens])).toEqual([[499, false, true, 0], [499, true, true, 0], [499, false, false, 0]]);
+    const charged = logs.slice(0, 2);
+    for (const l of charged) {
+      expect(l.promptTokens).toBeGreaterThan(10);
+      expect(l.costMicros).toBe(costMicros({ promptTokens: l.promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 0, reasoningTokens: 0 }, price, 0n));
+      expect(l.costMicros).toBeGreaterThan(0n);
+    }
+    expect(logs[2].costMicros).toBe(0n);
+    const spent = charged.reduce((a, l) => a + l.costMicros, 0n);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - spent);
+    expect(await ledgerSum(tenantId)).toBe(1_000_000n - spent);
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
+  });
+
   it('turns a stream cut after the first byte into a final error event, never [DONE]', async () => {
     const { apiKey } = await tenantWith(1);
     t.openai.enqueue({ text: 'a b c d e f g h', deltas: 8, cutAfterEvents: 3 });

@@ -192,10 +192,11 @@ describe('failover before the first byte', () => {
 describe('tenant routing rules', () => {
   it('sends short prompts to the cheaper model, refuses or downgrades over a max cost, visible in the record', async () => {
     const { client, apiKey, token } = await tenant();
+    // A model no other test here fails: a circuit opened by the failover tests would reorder the plan.
     const doc = {
-      aliases: { smart: { strategy: 'ordered', targets: [{ model: 'anthropic/claude-sonnet-4.5' }, { model: 'openai/gpt-4o-mini' }] } },
+      aliases: { smart: { strategy: 'ordered', targets: [{ model: 'anthropic/claude-sonnet-4.5' }, { model: 'openai/gpt-5.6-luna' }] } },
       rules: [
-        { type: 'size', name: 'short prompts', models: ['anthropic/claude-sonnet-4.5'], max_prompt_tokens: 500, target: 'openai/gpt-4o-mini' },
+        { type: 'size', name: 'short prompts', models: ['anthropic/claude-sonnet-4.5'], max_prompt_tokens: 500, target: 'openai/gpt-5.6-luna' },
         { type: 'max_cost', name: 'cap', max_usd: 0.05 },
       ],
     };
@@ -203,9 +204,9 @@ describe('tenant routing rules', () => {
     expect(saved.status).toBe(200);
 
     const short = await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 100, messages: [{ role: 'user', content: 'short' }] });
-    expect(short.model).toBe('openai/gpt-4o-mini');
+    expect(short.model).toBe('openai/gpt-5.6-luna');
     const g = await generation(apiKey, short.id);
-    expect(g.model).toBe('openai/gpt-4o-mini');
+    expect(g.model).toBe('openai/gpt-5.6-luna');
     expect(g.routing.join(' ')).toContain('rule "short prompts"');
 
     // A long prompt stays on Sonnet, but 20k output tokens of Sonnet exceed the 0.05 USD cap: refused.
@@ -218,7 +219,7 @@ describe('tenant routing rules', () => {
 
     // Through the alias the cheaper target fits under the cap: downgraded.
     const down = await client.chat.completions.create({ model: 'smart', max_tokens: 20000, messages: [{ role: 'user', content: long }] });
-    expect(down.model).toBe('openai/gpt-4o-mini');
+    expect(down.model).toBe('openai/gpt-5.6-luna');
     expect((await generation(apiKey, down.id)).routing.join(' ')).toContain('max cost');
   });
 });
@@ -253,10 +254,71 @@ describe('BYOK', () => {
     expect(log).toMatchObject({ byok: true, costMicros: 0n, byokFeeMicros: 38n });
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, idempotencyKey: `byok_fee:${r.id}` } })).toBe(1);
 
-    // When the provider refuses the tenant's key, the platform's capacity serves the request.
+  });
+
+  it("reports a refused own key instead of spending the tenant's credits on the platform's key, unless the tenant allows it", async () => {
+    const { client, token, tenantId, apiKey } = await tenant();
+    const add = await fetch(`${t.url}/api/provider-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'openai', api_key: 'sk-tenant-own-key-123456', base_url: `${own.baseUrl}/v1`, priority: 'first' }),
+    });
+    const pkId = ((await add.json()) as { id: string }).id;
+    const ask = () => client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'again' }] }).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const balance = async () => (await t.credits.getCredits(tenantId))!.balance;
+    const before = await balance();
+
+    // Revoked at the provider: 401 saying whose key, nothing sent on the platform's key, nothing charged.
     own.enqueue({ status: 401 });
-    const fallback = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'again' }] });
-    expect(fallback.choices[0].message.content).toBeTruthy();
+    const refused = (await ask()) as InstanceType<typeof OpenAI.APIError>;
+    expect(refused.status).toBe(401);
+    expect(refused.error).toMatchObject({ code: 'upstream_auth_error', type: 'authentication_error' });
+    expect(refused.message).toContain(pkId);
+    expect(t.openai.requests).toHaveLength(0);
+    expect(await balance()).toBe(before);
+    const failed = await generation(apiKey, refused.headers!.get('x-request-id')!);
+    expect(failed.attempts).toEqual([expect.objectContaining({ status: 401, byok: true })]);
+    expect(failed.routing).toContain('own key refused: platform capacity not used (byok_fallback_to_platform is off)');
+
+    // Its quota used up (429): the provider's limit comes back, retried on the same key, never on the platform's.
+    own.enqueue({ status: 429, times: 2 });
+    const limited = (await ask()) as InstanceType<typeof OpenAI.APIError>;
+    expect(limited.status).toBe(429);
+    expect(limited.message).toContain(`on your own openai key ${pkId}`);
+    own.reset();
+    expect(t.openai.requests).toHaveLength(0);
+
+    // Allowed: the platform stands in, and the request is held and charged at the platform's price, tagged.
+    expect((await put(token, '/api/routing', { byok_fallback_to_platform: true })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    own.enqueue({ status: 401 });
+    t.openai.enqueue({ promptTokens: 1000, completionTokens: 1000 });
+    const served = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'again' }] });
     expect(t.openai.lastRequest()!.headers.authorization).toBe('Bearer sk-platform-openai');
+    // gpt-4o-mini at the platform's price: 1000 * 0.15 + 1000 * 0.6 = 750 micros.
+    expect(await balance()).toBe(before - 750n);
+    const g = await generation(apiKey, served.id);
+    expect(g.routing).toContain('fallback_from_byok');
+    expect(g.attempts.map((a) => a.status)).toEqual([401, 200]);
+    const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: served.id } });
+    expect(log).toMatchObject({ byok: false, costMicros: 750n, byokFeeMicros: 0n });
+  });
+});
+
+describe("the platform's own key refused", () => {
+  it('fails over to the next provider, and with none left answers 503 no_available_provider (not the provider\'s 401 or 429)', async () => {
+    const { client } = await tenant();
+    // The platform's OpenAI account out of quota: no retry on it, the fallback model serves.
+    t.openai.enqueue({ status: 429, errorType: 'insufficient_quota', errorMessage: 'You exceeded your current quota' });
+    t.anthropic.enqueue({ text: 'served by the fallback' });
+    const r = await client.chat.completions.create({ model: 'openai/gpt-6-luna', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as never);
+    expect(r.choices[0].message.content).toBe('served by the fallback');
+    expect(t.openai.requests).toHaveLength(1);
+
+    t.openai.enqueue({ status: 401 });
+    const e = (await client.chat.completions.create({ model: 'openai/gpt-6-luna', messages: [{ role: 'user', content: 'hi' }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    expect(e.status).toBe(503);
+    expect(e.error).toMatchObject({ code: 'no_available_provider' });
+    expect(e.message).toContain("platform's openai capacity is unavailable");
   });
 });

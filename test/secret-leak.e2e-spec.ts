@@ -81,6 +81,8 @@ describe('application output', () => {
     const pk = await call(t.url, 'POST', '/api/provider-keys', { token, body: { provider: 'openai', api_key: secrets.byok, base_url: `${t.openai.baseUrl}/v1`, priority: 'first' } });
     expect(pk.status).toBe(201);
     expect((await call(t.url, 'POST', `/api/provider-keys/${pk.body.id}/verify`, { token })).body.verified).toBe(false);
+    // The refused key is tried first and the platform's key after it, so both paths write their logs.
+    expect((await call(t.url, 'PUT', '/api/routing', { token, body: { byok_fallback_to_platform: true } })).status).toBe(200);
 
     const requestIds: string[] = [];
     const chat = async (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { CreditStore, RedisKeys } from '@gw/metering';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -66,5 +67,21 @@ describe('graceful shutdown', () => {
     // One settled stream, no hold for the refused request.
     expect(c.reserved).toBe(0n);
     expect(c.balance).toBeLessThan(1_000_000n);
+  });
+
+  it('does not wait for a connection that never sent a request (a client pool opening one ahead of need)', async () => {
+    const t = await startTestApp({ DRAIN_TIMEOUT_MS: '10000' }, { billingWorker: false });
+    const { port } = new URL(t.url);
+    const silent = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => silent.once('connect', r));
+    const closedBy = new Promise<number>((r) => silent.once('close', () => r(Date.now())));
+    const started = Date.now();
+    // Node's server.close() alone waits for the client to drop it.
+    const closing = t.close();
+    const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 8000))]);
+    silent.destroy();
+    await closing;
+    expect(outcome).toBe('closed');
+    expect((await closedBy) - started).toBeLessThan(5000);
   });
 });

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { randomBase62 } from './ids';
@@ -29,6 +30,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
   });
   const root = createRootLogger(config, logging);
   instrumentRoutes(adapter.getInstance(), config, root);
+  closeSilentConnectionsOnClose(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new PinoNestLogger(root),
     bufferLogs: false,
@@ -57,6 +59,24 @@ function instrumentRoutes(fastify: FastifyInstance, config: AppConfig, root: Log
     if (config.ACCESS_LOG === 'all' || (config.ACCESS_LOG === 'api' && !quiet)) {
       route.onResponse = [...hooks(route.onResponse), accessLine(access)];
     }
+  });
+}
+
+/**
+ * A connection that has not sent a byte (a client's connection pool opening one ahead of need)
+ * has no request to finish, yet Node's server.close() waits for it: it closes only keep-alive
+ * connections between requests, so a shutdown would wait until the client dropped it (minutes).
+ * Closing runs after the in-flight requests were drained, so these can go.
+ */
+function closeSilentConnectionsOnClose(fastify: FastifyInstance): void {
+  const open = new Set<Socket>();
+  fastify.server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  fastify.addHook('preClose', (done) => {
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+    done();
   });
 }
 

@@ -21,6 +21,8 @@ export enum ErrorCode {
   RateLimited = 'rate_limit_exceeded',
   UpstreamBadResponse = 'upstream_bad_response',
   UpstreamError = 'upstream_error',
+  /** The provider refused the tenant's own (BYOK) key. */
+  UpstreamAuthError = 'upstream_auth_error',
   UpstreamTimeout = 'upstream_timeout',
   UpstreamRateLimited = 'upstream_rate_limited',
   UpstreamUnavailable = 'upstream_unavailable',

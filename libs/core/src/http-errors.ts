@@ -21,6 +21,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.UpstreamRateLimited]: [429, 'rate_limit_error'],
   [ErrorCode.UpstreamBadResponse]: [502, 'upstream_error'],
   [ErrorCode.UpstreamError]: [502, 'upstream_error'],
+  [ErrorCode.UpstreamAuthError]: [401, 'authentication_error'],
   [ErrorCode.UpstreamUnavailable]: [503, 'service_unavailable_error'],
   [ErrorCode.NoAvailableProvider]: [503, 'service_unavailable_error'],
   [ErrorCode.BillingUnavailable]: [503, 'service_unavailable_error'],

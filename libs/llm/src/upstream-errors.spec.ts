@@ -84,8 +84,11 @@ describe('mapUpstreamError', () => {
     expect(map(400, '{}', { 'x-should-retry': 'true' }).details.retryable).toBe(false);
   });
 
-  it('flags quota exhaustion', () => {
-    expect(map(429, '{"error":{"message":"quota","type":"insufficient_quota"}}').details.meta).toMatchObject({ reason: 'insufficient_quota' });
+  it('flags quota exhaustion, which a retry on the same key does not fix', () => {
+    const quota = map(429, '{"error":{"message":"quota","type":"insufficient_quota"}}');
+    expect(quota.details.meta).toMatchObject({ reason: 'insufficient_quota' });
+    expect(quota.details.retryable).toBe(false);
+    expect(map(429, '{"error":{"message":"slow down","type":"requests"}}').details.retryable).toBe(true);
   });
 });
 

@@ -126,10 +126,12 @@ export function mapUpstreamError(f: UpstreamFailure): DomainError {
     return new DomainError(ErrorCode.UpstreamError, `Provider ${provider} rejected the credentials (HTTP ${status})`, { ...base, retryable: false });
   }
   if (status === 429) {
-    if (body.type === 'insufficient_quota' || body.code === 'insufficient_quota') meta.reason = 'insufficient_quota';
-    return new DomainError(ErrorCode.UpstreamRateLimited, `Provider ${provider} is rate limiting requests`, {
+    // An exhausted quota does not come back in a retry's backoff; the caller moves on to another key or provider.
+    const quota = body.type === 'insufficient_quota' || body.code === 'insufficient_quota';
+    if (quota) meta.reason = 'insufficient_quota';
+    return new DomainError(ErrorCode.UpstreamRateLimited, quota ? `Provider ${provider} says the account's quota is exhausted` : `Provider ${provider} is rate limiting requests`, {
       ...base,
-      retryable: retry(true),
+      retryable: retry(!quota),
       ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     });
   }

@@ -97,6 +97,12 @@ export interface RoutingDocument {
   data_policy: DataPolicy;
   rules: RoutingRule[];
   timeouts: Timeouts;
+  /**
+   * When a provider refuses one of the tenant's own keys (401, 403, 402, 429), serve the request
+   * on the platform's capacity and credits instead. Off by default: a broken key is reported,
+   * not papered over with the tenant's prepaid credits.
+   */
+  byok_fallback_to_platform: boolean;
 }
 
 /** What a tenant without a stored document gets. */
@@ -109,6 +115,7 @@ export function defaultRoutingDocument(): RoutingDocument {
     data_policy: { excluded_providers: [] },
     rules: [],
     timeouts: {},
+    byok_fallback_to_platform: false,
   };
 }
 

@@ -31,6 +31,7 @@ const full = {
     { type: 'split', models: ['openai/*'], targets: [{ model: 'openai/gpt-4o-mini', weight: 9 }, { model: 'openai/gpt-4.1-mini', weight: 1 }] },
   ],
   timeouts: { first_byte_ms: 5000, idle_ms: 20000, total_ms: 600000 },
+  byok_fallback_to_platform: true,
 };
 
 describe('validateRoutingDocument', () => {
@@ -78,6 +79,7 @@ describe('validateRoutingDocument', () => {
     [{ provider_preferences: { only: ['openai'], ignore: ['openai'] } }, 'provider_preferences.ignore'],
     [{ provider_preferences: { sort: 'cheapest' } }, 'provider_preferences.sort'],
     [{ provider_preferences: { allow_fallbacks: 'yes' } }, 'provider_preferences.allow_fallbacks'],
+    [{ byok_fallback_to_platform: 'yes' }, 'byok_fallback_to_platform'],
     [{ provider_preferences: { max_price: { prompt: -1 } } }, 'provider_preferences.max_price.prompt'],
     [{ provider_preferences: { max_price: { prompt: 0.0000001 } } }, 'provider_preferences.max_price.prompt'],
     [{ provider_preferences: { max_price: { image: 1 } } }, 'provider_preferences.max_price.image'],

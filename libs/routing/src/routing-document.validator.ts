@@ -32,7 +32,7 @@ type Json = Record<string, unknown>;
  * Missing top-level sections take their defaults. Returns a fresh, normalized document.
  */
 export function validateRoutingDocument(input: unknown, ctx: RoutingValidationContext = {}): RoutingDocument {
-  const root = object(input, '', ['version', 'aliases', 'provider_preferences', 'unsupported_params', 'data_policy', 'rules', 'timeouts']);
+  const root = object(input, '', ['version', 'aliases', 'provider_preferences', 'unsupported_params', 'data_policy', 'rules', 'timeouts', 'byok_fallback_to_platform']);
   const doc = defaultRoutingDocument();
   if (root.version !== undefined && root.version !== ROUTING_DOCUMENT_VERSION) {
     fail('version', `must be ${ROUTING_DOCUMENT_VERSION}`);
@@ -52,6 +52,7 @@ export function validateRoutingDocument(input: unknown, ctx: RoutingValidationCo
       if (t[k] !== undefined) doc.timeouts[k] = integer(t[k], `timeouts.${k}`, 100, 3_600_000);
     }
   }
+  if (root.byok_fallback_to_platform !== undefined) doc.byok_fallback_to_platform = boolean(root.byok_fallback_to_platform, 'byok_fallback_to_platform');
   return doc;
 }
 

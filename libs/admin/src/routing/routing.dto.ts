@@ -54,6 +54,8 @@ export class RoutingDocumentDoc {
   @ApiPropertyOptional({ enum: ['reject', 'drop'], default: 'reject', description: 'Parameters the chosen provider cannot honour: 400, or dropped.' }) unsupported_params?: string;
   @ApiPropertyOptional({ type: DataPolicyDoc }) data_policy?: DataPolicyDoc;
   @ApiPropertyOptional({ type: [RoutingRuleDoc] }) rules?: RoutingRuleDoc[];
+  @ApiPropertyOptional({ default: false, description: "When a provider refuses one of your own keys (401, 403, 402, 429), serve the request on the platform's capacity and your credits instead of returning the error." })
+  byok_fallback_to_platform?: boolean;
 }
 
 export const ROUTING_EXTRA_MODELS = [AliasDoc];

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { ChatRequest } from '@gw/llm';
 import type { TraceHeaders } from '@gw/observability';
 import type { KeyInfo } from '../auth/key-cache';
+import type { Candidate } from './chat-plan';
 import type { ResponseFormat } from './response-format';
 import type { SettleContext } from './settlement';
 
@@ -24,6 +25,8 @@ export interface ChatCall {
   logContent?: boolean;
   /** The client's W3C trace context (traceparent, tracestate headers). */
   trace?: TraceHeaders;
+  /** The attempt whose upstream exchange was in flight when the client went away (its prompt was sent). */
+  cutAttempt?: Candidate;
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {

@@ -91,8 +91,16 @@ export class ChatCompletionsService {
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
+      let lastCandidate: Candidate | undefined;
+      /** Set when the provider refused one of the tenant's own keys: the platform's capacity is then off limits unless allowed. */
+      let refusedOwn: DomainError | undefined;
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[i];
+        if (refusedOwn && c.endpoint.credentialId === undefined) {
+          const note = tenant.routing.byok_fallback_to_platform ? FALLBACK_FROM_BYOK : NO_FALLBACK_FROM_BYOK;
+          if (!decisions.includes(note)) decisions.push(note);
+          if (note === NO_FALLBACK_FROM_BYOK) continue;
+        }
         if (i > 0) {
           try {
             built = this.build(call, c, policy);
@@ -126,11 +134,14 @@ export class ChatCompletionsService {
           slot?.release();
         }
         lastError = res;
-        // A tenant's own key that the provider refuses falls back to the next way in (as OpenRouter does).
-        const refusedOwnKey = c.endpoint.credentialId !== undefined && (res.details.upstreamStatus === 401 || res.details.upstreamStatus === 403);
-        if ((!retryable(res) && !refusedOwnKey) || call.signal.aborted) break;
+        lastCandidate = c;
+        const own = c.endpoint.credentialId !== undefined;
+        const keyRefused = credentialRefused(res, own);
+        if (keyRefused && own) refusedOwn ??= ownKeyError(res, c);
+        // A refused key says nothing about the request: the next key or provider may serve it.
+        if ((!retryable(res) && !keyRefused) || call.signal.aborted) break;
       }
-      throw lastError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
+      throw this.finalError(lastError, lastCandidate, refusedOwn);
     } catch (e) {
       const timedOut = call.clientSignal !== undefined && call.signal.aborted && !call.clientSignal.aborted;
       const err = timedOut
@@ -141,15 +152,23 @@ export class ChatCompletionsService {
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
       if (stopRenewing) {
         const gone = (call.clientSignal ?? call.signal).aborted;
+        // A client that left while the provider had its prompt pays for the prompt (reliability
+        // T17): the provider bills it. Output it never received is not charged; a request that
+        // failed, or timed out on the gateway's side, costs nothing.
+        const cut = gone ? call.cutAttempt : undefined;
+        const usage = cut ? this.estimator.estimate(call.body, '') : undefined;
+        const charge = cut && usage ? this.charges.of(cut, usage) : { cost: 0n, byokFee: 0n };
         await this.settlement.settle(settleContextOf(call), {
+          candidate: cut,
           status: gone ? 499 : statusOf(err.code),
           errorCode: gone ? 'client_closed_request' : err.code,
-          cost: 0n,
-          byokFee: 0n,
+          usage,
+          cost: charge.cost,
+          byokFee: charge.byokFee,
           attempts,
           decisions,
           totalMs: performance.now() - call.startedAt,
-          estimated: false,
+          estimated: cut !== undefined,
         });
       }
       if (!call.reply.sent && !call.reply.raw.headersSent) {
@@ -160,6 +179,25 @@ export class ChatCompletionsService {
       stopRenewing?.();
       this.budget.requestEnded();
     }
+  }
+
+  /**
+   * What the client is told when no attempt served. The tenant's own refused key is reported as
+   * such when nothing after it got further (reliability T26); a platform key the provider refused
+   * or ran out of is the operator's problem, not the tenant's: 503, and an error in the log.
+   */
+  private finalError(last: unknown, from: Candidate | undefined, refusedOwn: DomainError | undefined): unknown {
+    if (!(last instanceof DomainError) || !from) return last ?? refusedOwn ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
+    const own = from.endpoint.credentialId !== undefined;
+    if (!credentialRefused(last, own)) return last;
+    if (own || refusedOwn) return refusedOwn ?? last;
+    const provider = from.model.provider;
+    this.logger.error(`the platform's ${provider} credentials were refused or are out of quota (HTTP ${last.details.upstreamStatus}): ${last.message}`);
+    return new DomainError(ErrorCode.NoAvailableProvider, `No provider could serve the request: the platform's ${provider} capacity is unavailable`, {
+      retryAfterSeconds: 30,
+      upstreamStatus: last.details.upstreamStatus,
+      meta: { provider, reason: 'platform_credentials' },
+    });
   }
 
   /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
@@ -193,6 +231,7 @@ export class ChatCompletionsService {
               return served;
             }
             err = served;
+            if (call.signal.aborted) call.cutAttempt = c;
             attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
           } else {
             const text = await res.body.text().catch(() => '');
@@ -201,6 +240,7 @@ export class ChatCompletionsService {
           }
         } catch (e) {
           err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
+          if (call.signal.aborted) call.cutAttempt = c;
           attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
         }
         releaseRetry();
@@ -281,6 +321,31 @@ export class ChatCompletionsService {
       estimated: parsed.usage === undefined,
     });
   }
+}
+
+/** Routing decisions recorded when one of the tenant's own keys was refused. */
+const FALLBACK_FROM_BYOK = 'fallback_from_byok';
+const NO_FALLBACK_FROM_BYOK = 'own key refused: platform capacity not used (byok_fallback_to_platform is off)';
+
+/**
+ * The provider refused the credential itself (revoked, no access, out of credit or quota), not
+ * the request. Any 429 counts for the tenant's own key: its limits are the tenant's, and the
+ * platform standing in for them is what byok_fallback_to_platform decides.
+ */
+function credentialRefused(e: DomainError, ownKey: boolean): boolean {
+  const s = e.details.upstreamStatus;
+  return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && s === 429);
+}
+
+/** A refusal of the tenant's own key, told as one (401 for a refused key, the provider's limit otherwise). */
+function ownKeyError(e: DomainError, c: Candidate): DomainError {
+  const provider = c.model.provider;
+  const meta = { ...e.details.meta, byok: true, credential: c.endpoint.credentialId };
+  const s = e.details.upstreamStatus;
+  if (s === 401 || s === 403) {
+    return new DomainError(ErrorCode.UpstreamAuthError, `${provider} refused your own ${provider} key ${c.endpoint.credentialId} (HTTP ${s}); replace it under /api/provider-keys`, { upstreamStatus: s, meta });
+  }
+  return new DomainError(e.code, `${e.message} on your own ${provider} key ${c.endpoint.credentialId}`, { ...e.details, meta });
 }
 
 /** Everything the model generated in an answer: text, refusals, reasoning and tool-call arguments of every choice. */

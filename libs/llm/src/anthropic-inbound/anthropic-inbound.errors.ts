@@ -29,6 +29,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.UpstreamRateLimited]: [429, 'rate_limit_error'],
   [ErrorCode.UpstreamBadResponse]: [500, 'api_error'],
   [ErrorCode.UpstreamError]: [500, 'api_error'],
+  [ErrorCode.UpstreamAuthError]: [401, 'authentication_error'],
   [ErrorCode.StreamIncomplete]: [500, 'api_error'],
   [ErrorCode.Internal]: [500, 'api_error'],
   [ErrorCode.BillingUnavailable]: [500, 'api_error'],
