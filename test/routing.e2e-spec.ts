@@ -177,6 +177,23 @@ describe('failover before the first byte', () => {
     expect(t.openai.requests.length).toBeLessThanOrEqual(32);
   });
 
+  it('skips a first model whose provider cannot honour a parameter for a fallback that can; 400 when none can', async () => {
+    const { client, apiKey } = await tenant();
+    const ask = (models?: string[]) =>
+      client.chat.completions.create({ model: 'anthropic/claude-haiku-4.5', ...(models ? { models } : {}), response_format: { type: 'json_object' }, messages: [{ role: 'user', content: 'json please' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    t.openai.enqueue({ text: '{"ok":true}' });
+    const r = await ask(['openai/gpt-5.6-luna']);
+    expect(r.model).toBe('openai/gpt-5.6-luna');
+    expect(t.anthropic.requests).toHaveLength(0);
+    const g = await generation(apiKey, r.id);
+    expect(g.attempts).toEqual([expect.objectContaining({ model: 'anthropic/claude-haiku-4.5', status: 0, error: 'unsupported_parameter' }), expect.objectContaining({ model: 'openai/gpt-5.6-luna', status: 200 })]);
+
+    const err = (await ask().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(400);
+    expect(err.error).toMatchObject({ code: 'unsupported_parameter', param: 'response_format' });
+    expect(t.anthropic.requests).toHaveLength(0);
+  });
+
   it('does not retry or fall over on a client error (400)', async () => {
     const { client } = await tenant();
     t.openai.enqueue({ status: 400, errorMessage: 'bad' });

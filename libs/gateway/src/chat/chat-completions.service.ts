@@ -85,23 +85,39 @@ export class ChatCompletionsService {
       const policy = tenant.routing.unsupported_params;
       // The hold covers what is really sent: an adapter may raise the output cap (thinking budgets).
       const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model)) * n;
-      let built = this.build(call, candidates[0], policy);
-      let holdMicros = this.charges.worstCase(candidates[0], promptBound, outputCap(candidates[0], built));
-      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(candidates[0], built), price: candidates[0].model.price });
+      // The first candidate that can take the request as asked (a parameter its provider cannot
+      // honour skips it, like a failed attempt); 400 only when none can.
+      let first = -1;
+      let built: UpstreamHttpRequest | undefined;
+      let buildError: unknown;
+      for (let i = 0; i < candidates.length && built === undefined; i++) {
+        try {
+          built = this.build(call, candidates[i], policy);
+          first = i;
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          buildError ??= e;
+          attempts.push(attemptOf(candidates[i], e, 0));
+        }
+      }
+      if (built === undefined) throw buildError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
+      const head = candidates[first];
+      let holdMicros = this.charges.worstCase(head, promptBound, outputCap(head, built));
+      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(head, built), price: head.model.price });
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
       let lastCandidate: Candidate | undefined;
       /** Set when the provider refused one of the tenant's own keys: the platform's capacity is then off limits unless allowed. */
       let refusedOwn: DomainError | undefined;
-      for (let i = 0; i < candidates.length; i++) {
+      for (let i = first; i < candidates.length; i++) {
         const c = candidates[i];
         if (refusedOwn && c.endpoint.credentialId === undefined) {
           const note = tenant.routing.byok_fallback_to_platform ? FALLBACK_FROM_BYOK : NO_FALLBACK_FROM_BYOK;
           if (!decisions.includes(note)) decisions.push(note);
           if (note === NO_FALLBACK_FROM_BYOK) continue;
         }
-        if (i > 0) {
+        if (i > first) {
           try {
             built = this.build(call, c, policy);
           } catch (e) {
