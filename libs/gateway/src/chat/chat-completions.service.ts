@@ -136,7 +136,18 @@ export class ChatCompletionsService {
         try {
           const need = this.charges.worstCase(c, promptBound, outputCap(c, built));
           if (need > holdMicros) {
-            await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price });
+            const raised = await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price }).catch((e: unknown) => {
+              // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
+              // attempt: a cheaper one after it may still serve, on the hold already taken.
+              if (e instanceof DomainError && (e.code === ErrorCode.InsufficientCredits || e.code === ErrorCode.RequestExceedsBudget)) return e;
+              throw e;
+            });
+            if (raised instanceof DomainError) {
+              lastError = raised;
+              lastCandidate = c;
+              attempts.push(attemptOf(c, raised, 0));
+              continue;
+            }
             holdMicros = need;
           }
           res = await this.tryTarget(call, c, built, attempts, timeouts, totalMs === undefined ? undefined : call.startedAt + totalMs);
