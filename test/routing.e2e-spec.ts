@@ -198,13 +198,13 @@ describe('failover before the first byte', () => {
     const { client, apiKey } = await tenant(0.01);
     t.openai.enqueue({ status: 503, times: 2 });
     // Opus at 25 USD per million output: 2000 tokens need 0.05 USD, more than the 0.01 there is.
-    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-opus-4.8', 'openai/gpt-5.6-luna'], max_tokens: 2000, messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const r = await client.chat.completions.create({ model: 'openai/gpt-6-luna', models: ['anthropic/claude-opus-4.8', 'openai/gpt-5.6-luna'], max_tokens: 2000, messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     expect(r.model).toBe('openai/gpt-5.6-luna');
     expect(t.anthropic.requests).toHaveLength(0);
     const g = await generation(apiKey, r.id);
     expect(g.attempts.map((a) => [a.model, a.status, a.error])).toEqual([
-      ['openai/gpt-4o-mini', 503, 'upstream_unavailable'],
-      ['openai/gpt-4o-mini', 503, 'upstream_unavailable'],
+      ['openai/gpt-6-luna', 503, 'upstream_unavailable'],
+      ['openai/gpt-6-luna', 503, 'upstream_unavailable'],
       ['anthropic/claude-opus-4.8', 0, 'request_exceeds_budget'],
       ['openai/gpt-5.6-luna', 200, undefined],
     ]);
@@ -212,9 +212,10 @@ describe('failover before the first byte', () => {
 
   it('does not retry or fall over on a client error (400)', async () => {
     const { client } = await tenant();
+    // A model no other test fails: an open circuit would put it after the fallback.
     t.openai.enqueue({ status: 400, errorMessage: 'bad' });
     const err = await client.chat.completions
-      .create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'x' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .create({ model: 'openai/gpt-6.1-terra', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'x' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
       .catch((e: InstanceType<typeof OpenAI.APIError>) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
     expect(t.openai.requests).toHaveLength(1);

@@ -17,13 +17,12 @@ import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
 import { UsageEstimator } from './usage-estimator';
 import type { AttemptRecord } from './usage-event';
+import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError } from './attempt-failures';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 function retryable(e: unknown): boolean {
   return e instanceof DomainError && e.details.retryable === true;
 }
-
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** The parsed answer of a non-streamed request, or a stream read up to its first output. */
 type Served = { parsed: ParsedCompletion } | { primed: PrimedStream };
@@ -208,23 +207,11 @@ export class ChatCompletionsService {
     }
   }
 
-  /**
-   * What the client is told when no attempt served. The tenant's own refused key is reported as
-   * such when nothing after it got further (reliability T26); a platform key the provider refused
-   * or ran out of is the operator's problem, not the tenant's: 503, and an error in the log.
-   */
+  /** What the client is told when no attempt served; a refused platform key is logged for the operator. */
   private finalError(last: unknown, from: Candidate | undefined, refusedOwn: DomainError | undefined): unknown {
-    if (!(last instanceof DomainError) || !from) return last ?? refusedOwn ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
-    const own = from.endpoint.credentialId !== undefined;
-    if (!credentialRefused(last, own)) return last;
-    if (own || refusedOwn) return refusedOwn ?? last;
-    const provider = from.model.provider;
-    this.logger.error(`the platform's ${provider} credentials were refused or are out of quota (HTTP ${last.details.upstreamStatus}): ${last.message}`);
-    return new DomainError(ErrorCode.NoAvailableProvider, `No provider could serve the request: the platform's ${provider} capacity is unavailable`, {
-      retryAfterSeconds: 30,
-      upstreamStatus: last.details.upstreamStatus,
-      meta: { provider, reason: 'platform_credentials' },
-    });
+    const { error, platformRefusal } = finalErrorOf(last, from, refusedOwn);
+    if (platformRefusal) this.logger.error(platformRefusal);
+    return error;
   }
 
   /** One target: the call, and retries with backoff while the error is retryable and budget allows. */
@@ -350,31 +337,6 @@ export class ChatCompletionsService {
   }
 }
 
-/** Routing decisions recorded when one of the tenant's own keys was refused. */
-const FALLBACK_FROM_BYOK = 'fallback_from_byok';
-const NO_FALLBACK_FROM_BYOK = 'own key refused: platform capacity not used (byok_fallback_to_platform is off)';
-
-/**
- * The provider refused the credential itself (revoked, no access, out of credit or quota), not
- * the request. Any 429 counts for the tenant's own key: its limits are the tenant's, and the
- * platform standing in for them is what byok_fallback_to_platform decides.
- */
-function credentialRefused(e: DomainError, ownKey: boolean): boolean {
-  const s = e.details.upstreamStatus;
-  return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && s === 429);
-}
-
-/** A refusal of the tenant's own key, told as one (401 for a refused key, the provider's limit otherwise). */
-function ownKeyError(e: DomainError, c: Candidate): DomainError {
-  const provider = c.model.provider;
-  const meta = { ...e.details.meta, byok: true, credential: c.endpoint.credentialId };
-  const s = e.details.upstreamStatus;
-  if (s === 401 || s === 403) {
-    return new DomainError(ErrorCode.UpstreamAuthError, `${provider} refused your own ${provider} key ${c.endpoint.credentialId} (HTTP ${s}); replace it under /api/provider-keys`, { upstreamStatus: s, meta });
-  }
-  return new DomainError(e.code, `${e.message} on your own ${provider} key ${c.endpoint.credentialId}`, { ...e.details, meta });
-}
-
 /** Everything the model generated in an answer: text, refusals, reasoning and tool-call arguments of every choice. */
 function generatedOf(c: ParsedCompletion['completion']): string {
   const parts: string[] = [];
@@ -389,13 +351,4 @@ function generatedOf(c: ParsedCompletion['completion']): string {
 
 function textOf(c: ParsedCompletion['completion']): string {
   return c.choices.map((ch) => (typeof ch.message.content === 'string' ? ch.message.content : '')).join('\n');
-}
-
-function attemptOf(c: Candidate, e: unknown, ms: number, status = 0, startedMs?: number): AttemptRecord {
-  const a: AttemptRecord = { model: c.model.id, provider: c.model.provider, status, latency_ms: round(ms) };
-  // A 200 can fail too: a stream whose first events were an error, or a cut.
-  if (status !== 200 || e !== undefined) a.error = e instanceof DomainError ? e.code : 'internal_error';
-  if (startedMs !== undefined) a.started_ms = round(startedMs);
-  if (c.endpoint.credentialId) a.byok = true;
-  return a;
 }

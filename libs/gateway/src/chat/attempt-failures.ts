@@ -1,0 +1,61 @@
+import { DomainError, ErrorCode } from '@gw/core';
+import type { Candidate } from './chat-plan';
+import type { AttemptRecord } from './usage-event';
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** Routing decisions recorded when one of the tenant's own keys was refused. */
+export const FALLBACK_FROM_BYOK = 'fallback_from_byok';
+export const NO_FALLBACK_FROM_BYOK = 'own key refused: platform capacity not used (byok_fallback_to_platform is off)';
+
+/**
+ * The provider refused the credential itself (revoked, no access, out of credit or quota), not
+ * the request. Any 429 counts for the tenant's own key: its limits are the tenant's, and the
+ * platform standing in for them is what byok_fallback_to_platform decides.
+ */
+export function credentialRefused(e: DomainError, ownKey: boolean): boolean {
+  const s = e.details.upstreamStatus;
+  return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && s === 429);
+}
+
+/** A refusal of the tenant's own key, told as one (401 for a refused key, the provider's limit otherwise). */
+export function ownKeyError(e: DomainError, c: Candidate): DomainError {
+  const provider = c.model.provider;
+  const meta = { ...e.details.meta, byok: true, credential: c.endpoint.credentialId };
+  const s = e.details.upstreamStatus;
+  if (s === 401 || s === 403) {
+    return new DomainError(ErrorCode.UpstreamAuthError, `${provider} refused your own ${provider} key ${c.endpoint.credentialId} (HTTP ${s}); replace it under /api/provider-keys`, { upstreamStatus: s, meta });
+  }
+  return new DomainError(e.code, `${e.message} on your own ${provider} key ${c.endpoint.credentialId}`, { ...e.details, meta });
+}
+
+/**
+ * What the client is told when no attempt served. The tenant's own refused key is reported as
+ * such when nothing after it got further (reliability T26); a platform key the provider refused
+ * or ran out of is the operator's problem, not the tenant's: 503, with a line for the operator.
+ */
+export function finalErrorOf(last: unknown, from: Candidate | undefined, refusedOwn: DomainError | undefined): { error: unknown; platformRefusal?: string } {
+  if (!(last instanceof DomainError) || !from) return { error: last ?? refusedOwn ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request') };
+  const own = from.endpoint.credentialId !== undefined;
+  if (!credentialRefused(last, own)) return { error: last };
+  if (own || refusedOwn) return { error: refusedOwn ?? last };
+  const provider = from.model.provider;
+  return {
+    error: new DomainError(ErrorCode.NoAvailableProvider, `No provider could serve the request: the platform's ${provider} capacity is unavailable`, {
+      retryAfterSeconds: 30,
+      upstreamStatus: last.details.upstreamStatus,
+      meta: { provider, reason: 'platform_credentials' },
+    }),
+    platformRefusal: `the platform's ${provider} credentials were refused or are out of quota (HTTP ${last.details.upstreamStatus}): ${last.message}`,
+  };
+}
+
+/** One attempt as the request log keeps it. */
+export function attemptOf(c: Candidate, e: unknown, ms: number, status = 0, startedMs?: number): AttemptRecord {
+  const a: AttemptRecord = { model: c.model.id, provider: c.model.provider, status, latency_ms: round(ms) };
+  // A 200 can fail too: a stream whose first events were an error, or a cut.
+  if (status !== 200 || e !== undefined) a.error = e instanceof DomainError ? e.code : 'internal_error';
+  if (startedMs !== undefined) a.started_ms = round(startedMs);
+  if (c.endpoint.credentialId) a.byok = true;
+  return a;
+}
