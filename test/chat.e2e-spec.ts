@@ -259,7 +259,7 @@ describe('money rules', () => {
     expect(res.status).toBe(200);
     expect(body).not.toContain('[DONE]');
     const last = body.trim().split('\n\n').pop()!;
-    expect(JSON.parse(last.slice(6))).toMatchObject({ error: { code: 'stream_incomplete' } });
+    expect(JSON.parse(last.slice(6))).toMatchObject({ object: 'chat.completion.chunk', model: 'openai/gpt-4o-mini', error: { code: 'stream_incomplete' }, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] });
   });
 });
 

@@ -78,7 +78,7 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     // Node's server.close() alone waits for the client to drop it.
     const closing = t.close();
-    const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 8000))]);
+    const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 8000).unref())]);
     silent.destroy();
     await closing;
     expect(outcome).toBe('closed');

@@ -24,8 +24,13 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxyOf(config.TRUST_PROXY),
-    // Headers must arrive promptly (slowloris); bodies and streams are bounded by the gateway's own timeouts.
-    requestTimeout: 0,
+    // The whole request (headers and body) must arrive within REQUEST_TIMEOUT_MS, or 408 and the
+    // connection closes (slowloris, a client trickling its body). Node's timer covers receiving the
+    // request only: answers and streams are bounded by the gateway's upstream timeouts instead.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    // Headers within 10 s (Node enforces the request timeout only while the headers timeout is not
+    // longer), and the timers checked every second (Node's 30 s default would let a trickle run over).
+    http: { headersTimeout: Math.min(10_000, config.REQUEST_TIMEOUT_MS), connectionsCheckingInterval: Math.min(1000, config.REQUEST_TIMEOUT_MS) },
     keepAliveTimeout: 65_000,
   });
   const root = createRootLogger(config, logging);

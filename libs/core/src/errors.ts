@@ -28,6 +28,8 @@ export enum ErrorCode {
   UpstreamUnavailable = 'upstream_unavailable',
   NoAvailableProvider = 'no_available_provider',
   BillingUnavailable = 'billing_unavailable',
+  /** A dependency the request needs (the database behind the key and tenant caches) is unreachable. */
+  ServiceUnavailable = 'service_unavailable',
   StreamIncomplete = 'stream_incomplete',
   Internal = 'internal_error',
 }

@@ -25,6 +25,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.UpstreamUnavailable]: [503, 'service_unavailable_error'],
   [ErrorCode.NoAvailableProvider]: [503, 'service_unavailable_error'],
   [ErrorCode.BillingUnavailable]: [503, 'service_unavailable_error'],
+  [ErrorCode.ServiceUnavailable]: [503, 'service_unavailable_error'],
   [ErrorCode.UpstreamTimeout]: [504, 'upstream_error'],
   [ErrorCode.StreamIncomplete]: [502, 'upstream_error'],
   [ErrorCode.Internal]: [500, 'api_error'],

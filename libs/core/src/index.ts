@@ -12,3 +12,4 @@ export * from './email.port';
 export * from './secret-box';
 export * from './url-guard';
 export * from './bounded-memo';
+export * from './refreshing-cache';

@@ -1,5 +1,5 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock, hashApiKey, isWellFormedApiKey } from '@gw/core';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock, DomainError, ErrorCode, hashApiKey, isWellFormedApiKey, RefreshingCache } from '@gw/core';
 import { ApiKeyRepository } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 
@@ -20,13 +20,11 @@ export interface KeyInfo {
   graceUntilMs: number | null;
 }
 
-interface Entry {
-  info: KeyInfo | null;
-  expiresAt: number;
-}
-
 const NEGATIVE_TTL_MS = 5_000;
 const MAX_ENTRIES = 100_000;
+/** How long known keys keep working from memory while Postgres cannot be read. */
+const STALE_FOR_MS = 15 * 60_000;
+const STALE_RETRY_MS = 5_000;
 
 /**
  * In-process cache of API keys by SHA-256 of the key. Entries live at most KEY_CACHE_TTL_SECONDS,
@@ -36,9 +34,10 @@ const MAX_ENTRIES = 100_000;
  */
 @Injectable()
 export class KeyCache implements OnModuleInit {
-  private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<KeyInfo | null>>();
-  private readonly ttlMs: number;
+  private readonly logger = new Logger('key-cache');
+  private readonly entries: RefreshingCache<KeyInfo | null>;
+  private readonly ttlOf: (info: KeyInfo | null) => number;
+  private failureLoggedAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -46,24 +45,40 @@ export class KeyCache implements OnModuleInit {
     private readonly bus: InvalidationBus,
     private readonly clock: Clock,
   ) {
-    this.ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
+    const ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
+    this.ttlOf = (info) => (info ? ttlMs : NEGATIVE_TTL_MS);
+    this.entries = new RefreshingCache({ maxEntries: MAX_ENTRIES, staleForMs: STALE_FOR_MS, retryMs: STALE_RETRY_MS, now: () => clock.now() }, (_hash, e) =>
+      this.logger.warn(`Postgres unreadable, serving a cached key past its TTL: ${(e as Error).message}`),
+    );
   }
 
   async onModuleInit(): Promise<void> {
     await this.bus.listen((m) => {
       if (m.type === 'reset') this.entries.clear();
       else if (m.type === 'key') this.entries.delete(m.hash);
-      else if (m.type === 'tenant') for (const [h, e] of this.entries) if (e.info?.tenantId === m.tenantId) this.entries.delete(h);
+      else if (m.type === 'tenant') this.entries.deleteWhere((info) => info?.tenantId === m.tenantId);
     });
   }
 
-  /** Resolves a presented key; null for malformed, unknown, revoked or expired keys. */
+  /**
+   * Resolves a presented key; null for malformed, unknown, revoked or expired keys. While
+   * Postgres cannot be read, a key seen in the last STALE_FOR_MS keeps working (the reserve
+   * script's key status in Redis stays the authority on revocation); a key not seen: 503.
+   */
   async resolve(presented: string): Promise<KeyInfo | null> {
     if (!isWellFormedApiKey(presented)) return null;
     const hash = hashApiKey(presented);
     const now = this.clock.now();
-    const hit = this.entries.get(hash);
-    const info = hit && hit.expiresAt > now ? hit.info : await this.load(hash, now);
+    let info: KeyInfo | null;
+    try {
+      info = await this.entries.get(hash, () => this.fetch(hash), this.ttlOf);
+    } catch (e) {
+      if (now - this.failureLoggedAt > STALE_RETRY_MS) {
+        this.failureLoggedAt = now;
+        this.logger.error(`API key lookup failed: ${(e as Error).message}`);
+      }
+      throw new DomainError(ErrorCode.ServiceUnavailable, 'API keys cannot be checked right now; retry shortly', { retryAfterSeconds: 5 });
+    }
     if (!info) return null;
     if (info.status === 'revoked') return null;
     if (info.status === 'rotated' && (info.graceUntilMs === null || info.graceUntilMs <= now)) return null;
@@ -71,16 +86,7 @@ export class KeyCache implements OnModuleInit {
     return info;
   }
 
-  private load(hash: string, now: number): Promise<KeyInfo | null> {
-    let p = this.inflight.get(hash);
-    if (!p) {
-      p = this.fetch(hash, now).finally(() => this.inflight.delete(hash));
-      this.inflight.set(hash, p);
-    }
-    return p;
-  }
-
-  private async fetch(hash: string, now: number): Promise<KeyInfo | null> {
+  private async fetch(hash: string): Promise<KeyInfo | null> {
     const row = await this.keys.findByHash(hash);
     const info: KeyInfo | null = row
       ? {
@@ -99,8 +105,6 @@ export class KeyCache implements OnModuleInit {
           graceUntilMs: row.graceUntil?.getTime() ?? null,
         }
       : null;
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(hash, { info, expiresAt: now + (info ? this.ttlMs : NEGATIVE_TTL_MS) });
     return info;
   }
 }

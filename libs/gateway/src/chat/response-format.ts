@@ -68,8 +68,12 @@ export class OpenAiFormat implements ResponseFormat {
         const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: ctx.provider, choices: [], usage: usageJson(usage, cost) };
         return `data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`;
       },
-      // OpenRouter also sets finish_reason "error" on the final chunk; the error object is what SDKs raise.
-      error: (err) => `data: ${JSON.stringify(describeError(err).body)}\n\n`,
+      // One final chunk carrying both: the error object is what SDKs raise, and a choice with
+      // finish_reason "error" (as OpenRouter sends) ends the choice for clients that only read choices.
+      error: (err) => {
+        const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: ctx.provider, choices: [{ index: 0, delta: {}, finish_reason: 'error' }], ...describeError(err).body };
+        return `data: ${JSON.stringify(chunk)}\n\n`;
+      },
     };
   }
 }

@@ -10,6 +10,7 @@ import { chatRequestSchema } from '../chat/chat-request.schema';
 import { AccountHandlers } from '../account/account.handlers';
 import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
+import { refuseDeepNesting } from './json-depth';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
 import type { ChatCall } from '../chat/chat-call';
@@ -47,18 +48,19 @@ export class GatewayRoutes implements OnModuleInit {
       void reply.status(d.status).headers(d.headers).header('x-request-id', id).send(d.body);
     };
     const errorHandler = errorsAs(new OpenAiFormat(false));
-    const opts = { preHandler: authenticate, errorHandler };
+    const opts = { onRequest: authenticate, errorHandler };
+    const post = { ...opts, preValidation: refuseDeepNesting };
 
-    app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
+    app.post('/v1/chat/completions', { ...post, schema: { body: chatRequestSchema } }, (req, reply) => {
       const body = req.body as ChatRequest;
       return this.chatCall(req, reply, body, new OpenAiFormat(body.stream_options?.include_usage === true));
     });
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
     const anthropic = new AnthropicFormat();
-    app.post('/v1/messages', { preHandler: authenticate, errorHandler: errorsAs(anthropic) }, (req, reply) =>
+    app.post('/v1/messages', { onRequest: authenticate, preValidation: refuseDeepNesting, errorHandler: errorsAs(anthropic) }, (req, reply) =>
       this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
     );
-    app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
+    app.post('/v1/embeddings', post, (req, reply) => this.trackAborting(req, reply, (signal) =>
       this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal, trace: traceHeadersOf(req.headers) }),
     ));
     app.get('/v1/models', { errorHandler }, (req, reply) => this.account.models(req, reply));
@@ -68,6 +70,7 @@ export class GatewayRoutes implements OnModuleInit {
   }
 
   private chatCall(req: FastifyRequest, reply: FastifyReply, body: ChatRequest, format: ResponseFormat): Promise<void> {
+    refuseRoutingOverrides(body);
     return this.trackAborting(req, reply, (signal) =>
       this.chat.handle({
         key: req.gwKey,
@@ -122,6 +125,21 @@ function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
     (out ??= {})[field] = ms;
   }
   return out;
+}
+
+/**
+ * Fields some SDKs and proxies use to pick the upstream or its credentials (LiteLLM's `api_base`,
+ * `api_key`, ...). Unknown fields are otherwise passed to OpenAI-family providers, so these would
+ * reach the provider with the platform's key: refused, naming the field (reliability T12).
+ */
+const ROUTING_OVERRIDES = ['api_key', 'api_base', 'base_url', 'api_version', 'extra_headers'] as const;
+
+function refuseRoutingOverrides(body: ChatRequest): void {
+  for (const field of ROUTING_OVERRIDES) {
+    if (field in body) {
+      throw new DomainError(ErrorCode.InvalidBody, `${field} is not accepted: the gateway chooses the provider and its credentials (add your own provider keys under /api/provider-keys)`, { param: field });
+    }
+  }
 }
 
 function toDomain(err: Error & { code?: string; statusCode?: number; validation?: unknown }): DomainError {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock, platformCapsSchema, SecretBox, type PlatformCaps } from '@gw/core';
+import { APP_CONFIG, type AppConfig, Clock, DomainError, ErrorCode, platformCapsSchema, RefreshingCache, SecretBox, type PlatformCaps } from '@gw/core';
 import { ProviderCredentialRepository, RoutingSettingsRepository, TenantRepository, tenantScope } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import { defaultRoutingDocument, validateRoutingDocument, type RoutingDocument } from '@gw/routing';
@@ -22,10 +22,10 @@ export interface TenantContext {
   platformCaps: PlatformCaps;
 }
 
-interface Entry {
-  value: TenantContext;
-  expiresAt: number;
-}
+const MAX_TENANTS = 50_000;
+/** How long a tenant's settings keep serving from memory while Postgres cannot be read. */
+const STALE_FOR_MS = 15 * 60_000;
+const STALE_RETRY_MS = 5_000;
 
 /**
  * Per-tenant routing document, BYOK credentials and privacy choice, read from Postgres at most once per TTL and
@@ -34,9 +34,8 @@ interface Entry {
 @Injectable()
 export class TenantContextCache implements OnModuleInit {
   private readonly logger = new Logger('tenant-cache');
-  private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<TenantContext>>();
-  private readonly ttlMs: number;
+  private readonly entries: RefreshingCache<TenantContext>;
+  private readonly ttlOf: () => number;
   private readonly defaultCaps: PlatformCaps;
 
   constructor(
@@ -48,8 +47,12 @@ export class TenantContextCache implements OnModuleInit {
     private readonly bus: InvalidationBus,
     private readonly clock: Clock,
   ) {
-    this.ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
+    const ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
+    this.ttlOf = () => ttlMs;
     this.defaultCaps = config.PLATFORM_TENANT_CAPS;
+    this.entries = new RefreshingCache({ maxEntries: MAX_TENANTS, staleForMs: STALE_FOR_MS, retryMs: STALE_RETRY_MS, now: () => clock.now() }, (tenantId, e) =>
+      this.logger.warn(`Postgres unreadable, serving tenant ${tenantId}'s cached settings past their TTL: ${(e as Error).message}`),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -59,15 +62,14 @@ export class TenantContextCache implements OnModuleInit {
     });
   }
 
+  /** The tenant's settings; while Postgres cannot be read, the last ones for up to STALE_FOR_MS, else 503. */
   async get(tenantId: string): Promise<TenantContext> {
-    const hit = this.entries.get(tenantId);
-    if (hit && hit.expiresAt > this.clock.now()) return hit.value;
-    let p = this.inflight.get(tenantId);
-    if (!p) {
-      p = this.load(tenantId).finally(() => this.inflight.delete(tenantId));
-      this.inflight.set(tenantId, p);
+    try {
+      return await this.entries.get(tenantId, () => this.load(tenantId), this.ttlOf);
+    } catch (e) {
+      this.logger.error(`tenant ${tenantId}: settings cannot be read: ${(e as Error).message}`);
+      throw new DomainError(ErrorCode.ServiceUnavailable, 'Account settings cannot be read right now; retry shortly', { retryAfterSeconds: 5 });
     }
-    return p;
   }
 
   private async load(tenantId: string): Promise<TenantContext> {
@@ -96,8 +98,6 @@ export class TenantContextCache implements OnModuleInit {
       if (parsed.success) platformCaps = parsed.data;
       else this.logger.warn(`tenant ${tenantId}: stored platform caps no longer validate; using the platform default`);
     }
-    const value = { routing, credentials, logContent: tenant?.logContent ?? false, platformCaps };
-    this.entries.set(tenantId, { value, expiresAt: this.clock.now() + this.ttlMs });
-    return value;
+    return { routing, credentials, logContent: tenant?.logContent ?? false, platformCaps };
   }
 }

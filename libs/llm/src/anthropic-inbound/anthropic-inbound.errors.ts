@@ -33,6 +33,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.StreamIncomplete]: [500, 'api_error'],
   [ErrorCode.Internal]: [500, 'api_error'],
   [ErrorCode.BillingUnavailable]: [500, 'api_error'],
+  [ErrorCode.ServiceUnavailable]: [529, 'overloaded_error'],
   [ErrorCode.UpstreamTimeout]: [504, 'timeout_error'],
   [ErrorCode.UpstreamUnavailable]: [529, 'overloaded_error'],
   [ErrorCode.NoAvailableProvider]: [529, 'overloaded_error'],
