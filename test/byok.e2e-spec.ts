@@ -96,6 +96,39 @@ describe('BYOK provider keys', () => {
     expect(t.openai.requests).toHaveLength(0);
   });
 
+  it("a key the gateway cannot open is reported, never silently replaced by the platform's key (T44)", async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1`, priority: 'first' } })).body;
+    // One flipped bit of the stored ciphertext: the AEAD tag no longer matches.
+    const row = await t.prisma.providerCredential.findUniqueOrThrow({ where: { id: pk.id } });
+    const tampered = Buffer.from(row.ciphertext);
+    tampered[0] ^= 1;
+    await t.prisma.providerCredential.update({ where: { id: pk.id }, data: { ciphertext: tampered } });
+    ownOpenAi.reset();
+    t.openai.reset();
+    const before = (await t.credits.getCredits(s.tenantId))!.balance;
+    const chat = () =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 }),
+      });
+    const res = await chat();
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'service_unavailable', message: expect.stringContaining(pk.id) });
+    expect(ownOpenAi.requests).toHaveLength(0);
+    expect(t.openai.requests).toHaveLength(0);
+    expect((await t.credits.getCredits(s.tenantId))!.balance).toBe(before);
+
+    // The tenant may let the platform stand in: then served there, at the platform's price.
+    expect((await call(t.url, 'PUT', '/api/routing', { token: s.token, body: { byok_fallback_to_platform: true } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await chat()).status).toBe(200);
+    expect(t.openai.requests).toHaveLength(1);
+    expect((await t.credits.getCredits(s.tenantId))!.balance).toBeLessThan(before);
+  });
+
   it('changes priority and deletes; another tenant never sees them', async () => {
     const s = await t.signup();
     const other = await t.signup();

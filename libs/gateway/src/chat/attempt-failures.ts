@@ -29,6 +29,15 @@ export function ownKeyError(e: DomainError, c: Candidate): DomainError {
   return new DomainError(e.code, `${e.message} on your own ${provider} key ${c.endpoint.credentialId}`, { ...e.details, meta });
 }
 
+/** The tenant's own key whose stored secret the gateway cannot open (a damaged row, a wrong SECRETS_KEY). */
+export function unopenableKeyError(c: Candidate): DomainError {
+  const provider = c.model.provider;
+  return new DomainError(ErrorCode.ServiceUnavailable, `Your own ${provider} key ${c.endpoint.credentialId} cannot be read by the gateway right now; add it again under /api/provider-keys if this persists`, {
+    retryAfterSeconds: 30,
+    meta: { provider, byok: true, credential: c.endpoint.credentialId, reason: 'credential_unavailable' },
+  });
+}
+
 /**
  * What the client is told when no attempt served. The tenant's own refused key is reported as
  * such when nothing after it got further (reliability T26); a platform key the provider refused

@@ -17,7 +17,7 @@ import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
 import { UsageEstimator } from './usage-estimator';
 import type { AttemptRecord } from './usage-event';
-import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError } from './attempt-failures';
+import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unopenableKeyError } from './attempt-failures';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 function retryable(e: unknown): boolean {
@@ -111,6 +111,15 @@ export class ChatCompletionsService {
       let refusedOwn: DomainError | undefined;
       for (let i = first; i < candidates.length; i++) {
         const c = candidates[i];
+        if (c.endpoint.unavailable) {
+          // The tenant's own key cannot be opened: reported like a refused one, no call made.
+          const err = unopenableKeyError(c);
+          lastError = err;
+          lastCandidate = c;
+          refusedOwn ??= err;
+          attempts.push(attemptOf(c, err, 0));
+          continue;
+        }
         if (refusedOwn && c.endpoint.credentialId === undefined) {
           const note = tenant.routing.byok_fallback_to_platform ? FALLBACK_FROM_BYOK : NO_FALLBACK_FROM_BYOK;
           if (!decisions.includes(note)) decisions.push(note);

@@ -57,7 +57,7 @@ export class RoutePlanner {
       const byok = (priority: 'first' | 'fallback'): PlatformEndpoint[] =>
         own
           .filter((c) => c.priority === priority)
-          .map((c) => ({ adapter, apiKey: c.apiKey, baseUrl: c.baseUrl ?? adapter.defaultBaseUrl, sandbox: false, credentialId: c.id }));
+          .map((c) => ({ adapter, apiKey: c.apiKey, baseUrl: c.baseUrl ?? adapter.defaultBaseUrl, sandbox: false, credentialId: c.id, ...(c.unavailable ? { unavailable: true as const } : {}) }));
       const platform = this.endpoints.get(model.provider);
       for (const endpoint of [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')]) candidates.push({ model, endpoint });
     }

@@ -11,6 +11,8 @@ export interface ByokCredential {
   apiKey: string;
   baseUrl: string | null;
   priority: 'first' | 'fallback';
+  /** Set when the stored secret cannot be opened: the key is known but unusable (apiKey is empty). */
+  unavailable?: true;
 }
 
 export interface TenantContext {
@@ -88,8 +90,11 @@ export class TenantContextCache implements OnModuleInit {
       try {
         credentials.push({ id: r.id, provider: r.provider, apiKey: this.box.open(r.sealed, r.aad), baseUrl: r.baseUrl, priority: r.priority });
       } catch {
-        // Never the secret or its ciphertext in a log line: the id says which row to fix.
-        this.logger.error(`tenant ${tenantId}: provider credential ${r.id} cannot be decrypted; skipped`);
+        // Never the secret or its ciphertext in a log line: the id says which row to fix. Kept as
+        // unusable rather than dropped: a dropped key would silently send the tenant's traffic to
+        // the platform's key and credits (reliability T44).
+        this.logger.error(`tenant ${tenantId}: provider credential ${r.id} cannot be decrypted`);
+        credentials.push({ id: r.id, provider: r.provider, apiKey: '', baseUrl: r.baseUrl, priority: r.priority, unavailable: true });
       }
     }
     let platformCaps = this.defaultCaps;

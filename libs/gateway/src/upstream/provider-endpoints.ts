@@ -13,6 +13,8 @@ export interface PlatformEndpoint {
   sandbox: boolean;
   /** Set when the tenant's own credential is used (BYOK): its id, and the guarded network path. */
   credentialId?: string;
+  /** The tenant's own credential could not be opened (its ciphertext or the key-encryption key is wrong). */
+  unavailable?: true;
 }
 
 /**
