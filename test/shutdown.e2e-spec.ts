@@ -69,6 +69,39 @@ describe('graceful shutdown', () => {
     expect(c.balance).toBeLessThan(1_000_000n);
   });
 
+  it('at the drain deadline cuts what still runs: a stream ends with stream_incomplete and is charged what it delivered, a waiting request gets 503 and costs nothing', async () => {
+    const t = await startTestApp({ DRAIN_TIMEOUT_MS: '500' }, { billingWorker: false });
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const post = (stream: boolean) =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'go' }] }),
+      });
+    // A 40 s stream and a non-streamed answer 40 s away: both far past the 0.5 s deadline.
+    t.openai.enqueue({ text: Array.from({ length: 200 }, (_, i) => `w${i}`).join(' '), deltas: 200, chunkDelayMs: 200 }, { headerDelayMs: 40_000 });
+    const stream = await post(true);
+    const reader = stream.body!.getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+    const waiting = post(false);
+    await t.openai.waitForRequests(2);
+    const started = Date.now();
+    await t.close();
+    expect(Date.now() - started).toBeLessThan(4000);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).not.toContain('[DONE]');
+    const last = JSON.parse(text.trim().split('\n\n').pop()!.slice(6));
+    expect(last).toMatchObject({ error: { code: 'stream_incomplete', message: expect.stringContaining('shutting down') }, choices: [{ finish_reason: 'error' }] });
+    const refused = await waiting;
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
+    // Both settled before Redis closed: no hold left, and only the delivered stream was charged.
+    const c = await creditsAfterClose(t, s.tenantId);
+    expect(c.reserved).toBe(0n);
+    expect(c.balance).toBeLessThan(1_000_000n);
+  });
+
   it('does not wait for a connection that never sent a request (a client pool opening one ahead of need)', async () => {
     const t = await startTestApp({ DRAIN_TIMEOUT_MS: '10000' }, { billingWorker: false });
     const { port } = new URL(t.url);

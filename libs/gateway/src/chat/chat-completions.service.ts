@@ -15,6 +15,7 @@ import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
+import { cutByShutdown } from '../http/in-flight';
 import { UsageEstimator } from './usage-estimator';
 import type { AttemptRecord } from './usage-event';
 import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unopenableKeyError } from './attempt-failures';
@@ -179,14 +180,17 @@ export class ChatCompletionsService {
       throw this.finalError(lastError, lastCandidate, refusedOwn);
     } catch (e) {
       const timedOut = call.clientSignal !== undefined && call.signal.aborted && !call.clientSignal.aborted;
+      const shutdown = cutByShutdown(call.clientSignal ?? call.signal);
       const err = timedOut
         ? new DomainError(ErrorCode.UpstreamTimeout, 'The request exceeded its total timeout')
-        : e instanceof DomainError
+        : shutdown
+          ? new DomainError(ErrorCode.ServiceUnavailable, 'The gateway is shutting down; retry the request', { retryAfterSeconds: 1 })
+          : e instanceof DomainError
           ? e
           : new DomainError(ErrorCode.Internal, 'Internal error');
       if (err.code === ErrorCode.Internal) this.logger.error((e as Error).stack ?? String(e));
       if (stopRenewing) {
-        const gone = (call.clientSignal ?? call.signal).aborted;
+        const gone = (call.clientSignal ?? call.signal).aborted && !shutdown;
         // A client that left while the provider had its prompt pays for the prompt (reliability
         // T17): the provider bills it. Output it never received is not charged; a request that
         // failed, or timed out on the gateway's side, costs nothing.

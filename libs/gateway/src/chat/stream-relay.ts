@@ -6,6 +6,7 @@ import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
 import { UsageEstimator } from './usage-estimator';
+import { cutByShutdown } from '../http/in-flight';
 import { Settlement } from './settlement';
 import type { AttemptRecord } from './usage-event';
 import type { UpstreamResponse } from '../upstream/upstream.client';
@@ -146,11 +147,16 @@ export class StreamRelay {
         await write(transformer.end());
       }
     } catch (e) {
-      if ((call.clientSignal ?? call.signal).aborted) {
+      const clientSignal = call.clientSignal ?? call.signal;
+      if (clientSignal.aborted && !cutByShutdown(clientSignal)) {
         status = 499;
         errorCode = 'client_closed_request';
       } else {
-        const err = e instanceof DomainError ? e : new DomainError(ErrorCode.StreamIncomplete, 'The provider stream ended unexpectedly');
+        const err = cutByShutdown(clientSignal)
+          ? new DomainError(ErrorCode.StreamIncomplete, 'The gateway is shutting down; the stream was cut')
+          : e instanceof DomainError
+            ? e
+            : new DomainError(ErrorCode.StreamIncomplete, 'The provider stream ended unexpectedly');
         status = 502;
         errorCode = err.code;
         raw.write(writer.error(err));

@@ -93,7 +93,7 @@ export class GatewayRoutes implements OnModuleInit {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
-    return this.inFlight.track(run(controller.signal));
+    return this.inFlight.track(run(controller.signal), controller);
   }
 
   private async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {

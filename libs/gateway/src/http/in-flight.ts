@@ -12,7 +12,8 @@ import { APP_CONFIG, type AppConfig } from '@gw/core';
 @Injectable()
 export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('drain');
-  private readonly running = new Set<Promise<unknown>>();
+  /** Each running request, with the controller that cuts it short at the drain deadline. */
+  private readonly running = new Map<Promise<unknown>, AbortController | undefined>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,8 +30,8 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     };
   }
 
-  track<T>(p: Promise<T>): Promise<T> {
-    this.running.add(p);
+  track<T>(p: Promise<T>, controller?: AbortController): Promise<T> {
+    this.running.set(p, controller);
     void p.finally(() => this.running.delete(p)).catch(() => undefined);
     return p;
   }
@@ -44,12 +45,42 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     await this.drain();
   }
 
+  /**
+   * Waits for the running requests up to DRAIN_TIMEOUT_MS; then cuts the ones still running (a
+   * stream ends with a `stream_incomplete` event, a waiting request gets 503) and waits a few
+   * seconds more for their settles, so what they delivered is charged before Redis closes.
+   */
   async drain(): Promise<void> {
     if (this.running.size === 0) return;
     this.logger.log(`draining ${this.running.size} request(s)`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((r) => (timer = setTimeout(r, this.config.DRAIN_TIMEOUT_MS)));
-    await Promise.race([Promise.allSettled([...this.running]), timeout]);
-    clearTimeout(timer);
+    if (await this.settledWithin(this.config.DRAIN_TIMEOUT_MS)) return;
+    this.logger.warn(`drain timeout: cutting ${this.running.size} request(s) still running`);
+    for (const controller of this.running.values()) controller?.abort(new ShuttingDown());
+    if (!(await this.settledWithin(CUT_GRACE_MS))) this.logger.error(`${this.running.size} request(s) did not end after being cut`);
   }
+
+  private async settledWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+    const all = Promise.allSettled([...this.running.keys()]).then(() => true);
+    const done = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    return done;
+  }
+}
+
+/** How long requests cut at the drain deadline get to write their last event and settle. */
+const CUT_GRACE_MS = 5_000;
+
+/** The abort reason of a request cut because the gateway is shutting down (not a client leaving). */
+export class ShuttingDown extends Error {
+  constructor() {
+    super('The gateway is shutting down');
+    this.name = 'ShuttingDown';
+  }
+}
+
+/** Whether a request's signal was aborted by the shutdown rather than by its client. */
+export function cutByShutdown(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof ShuttingDown;
 }
