@@ -62,6 +62,7 @@ const schema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: int(120_000, 1),
   UPSTREAM_IDLE_TIMEOUT_MS: int(120_000, 1),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(64 * 1024 * 1024, 1024),
   DEMO_CREDITS_USD: usd.default('10'),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),

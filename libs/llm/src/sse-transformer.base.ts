@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, isDomainError, type TokenUsage } from '@gw/core';
 import type { ChatCompletionChunk } from './openai.types';
 import type { StreamTransformer } from './provider';
-import { SseParser, type SseEvent } from './sse';
+import { SseEventTooLarge, SseParser, type SseEvent } from './sse';
 import { carriesOutput } from './chunk-output';
 
 /**
@@ -24,7 +24,17 @@ export abstract class SseTransformerBase implements StreamTransformer {
   push(bytes: Uint8Array): ChatCompletionChunk[] {
     this.throwPending();
     if (this.terminated) return [];
-    return this.run(this.parser.push(bytes));
+    let events: SseEvent[];
+    try {
+      events = this.parser.push(bytes);
+    } catch (e) {
+      if (!(e instanceof SseEventTooLarge)) throw e;
+      // Fails the stream like a malformed event (retried or failed over if nothing was sent).
+      this.terminated = true;
+      this.failure = this.malformed(e.message);
+      throw this.failure;
+    }
+    return this.run(events);
   }
 
   end(): ChatCompletionChunk[] {

@@ -1,5 +1,22 @@
 import { splitsOf } from './stream-conformance';
-import { serializeSse, SSE_DONE, sseComment, sseData, SseParser, sseNamedEvent, type SseEvent } from './sse';
+import { serializeSse, SSE_DONE, sseComment, sseData, SseEventTooLarge, SseParser, sseNamedEvent, type SseEvent } from './sse';
+import { SseTransformerBase } from './sse-transformer.base';
+
+/** The shared SSE plumbing with no translation: what every provider stream inherits. */
+class PlainStream extends SseTransformerBase {
+  usage() {
+    return undefined;
+  }
+  finished() {
+    return false;
+  }
+  protected onEvent(): void {
+    // no translation: only the parsing limits are under test
+  }
+  protected onEnd(): void {
+    // nothing to check at the end
+  }
+}
 
 function parseAll(pieces: readonly Uint8Array[]): SseEvent[] {
   const p = new SseParser();
@@ -105,6 +122,31 @@ describe('SseParser', () => {
     const pieces: Uint8Array[] = [];
     for (let i = 0; i < bytes.length; i += 1000) pieces.push(bytes.subarray(i, i + 1000));
     expect(parseAll(pieces)).toEqual([{ data: big }]);
+  });
+});
+
+describe('SseParser limits', () => {
+  it('refuses to buffer an unterminated line or a many-line event past its limit', () => {
+    const line = new SseParser(100);
+    expect(line.pushText(`data: ${'x'.repeat(90)}`)).toEqual([]);
+    expect(() => line.pushText('x'.repeat(20))).toThrow(SseEventTooLarge);
+    const lines = new SseParser(100);
+    expect(() => lines.pushText(`${'data: 0123456789\n'.repeat(12)}`)).toThrow(SseEventTooLarge);
+    // At the limit is fine.
+    expect(new SseParser(100).pushText(`data: ${'x'.repeat(100)}\n\n`)).toEqual([{ data: 'x'.repeat(100) }]);
+  });
+
+  it('fails a provider stream that sends an endless line as a malformed stream, retryable before any output', () => {
+    const t = new PlainStream('openai');
+    const chunk = new TextEncoder().encode('data: {"x":"' + 'a'.repeat(1024 * 1024));
+    let thrown: unknown;
+    try {
+      for (let i = 0; i < 10; i++) t.push(chunk);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'stream_incomplete', details: { retryable: true, meta: { detail: expect.stringContaining('longer than') } } });
+    expect(() => t.push(chunk)).toThrow();
   });
 });
 

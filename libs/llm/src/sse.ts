@@ -16,6 +16,17 @@ export interface SseEvent {
 const LF = 10;
 const CR = 13;
 
+/** No real event comes near this (a chunk is a few hundred bytes); a stream sending one is broken or hostile. */
+export const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
+
+/** An event (or a line still unterminated) longer than the parser's limit: it is not buffered further. */
+export class SseEventTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`stream event longer than ${limit} characters`);
+    this.name = 'SseEventTooLarge';
+  }
+}
+
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
   /** Text of the current, not yet terminated line. */
@@ -27,6 +38,8 @@ export class SseParser {
   private id: string | undefined;
   private retry: number | undefined;
   private out: SseEvent[] = [];
+
+  constructor(private readonly maxEventChars = MAX_SSE_EVENT_CHARS) {}
 
   push(bytes: Uint8Array): SseEvent[] {
     return this.feedText(this.decoder.decode(bytes, { stream: true }));
@@ -97,7 +110,10 @@ export class SseParser {
         start = end + 1;
       }
     }
-    if (start < n) this.partial = this.partial === '' ? text.slice(start) : this.partial + text.slice(start);
+    if (start < n) {
+      this.partial = this.partial === '' ? text.slice(start) : this.partial + text.slice(start);
+      if (this.partial.length > this.maxEventChars) throw new SseEventTooLarge(this.maxEventChars);
+    }
   }
 
   private line(line: string): void {
@@ -117,6 +133,7 @@ export class SseParser {
     switch (field) {
       case 'data':
         this.data = this.data === undefined ? value : this.data + '\n' + value;
+        if (this.data.length > this.maxEventChars) throw new SseEventTooLarge(this.maxEventChars);
         break;
       case 'event':
         this.event = value;

@@ -112,6 +112,7 @@ describe('mapErrorPayload', () => {
 describe('sanitizeUpstreamMessage', () => {
   it('redacts key-like tokens and bounds the length', () => {
     expect(sanitizeUpstreamMessage('key sk-ant-api03-abcdefgh and Bearer abcdefghijklmnop')).toBe('key [redacted] and [redacted]');
+    expect(sanitizeUpstreamMessage('API key not valid: AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q')).toBe('API key not valid: [redacted]');
     expect(sanitizeUpstreamMessage('x'.repeat(5000))).toHaveLength(1000);
   });
 });

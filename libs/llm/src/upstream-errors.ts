@@ -91,7 +91,8 @@ export function statusForErrorType(type: string | undefined): number | undefined
   return type === undefined ? undefined : STATUS_BY_TYPE[type];
 }
 
-const SECRET_LIKE = /\b(?:sk|pk|rk|gsk|xai|pplx|fw|key|api)[-_][A-Za-z0-9_-]{6,}|\b(?:Bearer\s+)[A-Za-z0-9._~+/-]{8,}/gi;
+// Prefixed keys (OpenAI, Anthropic, Groq, xAI, ...), Google API keys (AIza + 35), bearer tokens.
+const SECRET_LIKE = /\b(?:sk|pk|rk|gsk|xai|pplx|fw|key|api)[-_][A-Za-z0-9_-]{6,}|\bAIza[A-Za-z0-9_-]{30,}|\b(?:Bearer\s+)[A-Za-z0-9._~+/-]{8,}/gi;
 const CONTEXT_LENGTH = /context[ _-]?(?:length|window)|maximum context|prompt is too long|too many (?:input )?tokens/i;
 
 /** Strips key-like tokens and bounds the length of upstream text before it reaches a client or a log. */

@@ -304,7 +304,7 @@ export class ChatCompletionsService {
   private async parse(call: ChatCall, c: Candidate, res: UpstreamResponse): Promise<ParsedCompletion> {
     let parsed: ParsedCompletion;
     try {
-      parsed = c.endpoint.adapter.parseChatResponse(await res.body.json(), { model: c.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) });
+      parsed = c.endpoint.adapter.parseChatResponse(await this.upstream.readJson(res), { model: c.model.id, id: call.requestId, created: Math.floor(Date.now() / 1000) });
     } catch (e) {
       throw e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamBadResponse, 'The provider sent an unreadable response', { retryable: true });
     }

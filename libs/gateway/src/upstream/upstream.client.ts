@@ -76,6 +76,33 @@ export class UpstreamClient implements OnModuleDestroy {
     }
   }
 
+  /**
+   * A non-streamed answer's JSON, read up to UPSTREAM_MAX_RESPONSE_BYTES: a provider (or a
+   * tenant's own endpoint) sending more is cut off, not buffered (reliability T50). A declared
+   * length within the cap takes undici's own reader; an undeclared one is counted as it comes.
+   */
+  async readJson(res: UpstreamResponse): Promise<unknown> {
+    const max = this.config.UPSTREAM_MAX_RESPONSE_BYTES;
+    const tooLarge = () => new DomainError(ErrorCode.UpstreamBadResponse, `The provider's answer exceeds ${max} bytes`, { retryable: true, meta: { reason: 'response_too_large' } });
+    const declared = Number(res.headers['content-length']);
+    if (declared > max) {
+      res.body.destroy();
+      throw tooLarge();
+    }
+    if (declared >= 0) return res.body.json();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) {
+        res.body.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+    return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+  }
+
   /** The first-byte timeout of a call: the request's or tenant's, else the platform's. */
   firstByteMs(timeouts: UpstreamTimeouts): number {
     return timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;

@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DomainError, loadConfig } from '@gw/core';
+import { UpstreamClient } from './upstream.client';
+
+/** A local server answering JSON of the size asked for in the path, with or without a declared length. */
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const [, mode, size] = req.url!.split('/');
+    const body = JSON.stringify({ text: 'x'.repeat(Number(size)) });
+    if (mode === 'declared') res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    else res.writeHead(200, { 'content-type': 'application/json' });
+    // Written in pieces so an undeclared answer arrives chunked, as a streaming server sends it.
+    for (let i = 0; i < body.length; i += 16_384) res.write(body.slice(i, i + 16_384));
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+describe('UpstreamClient.readJson', () => {
+  const client = new UpstreamClient(loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '100000' }));
+  afterAll(() => client.onModuleDestroy());
+  const read = async (mode: string, size: number) => {
+    const res = await client.post({ url: `${base}/${mode}/${size}`, headers: {}, body: '{}' }, new AbortController().signal);
+    return client.readJson(res);
+  };
+
+  it.each(['declared', 'chunked'])('reads a %s answer within the cap', async (mode) => {
+    expect(await read(mode, 90_000)).toEqual({ text: 'x'.repeat(90_000) });
+  });
+
+  it.each(['declared', 'chunked'])('refuses a %s answer over the cap as a retryable bad response', async (mode) => {
+    const err = await read(mode, 200_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err).toMatchObject({ code: 'upstream_bad_response', details: { retryable: true, meta: { reason: 'response_too_large' } } });
+  });
+});
