@@ -72,6 +72,7 @@ describe('the data plane refuses hostile input', () => {
     socket.destroy();
     expect(closed).toBe(true);
     expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', code: 'request_timeout', param: null } });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(t.openai.requests).toHaveLength(0);
   });

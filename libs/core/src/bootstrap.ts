@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
@@ -32,6 +33,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
     // longer), and the timers checked every second (Node's 30 s default would let a trickle run over).
     http: { headersTimeout: Math.min(10_000, config.REQUEST_TIMEOUT_MS), connectionsCheckingInterval: Math.min(1000, config.REQUEST_TIMEOUT_MS) },
     keepAliveTimeout: 65_000,
+    clientErrorHandler: clientError,
   });
   const root = createRootLogger(config, logging);
   instrumentRoutes(adapter.getInstance(), config, root);
@@ -83,6 +85,25 @@ function closeSilentConnectionsOnClose(fastify: FastifyInstance): void {
     for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
     done();
   });
+}
+
+/**
+ * Errors Node raises before a request reaches a route (a request timeout, oversized headers,
+ * unparsable HTTP), answered in the OpenAI error shape like every other error, then closed.
+ */
+function clientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request_too_large', 'Request headers too large']
+        : [400, 'invalid_request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: null } });
+  if (socket.writable && socket.bytesWritten === 0) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 function hooks<T>(h: T | T[] | undefined): T[] {

@@ -24,34 +24,46 @@ function setup(maxEntries = 100) {
 }
 
 describe('RefreshingCache', () => {
-  it('loads once per key while fresh; after the TTL serves the old value while one refresh runs', async () => {
+  const flush = () => new Promise((r) => setImmediate(r));
+
+  it('loads once per key while fresh, and refreshes an entry in use ahead of its expiry, in the background', async () => {
     const c = setup();
     expect(await Promise.all([c.get(), c.get(), c.get()])).toEqual(['v1', 'v1', 'v1']);
     expect(c.loads()).toBe(1);
     c.set('v2');
-    c.advance(9_999);
-    expect(await c.get()).toBe('v1');
+    c.advance(7_999);
+    expect(c.get()).toBe('v1');
+    expect(c.loads()).toBe(1);
     c.advance(2);
+    // Past 80% of the TTL: still served at once, refreshed behind it (one load for both requests).
     expect([c.get(), c.get()]).toEqual(['v1', 'v1']);
     expect(c.loads()).toBe(2);
-    await new Promise((r) => setImmediate(r));
+    await flush();
+    expect(c.get()).toBe('v2');
+  });
+
+  it('never serves an entry older than its TTL while the source answers: an expired one is loaded first', async () => {
+    const c = setup();
+    await c.get();
+    c.set('v2');
+    c.advance(10_001);
     expect(await c.get()).toBe('v2');
     expect(c.loads()).toBe(2);
   });
 
-  it('keeps serving the expired value while the source fails, retrying every retryMs, for staleForMs only', async () => {
+  it('keeps serving the last value while the source fails, retrying every retryMs, for staleForMs only', async () => {
     const c = setup();
     await c.get();
     c.fail(true);
     c.advance(10_001);
     expect(await c.get()).toBe('v1');
-    await new Promise((r) => setImmediate(r));
     expect(c.stale).toEqual(['k']);
-    expect(await c.get()).toBe('v1');
+    expect(c.get()).toBe('v1');
     expect(c.loads()).toBe(2); // no new try within retryMs
     c.advance(5_001);
-    expect(await c.get()).toBe('v1');
+    expect(c.get()).toBe('v1');
     expect(c.loads()).toBe(3);
+    await flush();
     c.advance(60_000);
     await expect(c.get()).rejects.toThrow('database unreachable');
     c.fail(false);
@@ -67,7 +79,7 @@ describe('RefreshingCache', () => {
     expect(await c.get()).toBe('v1');
   });
 
-  it('never brings an invalidated value back: not as stale, not from a load that began before', async () => {
+  it('never brings an invalidated value back: not as stale, not from a load that began before, not to a later caller', async () => {
     const c = setup();
     await c.get();
     c.cache.delete('k');
@@ -76,11 +88,19 @@ describe('RefreshingCache', () => {
     c.fail(false);
 
     let release: (v: string) => void = () => undefined;
-    const slow = c.cache.get('s', () => new Promise<string>((r) => (release = r)), () => 10_000);
-    c.cache.clear();
+    const before = c.cache.get('s', () => new Promise<string>((r) => (release = r)), () => 10_000);
+    c.cache.delete('s');
+    const after = c.cache.get('s', async () => 'new row', () => 10_000);
     release('old row');
-    expect(await slow).toBe('old row');
-    expect(c.cache.size).toBe(0);
+    expect(await before).toBe('old row');
+    expect(await after).toBe('new row');
+    expect(c.cache.get('s', async () => 'unused', () => 10_000)).toBe('new row');
+
+    const pending = c.cache.get('t', () => new Promise<string>((r) => (release = r)), () => 10_000);
+    c.cache.deleteWhere(() => false);
+    release('old row');
+    await pending;
+    expect(await c.cache.get('t', async () => 'reloaded', () => 10_000)).toBe('reloaded');
   });
 
   it('holds at most maxEntries, dropping the oldest loaded', async () => {

@@ -1,7 +1,7 @@
 export interface RefreshingCacheOptions {
   /** At most this many entries; the oldest loaded is dropped to make room. */
   maxEntries: number;
-  /** How long past its TTL a value may still be served while its refresh runs or fails. */
+  /** How long past its TTL a value may still be served while its refreshes fail. */
   staleForMs: number;
   /** While serving stale, how long before the source is tried again for that key. */
   retryMs: number;
@@ -10,27 +10,38 @@ export interface RefreshingCacheOptions {
 
 interface Entry<V> {
   value: V;
+  /** After this a request refreshes the entry in the background while it is still served. */
+  refreshAt: number;
   expiresAt: number;
-  /** Until when the value may be served if a refresh fails. */
+  /** Until when the value may be served while its refreshes fail. */
   staleUntil: number;
+  /** The last refresh failed (the source is down): served until staleUntil, retried every retryMs. */
+  failing: boolean;
 }
 
+interface Load<V> {
+  promise: Promise<V>;
+}
+
+/** Share of the TTL after which an entry in use is refreshed ahead of its expiry. */
+const REFRESH_AHEAD = 0.8;
+
 /**
- * A read-through cache for the hot path (keys, tenants): each entry lives its own TTL, and one
- * load per key runs at a time. An expired entry is refreshed in the background while its value
- * keeps being served (no request waits for the source once a key was seen), and while the source
- * fails (Postgres down) for up to `staleForMs`, retried every `retryMs`. Without a value to fall
- * back on, a request waits for the load and gets its error. Invalidated entries are never served,
- * and a load that started before an invalidation is not cached (it may have read the old row).
+ * A read-through cache for the hot path (keys, tenants). Each entry lives its own TTL and is
+ * refreshed in the background once 80% of it has passed, so a key in use never waits for the
+ * source; an entry that expired unused is loaded again before it is served (never older than its
+ * TTL while the source answers). When the source fails (Postgres down), the last value keeps
+ * being served for `staleForMs`, the source retried every `retryMs`; without a value to fall back
+ * on, the source's error is thrown. One load per key runs at a time. Invalidated entries are
+ * never served again, and a load that started before an invalidation is not cached or shared.
  */
 export class RefreshingCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
-  private readonly inflight = new Map<string, Promise<V>>();
-  private generation = 0;
+  private readonly inflight = new Map<string, Load<V>>();
 
   constructor(
     private readonly opts: RefreshingCacheOptions,
-    /** Called when a background refresh failed and the expired value stays in use. */
+    /** Called when a refresh failed and the last value stays in use. */
     private readonly onStale?: (key: string, error: unknown) => void,
   ) {}
 
@@ -39,60 +50,66 @@ export class RefreshingCache<V> {
     const hit = this.entries.get(key);
     if (hit) {
       const now = this.opts.now();
-      if (hit.expiresAt > now) return hit.value;
-      if (hit.staleUntil > now) {
-        if (!this.inflight.has(key)) void this.load(key, load, ttlOf, hit).catch(() => undefined);
+      if (hit.expiresAt > now || (hit.failing && hit.staleUntil > now)) {
+        if (hit.refreshAt <= now && !this.inflight.has(key)) void this.load(key, load, ttlOf).promise.catch(() => undefined);
         return hit.value;
       }
     }
-    return this.inflight.get(key) ?? this.load(key, load, ttlOf, undefined);
+    return (this.inflight.get(key) ?? this.load(key, load, ttlOf)).promise;
   }
 
   delete(key: string): void {
-    this.generation++;
     this.entries.delete(key);
+    this.inflight.delete(key);
   }
 
   deleteWhere(matches: (value: V) => boolean): void {
-    this.generation++;
     for (const [key, e] of this.entries) if (matches(e.value)) this.entries.delete(key);
+    // A load in flight may be for a matching key not cached yet: none of them may be kept.
+    this.inflight.clear();
   }
 
   clear(): void {
-    this.generation++;
     this.entries.clear();
+    this.inflight.clear();
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  private load(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, stale: Entry<V> | undefined): Promise<V> {
-    const p = this.run(key, load, ttlOf, stale).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p;
+  private load(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Load<V> {
+    const current = this.entries.get(key);
+    const entry: Load<V> = { promise: undefined as unknown as Promise<V> };
+    entry.promise = this.run(key, load, ttlOf, current, entry).finally(() => {
+      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+    });
+    this.inflight.set(key, entry);
+    return entry;
   }
 
-  private async run(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, stale: Entry<V> | undefined): Promise<V> {
-    const generation = this.generation;
+  private async run(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, previous: Entry<V> | undefined, self: Load<V>): Promise<V> {
     let value: V;
     try {
       value = await load();
     } catch (e) {
-      // The expired value stays in use (until staleUntil) and the source is left alone for retryMs.
-      if (stale && this.entries.get(key) === stale) {
-        stale.expiresAt = this.opts.now() + this.opts.retryMs;
+      const now = this.opts.now();
+      // The last value stays in use (unless invalidated meanwhile) and the source is left alone for retryMs.
+      if (previous && this.entries.get(key) === previous && previous.staleUntil > now) {
+        previous.failing = true;
+        previous.refreshAt = now + this.opts.retryMs;
         this.onStale?.(key, e);
+        return previous.value;
       }
       throw e;
     }
-    if (generation === this.generation) {
-      const now = this.opts.now();
-      const ttl = ttlOf(value);
-      this.entries.delete(key);
-      if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(key, { value, expiresAt: now + ttl, staleUntil: now + ttl + this.opts.staleForMs });
-    }
+    // Invalidated while loading: the value may be the old row; answer this caller, keep nothing.
+    if (this.inflight.get(key) !== self) return value;
+    const now = this.opts.now();
+    const ttl = ttlOf(value);
+    this.entries.delete(key);
+    if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, refreshAt: now + ttl * REFRESH_AHEAD, expiresAt: now + ttl, staleUntil: now + ttl + this.opts.staleForMs, failing: false });
     return value;
   }
 }

@@ -242,6 +242,9 @@ export class ChatCompletionsService {
         const t = performance.now();
         this.health.began(target);
         let err: DomainError;
+        // Only a call the client's leaving interrupted had its prompt with the provider; one it
+        // never started (the client already gone) sent nothing and costs nothing.
+        const abortedBefore = call.signal.aborted;
         try {
           const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
           if (res.status === 200) {
@@ -258,16 +261,16 @@ export class ChatCompletionsService {
               return served;
             }
             err = served;
-            if (call.signal.aborted) call.cutAttempt = c;
+            if (call.signal.aborted && !abortedBefore) call.cutAttempt = c;
             attempts.push(attemptOf(c, err, ms, 200, t - call.startedAt));
           } else {
-            const text = await res.body.text().catch(() => '');
+            const text = await this.upstream.readErrorText(res);
             err = c.endpoint.adapter.mapError(res.status, text, res.headers);
             attempts.push(attemptOf(c, err, performance.now() - t, res.status, t - call.startedAt));
           }
         } catch (e) {
           err = e instanceof DomainError ? e : new DomainError(ErrorCode.UpstreamError, 'Upstream call failed', { retryable: true });
-          if (call.signal.aborted) call.cutAttempt = c;
+          if (call.signal.aborted && !abortedBefore) call.cutAttempt = c;
           attempts.push(attemptOf(c, err, performance.now() - t, 0, t - call.startedAt));
         }
         releaseRetry();

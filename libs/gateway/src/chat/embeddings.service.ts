@@ -31,6 +31,7 @@ export interface EmbeddingsCall {
 @Injectable()
 export class EmbeddingsService {
   private readonly markupBps: bigint;
+  private readonly maxResponseBytes: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -44,6 +45,7 @@ export class EmbeddingsService {
     private readonly estimator: UsageEstimator,
   ) {
     this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
+    this.maxResponseBytes = config.UPSTREAM_MAX_RESPONSE_BYTES;
   }
 
   async handle(call: EmbeddingsCall): Promise<void> {
@@ -72,8 +74,9 @@ export class EmbeddingsService {
       slot = taken;
       const t = performance.now();
       const res = await this.upstream.post(built, call.signal);
-      if (res.status !== 200) throw adapter.mapError(res.status, await res.body.text().catch(() => ''), res.headers);
-      const parsed = adapter.parseEmbeddingsResponse(await res.body.json(), {
+      if (res.status !== 200) throw adapter.mapError(res.status, await this.upstream.readErrorText(res), res.headers);
+      // Embeddings answers are large by nature (thousands of vectors): four times the chat cap.
+      const parsed = adapter.parseEmbeddingsResponse(await this.upstream.readJson(res, 4 * this.maxResponseBytes), {
         model: model.id,
         id: call.requestId,
         created: Math.floor(Date.now() / 1000),

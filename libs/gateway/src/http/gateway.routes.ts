@@ -20,6 +20,8 @@ declare module 'fastify' {
     gwRequestId: string;
     gwKey: KeyInfo;
     gwStart: number;
+    /** How long authentication took (it runs before the body is read). */
+    gwAuthMs: number;
   }
 }
 
@@ -88,7 +90,10 @@ export class GatewayRoutes implements OnModuleInit {
   }
 
   /** Runs a handler that is aborted when the client goes away and waited for on shutdown. */
-  private trackAborting(_req: FastifyRequest, reply: FastifyReply, run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  private trackAborting(req: FastifyRequest, reply: FastifyReply, run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    // The gateway's clock counts authentication and what follows the body's arrival, not the
+    // client's upload (authentication runs before the body is read).
+    req.gwStart = performance.now() - req.gwAuthMs;
     const controller = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
@@ -97,7 +102,7 @@ export class GatewayRoutes implements OnModuleInit {
   }
 
   private async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    req.gwStart = performance.now();
+    const started = performance.now();
     req.gwRequestId = newRequestId();
     reply.header('x-request-id', req.gwRequestId);
     const presented = presentedKey(req);
@@ -105,6 +110,7 @@ export class GatewayRoutes implements OnModuleInit {
     if (!key) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
     if (key.kind !== 'inference') throw new DomainError(ErrorCode.Forbidden, 'Management keys cannot call models; use an inference key');
     req.gwKey = key;
+    req.gwAuthMs = performance.now() - started;
   }
 }
 

@@ -11,7 +11,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const [, mode, size] = req.url!.split('/');
     const body = JSON.stringify({ text: 'x'.repeat(Number(size)) });
-    if (mode === 'declared') res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    if (mode === 'error') res.writeHead(500, { 'content-type': 'application/json' });
+    else if (mode === 'declared') res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     else res.writeHead(200, { 'content-type': 'application/json' });
     // Written in pieces so an undeclared answer arrives chunked, as a streaming server sends it.
     for (let i = 0; i < body.length; i += 16_384) res.write(body.slice(i, i + 16_384));
@@ -40,5 +41,19 @@ describe('UpstreamClient.readJson', () => {
     const err = await read(mode, 200_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: 'upstream_bad_response', details: { retryable: true, meta: { reason: 'response_too_large' } } });
+  });
+});
+
+describe('UpstreamClient.readErrorText', () => {
+  const client = new UpstreamClient(loadConfig({}));
+  afterAll(() => client.onModuleDestroy());
+
+  it('keeps the start of an error answer and discards the rest instead of buffering it', async () => {
+    const small = await client.post({ url: `${base}/error/100`, headers: {}, body: '{}' }, new AbortController().signal);
+    expect(await client.readErrorText(small)).toBe(JSON.stringify({ text: 'x'.repeat(100) }));
+    const huge = await client.post({ url: `${base}/error/5000000`, headers: {}, body: '{}' }, new AbortController().signal);
+    const text = await client.readErrorText(huge);
+    expect(text.length).toBe(64 * 1024);
+    expect(text.startsWith('{"text":"xxx')).toBe(true);
   });
 });

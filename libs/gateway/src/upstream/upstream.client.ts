@@ -81,8 +81,7 @@ export class UpstreamClient implements OnModuleDestroy {
    * tenant's own endpoint) sending more is cut off, not buffered (reliability T50). A declared
    * length within the cap takes undici's own reader; an undeclared one is counted as it comes.
    */
-  async readJson(res: UpstreamResponse): Promise<unknown> {
-    const max = this.config.UPSTREAM_MAX_RESPONSE_BYTES;
+  async readJson(res: UpstreamResponse, max = this.config.UPSTREAM_MAX_RESPONSE_BYTES): Promise<unknown> {
     const tooLarge = () => new DomainError(ErrorCode.UpstreamBadResponse, `The provider's answer exceeds ${max} bytes`, { retryable: true, meta: { reason: 'response_too_large' } });
     const declared = Number(res.headers['content-length']);
     if (declared > max) {
@@ -103,6 +102,27 @@ export class UpstreamClient implements OnModuleDestroy {
     return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
   }
 
+  /**
+   * The start of an error answer (at most ERROR_BODY_BYTES, the rest discarded): only a short,
+   * sanitised message is kept from it, and an endless error body must not be buffered.
+   */
+  async readErrorText(res: UpstreamResponse): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= ERROR_BODY_BYTES) break;
+      }
+    } catch {
+      // A body that fails half-way still maps by its status.
+    } finally {
+      if (!res.body.readableEnded) res.body.destroy();
+    }
+    return Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES).toString('utf8');
+  }
+
   /** The first-byte timeout of a call: the request's or tenant's, else the platform's. */
   firstByteMs(timeouts: UpstreamTimeouts): number {
     return timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
@@ -112,6 +132,9 @@ export class UpstreamClient implements OnModuleDestroy {
     await Promise.all([this.agent.close().catch(() => undefined), this.guarded.close().catch(() => undefined)]);
   }
 }
+
+/** How much of an upstream error answer is read: its message is all that is used. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /** Maps undici/network failures to coded, retryable errors (never echoing URLs with secrets). */
 export function toUpstreamError(e: unknown): DomainError {
