@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { costMicros, promptTokenBound, worstCaseMicros } from '@gw/metering';
 import { startTestApp, type TestApp } from './support/test-app';
+import { Reservations } from '../libs/gateway/src/chat/reservation';
 
 let t: TestApp;
 
@@ -230,10 +231,24 @@ describe('money rules', () => {
     t.openai.enqueue({ status: 503, retryAfter: 3 });
     await leave({}, 300);
     expect(t.openai.requests).toHaveLength(3);
+    // The client gone while its hold was being taken: the upstream call never starts, nothing is charged.
+    const reservations = t.app.get(Reservations);
+    const hold = reservations.hold.bind(reservations);
+    reservations.hold = async (h) => {
+      const stop = await hold(h);
+      await new Promise((r) => setTimeout(r, 400));
+      return stop;
+    };
+    try {
+      await leave({}, 150);
+    } finally {
+      reservations.hold = hold;
+    }
+    expect(t.openai.requests).toHaveLength(3);
 
     await t.drain();
     const logs = await t.prisma.requestLog.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
-    expect(logs.map((l) => [l.status, l.stream, l.estimated, l.completionTokens])).toEqual([[499, false, true, 0], [499, true, true, 0], [499, false, false, 0]]);
+    expect(logs.map((l) => [l.status, l.stream, l.estimated, l.completionTokens])).toEqual([[499, false, true, 0], [499, true, true, 0], [499, false, false, 0], [499, false, false, 0]]);
     const charged = logs.slice(0, 2);
     for (const l of charged) {
       expect(l.promptTokens).toBeGreaterThan(10);
@@ -241,6 +256,7 @@ describe('money rules', () => {
       expect(l.costMicros).toBeGreaterThan(0n);
     }
     expect(logs[2].costMicros).toBe(0n);
+    expect(logs[3].costMicros).toBe(0n);
     const spent = charged.reduce((a, l) => a + l.costMicros, 0n);
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - spent);
     expect(await ledgerSum(tenantId)).toBe(1_000_000n - spent);
