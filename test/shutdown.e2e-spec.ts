@@ -15,17 +15,25 @@ async function creditsAfterClose(t: TestApp, tenantId: string) {
   }
 }
 
-describe('graceful shutdown', () => {
-  it('finishes a running stream and settles its hold before the app closes', async () => {
-    const t = await startTestApp({}, { billingWorker: false });
-    const s = await t.signup();
-    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
-    t.openai.enqueue({ text: 'a b c d e f g h i j', deltas: 10, chunkDelayMs: 60 });
-    const res = await fetch(`${t.url}/v1/chat/completions`, {
+/** A test app, a tenant with 1 USD, and a chat request with its key (streamed or not). */
+async function fundedApp(env: Record<string, string> = {}) {
+  const t = await startTestApp(env, { billingWorker: false });
+  const s = await t.signup();
+  expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+  const post = (stream: boolean) =>
+    fetch(`${t.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'go' }] }),
     });
+  return { t, s, post };
+}
+
+describe('graceful shutdown', () => {
+  it('finishes a running stream and settles its hold before the app closes', async () => {
+    const { t, s, post } = await fundedApp();
+    t.openai.enqueue({ text: 'a b c d e f g h i j', deltas: 10, chunkDelayMs: 60 });
+    const res = await post(true);
     const body = res.text();
     await t.openai.waitForRequests(1);
     const closing = t.close();
@@ -39,16 +47,8 @@ describe('graceful shutdown', () => {
   });
 
   it('answers new requests 503 from the start of a shutdown, before any hold, while the running stream finishes', async () => {
-    const t = await startTestApp({ DRAIN_TIMEOUT_MS: '10000' }, { billingWorker: false });
-    const s = await t.signup();
-    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const { t, s, post } = await fundedApp({ DRAIN_TIMEOUT_MS: '10000' });
     t.openai.enqueue({ text: 'a b c d e f g h i j', deltas: 10, chunkDelayMs: 150 });
-    const post = (stream: boolean) =>
-      fetch(`${t.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'go' }] }),
-      });
     const res = await post(true);
     const body = res.text();
     await t.openai.waitForRequests(1);
@@ -70,15 +70,7 @@ describe('graceful shutdown', () => {
   });
 
   it('at the drain deadline cuts what still runs: a stream ends with stream_incomplete and is charged what it delivered, a waiting request gets 503 and costs nothing', async () => {
-    const t = await startTestApp({ DRAIN_TIMEOUT_MS: '500' }, { billingWorker: false });
-    const s = await t.signup();
-    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
-    const post = (stream: boolean) =>
-      fetch(`${t.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'go' }] }),
-      });
+    const { t, s, post } = await fundedApp({ DRAIN_TIMEOUT_MS: '500' });
     // A 40 s stream and a non-streamed answer 40 s away: both far past the 0.5 s deadline.
     t.openai.enqueue({ text: Array.from({ length: 200 }, (_, i) => `w${i}`).join(' '), deltas: 200, chunkDelayMs: 200 }, { headerDelayMs: 40_000 });
     const stream = await post(true);
