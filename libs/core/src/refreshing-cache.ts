@@ -20,6 +20,8 @@ interface Entry<V> {
 }
 
 interface Load<V> {
+  /** Identifies this load: an invalidation removes it, and it then caches nothing. */
+  token: object;
   promise: Promise<V>;
 }
 
@@ -51,11 +53,11 @@ export class RefreshingCache<V> {
     if (hit) {
       const now = this.opts.now();
       if (hit.expiresAt > now || (hit.failing && hit.staleUntil > now)) {
-        if (hit.refreshAt <= now && !this.inflight.has(key)) void this.load(key, load, ttlOf).promise.catch(() => undefined);
+        if (hit.refreshAt <= now && !this.inflight.has(key)) void this.load(key, load, ttlOf).catch(() => undefined);
         return hit.value;
       }
     }
-    return (this.inflight.get(key) ?? this.load(key, load, ttlOf)).promise;
+    return this.inflight.get(key)?.promise ?? this.load(key, load, ttlOf);
   }
 
   delete(key: string): void {
@@ -78,17 +80,16 @@ export class RefreshingCache<V> {
     return this.entries.size;
   }
 
-  private load(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Load<V> {
-    const current = this.entries.get(key);
-    const entry: Load<V> = { promise: undefined as unknown as Promise<V> };
-    entry.promise = this.run(key, load, ttlOf, current, entry).finally(() => {
-      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+  private load(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Promise<V> {
+    const token = {};
+    const promise = this.run(key, load, ttlOf, this.entries.get(key), token).finally(() => {
+      if (this.inflight.get(key)?.token === token) this.inflight.delete(key);
     });
-    this.inflight.set(key, entry);
-    return entry;
+    this.inflight.set(key, { token, promise });
+    return promise;
   }
 
-  private async run(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, previous: Entry<V> | undefined, self: Load<V>): Promise<V> {
+  private async run(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, previous: Entry<V> | undefined, token: object): Promise<V> {
     let value: V;
     try {
       value = await load();
@@ -104,7 +105,7 @@ export class RefreshingCache<V> {
       throw e;
     }
     // Invalidated while loading: the value may be the old row; answer this caller, keep nothing.
-    if (this.inflight.get(key) !== self) return value;
+    if (this.inflight.get(key)?.token !== token) return value;
     const now = this.opts.now();
     const ttl = ttlOf(value);
     this.entries.delete(key);

@@ -88,23 +88,21 @@ export class KeyCache implements OnModuleInit {
 
   private async fetch(hash: string): Promise<KeyInfo | null> {
     const row = await this.keys.findByHash(hash);
-    const info: KeyInfo | null = row
-      ? {
-          id: row.id,
-          tenantId: row.tenantId,
-          kind: row.kind,
-          status: row.status,
-          name: row.name,
-          rpmLimit: row.rpmLimit,
-          tpmLimit: row.tpmLimit,
-          creditLimitMicros: row.creditLimitMicros,
-          limitReset: row.limitReset,
-          includeByokInLimit: row.includeByokInLimit,
-          allowedModels: row.allowedModels,
-          expiresAtMs: row.expiresAt?.getTime() ?? null,
-          graceUntilMs: row.graceUntil?.getTime() ?? null,
-        }
-      : null;
-    return info;
+    if (!row) return null;
+    return {
+      id: row.id,
+      tenantId: row.tenantId,
+      kind: row.kind,
+      status: row.status,
+      name: row.name,
+      rpmLimit: row.rpmLimit,
+      tpmLimit: row.tpmLimit,
+      creditLimitMicros: row.creditLimitMicros,
+      limitReset: row.limitReset,
+      includeByokInLimit: row.includeByokInLimit,
+      allowedModels: row.allowedModels,
+      expiresAtMs: row.expiresAt?.getTime() ?? null,
+      graceUntilMs: row.graceUntil?.getTime() ?? null,
+    };
   }
 }

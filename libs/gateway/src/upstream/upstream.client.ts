@@ -89,17 +89,9 @@ export class UpstreamClient implements OnModuleDestroy {
       throw tooLarge();
     }
     if (declared >= 0) return res.body.json();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max) {
-        res.body.destroy();
-        throw tooLarge();
-      }
-      chunks.push(chunk);
-    }
-    return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+    const { bytes, complete } = await readUpTo(res.body, max);
+    if (!complete) throw tooLarge();
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   }
 
   /**
@@ -107,20 +99,9 @@ export class UpstreamClient implements OnModuleDestroy {
    * sanitised message is kept from it, and an endless error body must not be buffered.
    */
   async readErrorText(res: UpstreamResponse): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= ERROR_BODY_BYTES) break;
-      }
-    } catch {
-      // A body that fails half-way still maps by its status.
-    } finally {
-      if (!res.body.readableEnded) res.body.destroy();
-    }
-    return Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES).toString('utf8');
+    // A body that fails half-way still maps by its status.
+    const { bytes } = await readUpTo(res.body, ERROR_BODY_BYTES).catch(() => ({ bytes: Buffer.alloc(0) }));
+    return bytes.subarray(0, ERROR_BODY_BYTES).toString('utf8');
   }
 
   /** The first-byte timeout of a call: the request's or tenant's, else the platform's. */
@@ -135,6 +116,25 @@ export class UpstreamClient implements OnModuleDestroy {
 
 /** How much of an upstream error answer is read: its message is all that is used. */
 const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * A body read until it ends or passes `max` bytes; the rest is not read (the body is destroyed).
+ * `complete`: it ended within `max`.
+ */
+async function readUpTo(body: UpstreamResponse['body'], max: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > max) break;
+    }
+  } finally {
+    if (!body.readableEnded) body.destroy();
+  }
+  return { bytes: Buffer.concat(chunks, size), complete: size <= max };
+}
 
 /** Maps undici/network failures to coded, retryable errors (never echoing URLs with secrets). */
 export function toUpstreamError(e: unknown): DomainError {
