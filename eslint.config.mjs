@@ -29,8 +29,8 @@ export default [
     },
   },
   {
-    // Specs and their helpers (libs/*/test) may use libs/testing; production code of a feature lib may not.
-    files: ['**/*.spec.ts', 'libs/*/test/**/*.ts'],
+    // Specs may use the fakes of libs/testing; production code of a feature lib may not.
+    files: ['**/*.spec.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
