@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { CreditStore } from './credit-store';
 import { creditsOf, openTenant, reserveInput, streamEntriesOf, USD } from '../test/credit-fixtures';
-import { RedisTestEnv } from '@gw/testing';
+import { RedisTestEnv } from '../test/redis-test-env';
 
 /** Several connections, as several gateway instances would have: Redis alone orders the scripts. */
 describe('CreditStore under concurrency (real Redis, 6 connections)', () => {

@@ -1,7 +1,7 @@
 import { CreditStore } from './credit-store';
 import { LuaScript } from './lua-script';
 import { openTenant, reserveInput, USD } from '../test/credit-fixtures';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { RedisTestEnv, uid } from '../test/redis-test-env';
 
 describe('CreditStore: ledger pushes, rebuild and repair (real Redis)', () => {
   const env = new RedisTestEnv();

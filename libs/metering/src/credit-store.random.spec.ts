@@ -4,7 +4,7 @@ import type { ReserveResult } from './credit-store.types';
 import { bucketOf } from './redis-keys';
 import { UsageStream } from './usage-stream';
 import { creditsOf, openTenant, T0, type TenantFixture } from '../test/credit-fixtures';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { RedisTestEnv, uid } from '../test/redis-test-env';
 
 interface Hold {
   tenantId: string;

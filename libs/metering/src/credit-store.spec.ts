@@ -1,7 +1,7 @@
 import { CreditStore } from './credit-store';
 import { bucketOf } from './redis-keys';
 import { openTenant, reserveInput, streamEntriesOf, T0, USD } from '../test/credit-fixtures';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { RedisTestEnv, uid } from '../test/redis-test-env';
 
 describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
   const env = new RedisTestEnv();

@@ -1,5 +1,5 @@
 import { PlatformCapLimiter } from './platform-caps';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { RedisTestEnv, uid } from '../test/redis-test-env';
 
 describe('PlatformCapLimiter (real Redis)', () => {
   const env = new RedisTestEnv();

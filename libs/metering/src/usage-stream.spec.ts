@@ -2,7 +2,7 @@ import { CreditStore } from './credit-store';
 import { bucketOf } from './redis-keys';
 import { UsageStream } from './usage-stream';
 import { openTenant, reserveInput, USD } from '../test/credit-fixtures';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { RedisTestEnv, uid } from '../test/redis-test-env';
 
 describe('UsageStream (real Redis)', () => {
   const env = new RedisTestEnv();

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../src/redis-keys';
 import type { CreditStore } from '../src/credit-store';
 import type { Credits, ReserveInput } from '../src/credit-store.types';
-import { uid } from '@gw/testing';
+import { uid } from './redis-test-env';
 
 export const USD = 1_000_000n;
 export const T0 = 1_700_000_000_000;

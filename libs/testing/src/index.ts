@@ -20,4 +20,3 @@ export { stripeSignatureHeader, type FakeStripeEvent } from './fake-stripe/fake-
 export type { DeliveryOptions, DeliveryRecord } from './fake-stripe/fake-stripe.webhooks';
 export { FakeGeminiServer, type FakeGeminiBehaviour } from './fake-upstream/fake-gemini.server';
 export { FakeOtlpCollector, OTLP_SPAN_KIND, type CollectedSpan, type SpanAttributeValue } from './fake-otlp-collector';
-export * from './redis-test-env';

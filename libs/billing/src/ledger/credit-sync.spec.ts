@@ -1,5 +1,6 @@
-import { CreditStore } from '@gw/metering';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CreditStore, RedisKeys } from '@gw/metering';
 import { CreditSync } from './credit-sync.service';
 
 /** Ledger entries as pushedAfter returns them: committed ones, read after one round trip. */
@@ -18,13 +19,19 @@ class FakeLedger {
   }
 }
 
-const env = new RedisTestEnv();
-const store = new CreditStore(env.redis, env.keys);
+const prefix = `${process.env.REDIS_PREFIX ?? 'tbill:'}cs${randomBytes(4).toString('hex')}:`;
+const keys = new RedisKeys(prefix);
+const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+const store = new CreditStore(redis, keys);
 
-afterAll(() => env.close());
+afterAll(async () => {
+  const found = await redis.keys(`${prefix}*`);
+  if (found.length) await redis.del(...found);
+  redis.disconnect();
+});
 
 it('applies a credit that commits while a sync of the same tenant is finishing', async () => {
-  const tenantId = uid('ten');
+  const tenantId = `ten${randomBytes(4).toString('hex')}`;
   await store.initBalance(tenantId, { balanceMicros: 0n, creditsMicros: 0n, usageMicros: 0n, seq: 0n });
   const ledger = new FakeLedger();
   const sync = new CreditSync(ledger as never, store, {} as never);

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
-import { CreditStore } from '@gw/metering';
-import { RedisTestEnv, uid } from '@gw/testing';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CreditStore, RedisKeys } from '@gw/metering';
 import { Settlement } from './settlement';
 
 /**
@@ -8,11 +8,16 @@ import { Settlement } from './settlement';
  * READONLY for seconds, a full Redis under noeviction answers OOM. Settle retries (it is
  * idempotent) for as long as a hold lives.
  */
-const env = new RedisTestEnv();
-const { redis, keys } = env;
+const prefix = `${process.env.REDIS_PREFIX ?? 'tgw:'}st${randomBytes(4).toString('hex')}:`;
+const keys = new RedisKeys(prefix);
+const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
 const store = new CreditStore(redis, keys);
 
-afterAll(() => env.close());
+afterAll(async () => {
+  const found = await redis.keys(`${prefix}*`);
+  if (found.length) await redis.del(...found);
+  redis.disconnect();
+});
 
 /** The same connection, but every script call fails with READONLY until `until`. */
 function readOnlyUntil(until: number): Redis {
@@ -28,9 +33,9 @@ function readOnlyUntil(until: number): Redis {
 }
 
 it('charges a served request whose settle meets 1.5 s of READONLY replies, once', async () => {
-  const tenantId = uid('ten');
-  const keyId = uid('key');
-  const requestId = uid('gen');
+  const tenantId = `ten${randomBytes(4).toString('hex')}`;
+  const keyId = `key${randomBytes(4).toString('hex')}`;
+  const requestId = `gen${randomBytes(6).toString('hex')}`;
   await store.initBalance(tenantId, { balanceMicros: 10_000_000n, creditsMicros: 10_000_000n, usageMicros: 0n, seq: 0n });
   await store.setKeyStatus(tenantId, keyId, 'active');
   const held = await store.reserve({ tenantId, keyId, requestId, amountMicros: 2_000_000n, overdraftMicros: 0n, holdTtlMs: 60_000, nowMs: Date.now(), tokensEstimate: 10 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisKeys } from '@gw/metering';
+import { RedisKeys } from '../src/redis-keys';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
