@@ -25,7 +25,7 @@ async function tenantWith(usd: number) {
 
 async function catalogPrice(id: string) {
   const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id } });
-  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice };
+  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice, cacheWrite1h: m.cacheWrite1hPrice };
 }
 
 async function ledgerSum(tenantId: string): Promise<bigint> {
@@ -123,6 +123,28 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     expect(finish).toBe('stop');
     const second = costMicros({ promptTokens: 20, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 4, reasoningTokens: 0 }, price, 0n);
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - first - second);
+  });
+
+  it('bills Anthropic hour-long cache writes at their own price, and shows them in the log', async () => {
+    const { client, tenantId, apiKey } = await tenantWith(1);
+    t.anthropic.enqueue({ text: 'Cached', promptTokens: 5000, cacheWriteTokens: 4000, cacheWrite1hTokens: 3000, completionTokens: 2 });
+    const r = await client.chat.completions.create({
+      model: 'anthropic/claude-sonnet-4.5',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'A long context', cache_control: { type: 'ephemeral', ttl: '1h' } } as never] }],
+    });
+    expect((t.anthropic.lastRequest()!.body as { messages: { content: unknown[] }[] }).messages[0].content[0]).toMatchObject({ cache_control: { type: 'ephemeral', ttl: '1h' } });
+    const price = await catalogPrice('anthropic/claude-sonnet-4.5');
+    expect(price.cacheWrite1h).toBe(6_000_000n); // 2x input, Anthropic's price for hour-long writes
+    // 1000 uncached x 3 + 1000 5-minute writes x 3.75 + 3000 hour-long writes x 6 + 2 out x 15
+    const u = { promptTokens: 5000, cachedTokens: 0, cacheWriteTokens: 4000, cacheWrite1hTokens: 3000, completionTokens: 2, reasoningTokens: 0 };
+    const cost = costMicros(u, price, 0n);
+    expect(cost).toBe(24_780n);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - cost);
+    await t.drain();
+    const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: r.id } });
+    expect(log).toMatchObject({ cacheWriteTokens: 4000, cacheWrite1hTokens: 3000, costMicros: cost });
+    const gen = (await (await fetch(`${t.url}/v1/generation?id=${r.id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { data: Record<string, unknown> };
+    expect(gen.data).toMatchObject({ tokens_cache_write: 4000, tokens_cache_write_1h: 3000 });
   });
 });
 

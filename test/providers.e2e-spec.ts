@@ -28,7 +28,7 @@ const openai = () => new OpenAI({ baseURL: `${t.url}/v1`, apiKey, maxRetries: 0 
 
 async function price(id: string) {
   const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id } });
-  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice };
+  return { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice, cacheWrite1h: m.cacheWrite1hPrice };
 }
 
 describe('POST /v1/messages with the official Anthropic SDK', () => {
@@ -66,11 +66,11 @@ describe('POST /v1/messages with the official Anthropic SDK', () => {
     expect(g.content[0]).toMatchObject({ type: 'text', text: 'Sunny' });
     expect(t.gemini.lastRequest()!.headers['x-goog-api-key']).toBe('sk-platform-gemini');
 
-    t.anthropic.enqueue({ text: 'Bonjour', promptTokens: 1000, cachedTokens: 600, cacheWriteTokens: 300, completionTokens: 2, thinking: 'Let me think', signature: 'sig-123' });
+    t.anthropic.enqueue({ text: 'Bonjour', promptTokens: 1000, cachedTokens: 600, cacheWriteTokens: 300, cacheWrite1hTokens: 200, completionTokens: 2, thinking: 'Let me think', signature: 'sig-123' });
     const a = await anthropic()
       .messages.stream({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Hi' }] })
       .finalMessage();
-    expect(a.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 600, cache_creation_input_tokens: 300 });
+    expect(a.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 600, cache_creation_input_tokens: 300, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 } });
     const thinking = a.content.find((b) => b.type === 'thinking');
     expect(thinking).toMatchObject({ thinking: 'Let me think', signature: 'sig-123' });
     expect(a.content.find((b) => b.type === 'text')).toMatchObject({ text: 'Bonjour' });

@@ -8,6 +8,11 @@ export interface TokenUsage {
   cachedTokens: number;
   /** Cache writes, part of promptTokens. */
   cacheWriteTokens: number;
+  /**
+   * Cache writes kept for an hour (Anthropic's `ttl: "1h"`), part of cacheWriteTokens and priced
+   * apart from the 5-minute ones. Absent: none, or a provider that does not say.
+   */
+  cacheWrite1hTokens?: number;
   completionTokens: number;
   /** Part of completionTokens. */
   reasoningTokens: number;

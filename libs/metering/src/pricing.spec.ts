@@ -15,6 +15,8 @@ import {
 const GPT4O: ModelPrice = { input: 2_500_000n, output: 10_000_000n, cacheRead: 1_250_000n, cacheWrite: null };
 const SONNET: ModelPrice = { input: 3_000_000n, output: 15_000_000n, cacheRead: 300_000n, cacheWrite: 3_750_000n };
 const O_MINI: ModelPrice = { input: 1_100_000n, output: 4_400_000n, cacheRead: null, cacheWrite: null };
+/** Anthropic: 5-minute cache writes at 1.25x input, hour-long ones at 2x. */
+const SONNET_1H: ModelPrice = { ...SONNET, cacheWrite1h: 6_000_000n };
 
 const usage = (u: Partial<TokenUsage>): TokenUsage => ({ ...ZERO_USAGE, ...u });
 
@@ -45,6 +47,18 @@ describe('costMicros', () => {
     ['markup applied before the single rounding', usage({ promptTokens: 1 }), GPT4O, 1000n, 3n /* 2.75 */],
     ['a million tokens is the list price', usage({ promptTokens: 1_000_000 }), GPT4O, 0n, 2_500_000n],
     ['free model', usage({ promptTokens: 5000, completionTokens: 5000 }), { input: 0n, output: 0n, cacheRead: null, cacheWrite: null }, 2000n, 0n],
+    // 1000 uncached*3 + 2000 5m writes*3.75 + 1000 1h writes*6 + 100 out*15
+    [
+      'hour-long cache writes at their own price',
+      usage({ promptTokens: 4_000, cacheWriteTokens: 3_000, cacheWrite1hTokens: 1_000, completionTokens: 100 }),
+      SONNET_1H,
+      0n,
+      18_000n,
+    ],
+    // without a 1h price they cost what any cache write costs: 1000*3 + 3000*3.75
+    ['hour-long cache writes without a 1h price', usage({ promptTokens: 4_000, cacheWriteTokens: 3_000, cacheWrite1hTokens: 1_000 }), SONNET, 0n, 14_250n],
+    // a provider reporting more 1h writes than writes: clamped to the writes (1000*3 + 3000*6)
+    ['1h writes clamp to the cache writes', usage({ promptTokens: 4_000, cacheWriteTokens: 3_000, cacheWrite1hTokens: 9_000 }), SONNET_1H, 0n, 21_000n],
     // providers reporting more cached than prompt: uncached clamps at 0, cached still priced
     ['uncached clamps at zero', usage({ promptTokens: 1000, cachedTokens: 1200 }), GPT4O, 0n, 1_500n],
   ])('%s', (_name, u, price, markup, expected) => {
@@ -68,6 +82,7 @@ describe('costMicros', () => {
 
   it('refuses negative prices', () => {
     expect(() => costMicros(usage({ promptTokens: 1 }), { ...GPT4O, output: -1n }, 0n)).toThrow(RangeError);
+    expect(() => costMicros(usage({ promptTokens: 1 }), { ...GPT4O, cacheWrite1h: -1n }, 0n)).toThrow(RangeError);
   });
 });
 
@@ -78,10 +93,12 @@ describe('worstCaseMicros', () => {
     expect(worstCaseMicros(1000, 500, SONNET, 250n)).toBe(11_532n); // 11531.25 up
     expect(worstCaseMicros(1000, 500, GPT4O, 0n)).toBe(7_500n);
     expect(worstCaseMicros(0, 0, GPT4O, 0n)).toBe(0n);
+    // 1000 * 6 (1h cache write) + 500 * 15
+    expect(worstCaseMicros(1000, 500, SONNET_1H, 0n)).toBe(13_500n);
   });
 
   it('bounds the actual cost of any usage within the bounds (property)', () => {
-    const prices = [GPT4O, SONNET, O_MINI, { input: 7n, output: 1n, cacheRead: 9n, cacheWrite: 3n }];
+    const prices = [GPT4O, SONNET, SONNET_1H, O_MINI, { input: 7n, output: 1n, cacheRead: 9n, cacheWrite: 3n }, { input: 2n, output: 1n, cacheRead: null, cacheWrite: null, cacheWrite1h: 5n }];
     for (let i = 0; i < 3000; i++) {
       const price = prices[i % prices.length];
       const markup = BigInt(randomInt(0, 5000));
@@ -90,8 +107,9 @@ describe('worstCaseMicros', () => {
       const prompt = randomInt(0, bound + 1);
       const cached = randomInt(0, prompt + 1);
       const write = randomInt(0, prompt - cached + 1);
+      const write1h = randomInt(0, write + 1);
       const completion = randomInt(0, maxOut + 1);
-      const u = usage({ promptTokens: prompt, cachedTokens: cached, cacheWriteTokens: write, completionTokens: completion });
+      const u = usage({ promptTokens: prompt, cachedTokens: cached, cacheWriteTokens: write, cacheWrite1hTokens: write1h, completionTokens: completion });
       expect(costMicros(u, price, markup)).toBeLessThanOrEqual(worstCaseMicros(bound, maxOut, price, markup));
     }
   });

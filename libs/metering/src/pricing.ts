@@ -4,13 +4,16 @@ import { ceilDiv, type Micros, type TokenUsage } from '@gw/core';
  * A model's prices in micro-USD per million tokens, captured at reservation time so that the
  * hold and the final charge use the same numbers even if the catalog changes mid-request.
  * `cacheRead` / `cacheWrite` are null when the provider has no separate price: they then cost
- * what an uncached input token costs.
+ * what an uncached input token costs. `cacheWrite1h` prices the cache writes kept for an hour
+ * (Anthropic charges them 2x input, the 5-minute ones 1.25x); absent or null, they cost what
+ * any cache write costs.
  */
 export interface ModelPrice {
   input: Micros;
   output: Micros;
   cacheRead: Micros | null;
   cacheWrite: Micros | null;
+  cacheWrite1h?: Micros | null;
 }
 
 const TOKENS_PER_PRICE_UNIT = 1_000_000n;
@@ -89,10 +92,19 @@ function rawCost(usage: TokenUsage, price: ModelPrice): bigint {
   const prompt = tokens(usage.promptTokens, 'promptTokens');
   const cacheRead = tokens(usage.cachedTokens, 'cachedTokens');
   const cacheWrite = tokens(usage.cacheWriteTokens, 'cacheWriteTokens');
+  // The hour-long writes are part of the cache writes; a provider reporting more clamps to them.
+  let cacheWrite1h = tokens(usage.cacheWrite1hTokens ?? 0, 'cacheWrite1hTokens');
+  if (cacheWrite1h > cacheWrite) cacheWrite1h = cacheWrite;
   const completion = tokens(usage.completionTokens, 'completionTokens');
   let uncached = prompt - cacheRead - cacheWrite;
   if (uncached < 0n) uncached = 0n;
-  return uncached * price.input + cacheRead * cacheReadPrice(price) + cacheWrite * cacheWritePrice(price) + completion * price.output;
+  return (
+    uncached * price.input +
+    cacheRead * cacheReadPrice(price) +
+    (cacheWrite - cacheWrite1h) * cacheWritePrice(price) +
+    cacheWrite1h * cacheWrite1hPrice(price) +
+    completion * price.output
+  );
 }
 
 /**
@@ -153,14 +165,18 @@ export function cacheWritePrice(price: ModelPrice): Micros {
   return price.cacheWrite ?? price.input;
 }
 
+export function cacheWrite1hPrice(price: ModelPrice): Micros {
+  return price.cacheWrite1h ?? cacheWritePrice(price);
+}
+
 function maxPromptPrice(price: ModelPrice): Micros {
   let max = price.input;
-  for (const p of [cacheReadPrice(price), cacheWritePrice(price)]) if (p > max) max = p;
+  for (const p of [cacheReadPrice(price), cacheWritePrice(price), cacheWrite1hPrice(price)]) if (p > max) max = p;
   return max;
 }
 
 function assertPrice(price: ModelPrice): void {
-  for (const p of [price.input, price.output, price.cacheRead ?? 0n, price.cacheWrite ?? 0n]) {
+  for (const p of [price.input, price.output, price.cacheRead ?? 0n, price.cacheWrite ?? 0n, price.cacheWrite1h ?? 0n]) {
     if (p < 0n) throw new RangeError(`prices must not be negative: ${p}`);
   }
 }

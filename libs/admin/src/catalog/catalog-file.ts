@@ -11,7 +11,8 @@ interface CatalogFileModel {
   name: string;
   context_length: number;
   max_output_tokens: number;
-  pricing: { input: string; output: string; cache_read: string | null; cache_write: string | null };
+  /** `cache_write_1h`: hour-long cache writes (Anthropic); absent or null, they cost `cache_write`. */
+  pricing: { input: string; output: string; cache_read: string | null; cache_write: string | null; cache_write_1h?: string | null };
   capabilities: string[];
   source: string | null;
   as_of: string | null;
@@ -39,6 +40,7 @@ export function readCatalogFile(path = CATALOG_FILE): CatalogSeedRow[] {
       outputPrice: usdToMicros(m.pricing.output),
       cacheReadPrice: m.pricing.cache_read === null ? null : usdToMicros(m.pricing.cache_read),
       cacheWritePrice: m.pricing.cache_write === null ? null : usdToMicros(m.pricing.cache_write),
+      cacheWrite1hPrice: m.pricing.cache_write_1h == null ? null : usdToMicros(m.pricing.cache_write_1h),
       capabilities: m.capabilities,
       source: m.source,
       asOf: m.as_of ? new Date(`${m.as_of}T00:00:00Z`) : null,

@@ -43,6 +43,7 @@ export class RequestLogView {
   @ApiProperty() tokens_prompt!: number;
   @ApiProperty() tokens_cached!: number;
   @ApiProperty() tokens_cache_write!: number;
+  @ApiProperty({ description: 'The part of tokens_cache_write kept for an hour (priced apart).' }) tokens_cache_write_1h!: number;
   @ApiProperty() tokens_completion!: number;
   @ApiProperty() tokens_reasoning!: number;
   @ApiProperty({ description: 'USD charged in all (cost + byok_fee).' }) usage!: number;

@@ -174,6 +174,7 @@ function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
     promptTokens: int(f.promptTokens),
     cachedTokens: int(f.cachedTokens),
     cacheWriteTokens: int(f.cacheWriteTokens),
+    cacheWrite1hTokens: int(f.cacheWrite1hTokens),
     completionTokens: int(f.completionTokens),
     reasoningTokens: int(f.reasoningTokens),
     costMicros: e.costMicros,

@@ -13,6 +13,7 @@ export interface CatalogSeedRow {
   outputPrice: bigint;
   cacheReadPrice: bigint | null;
   cacheWritePrice: bigint | null;
+  cacheWrite1hPrice: bigint | null;
   capabilities: string[];
   source: string | null;
   asOf: Date | null;

@@ -20,6 +20,7 @@ export interface RequestLogInput {
   promptTokens: number;
   cachedTokens: number;
   cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
   completionTokens: number;
   reasoningTokens: number;
   costMicros: bigint;
@@ -54,11 +55,11 @@ export class RequestLogRepository {
     const col = <T>(f: (r: RequestLogInput) => T): T[] => rows.map(f);
     return tx.$executeRaw`
       INSERT INTO request_logs (request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
-        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,
+        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
         reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts, route_decisions, overhead_ms, ttfb_ms,
         total_ms, content, created_at)
       SELECT request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
-        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,
+        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
         reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts::jsonb,
         ARRAY(SELECT jsonb_array_elements_text(route_decisions::jsonb)), overhead_ms, ttfb_ms,
         total_ms, content::jsonb, created_at
@@ -68,14 +69,14 @@ export class RequestLogRepository {
         ${col((r) => text(r.provider))}::text[], ${col((r) => noNul(r.endpoint))}::text[], ${col((r) => r.stream)}::boolean[],
         ${col((r) => r.status)}::int[], ${col((r) => text(r.errorCode))}::text[], ${col((r) => text(r.finishReason))}::text[],
         ${col((r) => r.promptTokens)}::int[], ${col((r) => r.cachedTokens)}::int[], ${col((r) => r.cacheWriteTokens)}::int[],
-        ${col((r) => r.completionTokens)}::int[], ${col((r) => r.reasoningTokens)}::int[],
+        ${col((r) => r.cacheWrite1hTokens)}::int[], ${col((r) => r.completionTokens)}::int[], ${col((r) => r.reasoningTokens)}::int[],
         ${col((r) => r.costMicros.toString())}::bigint[], ${col((r) => r.byokFeeMicros.toString())}::bigint[],
         ${col((r) => r.byok)}::boolean[], ${col((r) => r.estimated)}::boolean[],
         ${col((r) => json(r.attempts))}::text[], ${col((r) => json(r.routeDecisions))}::text[],
         ${col((r) => r.overheadMs)}::float8[], ${col((r) => r.ttfbMs)}::float8[], ${col((r) => r.totalMs)}::float8[],
         ${col((r) => (r.content === undefined ? null : json(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
       ) AS t(request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
-        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,
+        stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
         reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts, route_decisions, overhead_ms, ttfb_ms,
         total_ms, content, created_at)
       ON CONFLICT (request_id) DO NOTHING`;

@@ -36,6 +36,7 @@ export class AccountHandlers {
         completion: perMillion(m.price.output),
         cache_read: perMillion(m.price.cacheRead),
         cache_write: perMillion(m.price.cacheWrite),
+        cache_write_1h: perMillion(m.price.cacheWrite1h ?? null),
       },
       capabilities: m.capabilities,
       providers: [m.provider],

@@ -59,7 +59,7 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
             name: r.name,
             contextLength: r.contextLength,
             maxOutputTokens: r.maxOutputTokens,
-            price: { input: r.inputPrice, output: r.outputPrice, cacheRead: r.cacheReadPrice, cacheWrite: r.cacheWritePrice },
+            price: { input: r.inputPrice, output: r.outputPrice, cacheRead: r.cacheReadPrice, cacheWrite: r.cacheWritePrice, cacheWrite1h: r.cacheWrite1hPrice },
             capabilities: r.capabilities,
             createdAt: Math.floor(r.updatedAt.getTime() / 1000),
           },

@@ -36,6 +36,7 @@ export function usageEventFields(e: UsageEventInput): Record<string, string> {
     f.promptTokens = String(e.usage.promptTokens);
     f.cachedTokens = String(e.usage.cachedTokens);
     f.cacheWriteTokens = String(e.usage.cacheWriteTokens);
+    if (e.usage.cacheWrite1hTokens) f.cacheWrite1hTokens = String(e.usage.cacheWrite1hTokens);
     f.completionTokens = String(e.usage.completionTokens);
     f.reasoningTokens = String(e.usage.reasoningTokens);
   }

@@ -20,6 +20,7 @@ describe('usage OpenAI -> Anthropic (wire-formats.md §4.6)', () => {
     { input_tokens: 12, cache_creation_input_tokens: 100, cache_read_input_tokens: 1800, output_tokens: 95, output_tokens_details: { thinking_tokens: 40 } },
     { input_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 3 },
     { input_tokens: 0, cache_creation_input_tokens: 2048, cache_read_input_tokens: 0, output_tokens: 1 },
+    { input_tokens: 4, cache_creation_input_tokens: 2048, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 48, ephemeral_1h_input_tokens: 2000 }, output_tokens: 1 },
   ])('round-trips Anthropic usage exactly through the gateway TokenUsage: %j', (u) => {
     expect(tokenUsageToAnthropic(anthropicUsageToTokenUsage(u))).toEqual(u);
   });

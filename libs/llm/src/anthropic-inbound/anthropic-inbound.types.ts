@@ -17,6 +17,8 @@ export interface AnthropicUsageOut {
   input_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Present when the upstream said how long its cache writes live (Anthropic). */
+  cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
   output_tokens: number;
   output_tokens_details?: { thinking_tokens: number };
 }

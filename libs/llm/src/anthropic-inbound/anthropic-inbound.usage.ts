@@ -13,6 +13,9 @@ export function tokenUsageToAnthropic(u: TokenUsage): AnthropicUsageOut {
     cache_read_input_tokens: u.cachedTokens,
     output_tokens: u.completionTokens,
   };
+  if (u.cacheWrite1hTokens !== undefined) {
+    out.cache_creation = { ephemeral_5m_input_tokens: u.cacheWriteTokens - u.cacheWrite1hTokens, ephemeral_1h_input_tokens: u.cacheWrite1hTokens };
+  }
   if (u.reasoningTokens > 0) out.output_tokens_details = { thinking_tokens: u.reasoningTokens };
   return out;
 }

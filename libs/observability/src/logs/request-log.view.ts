@@ -58,6 +58,7 @@ export function requestLogView(log: RequestLogRecord) {
     tokens_prompt: log.promptTokens,
     tokens_cached: log.cachedTokens,
     tokens_cache_write: log.cacheWriteTokens,
+    tokens_cache_write_1h: log.cacheWrite1hTokens,
     tokens_completion: log.completionTokens,
     tokens_reasoning: log.reasoningTokens,
     usage: microsToUsd(log.costMicros + log.byokFeeMicros),

@@ -122,7 +122,7 @@ function usage(plan: ReplyPlan, outputTokens: number): Record<string, unknown> {
     input_tokens: Math.max(0, plan.promptTokens - plan.cachedTokens - plan.cacheWriteTokens),
     cache_creation_input_tokens: plan.cacheWriteTokens,
     cache_read_input_tokens: plan.cachedTokens,
-    cache_creation: { ephemeral_5m_input_tokens: plan.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
+    cache_creation: { ephemeral_5m_input_tokens: plan.cacheWriteTokens - plan.cacheWrite1hTokens, ephemeral_1h_input_tokens: plan.cacheWrite1hTokens },
     output_tokens: outputTokens,
     ...(plan.reasoningTokens > 0 ? { output_tokens_details: { thinking_tokens: plan.reasoningTokens } } : {}),
     service_tier: 'standard',

@@ -19,6 +19,8 @@ export interface FakeBehaviour {
   cachedTokens?: number;
   /** Cache writes (part of promptTokens). */
   cacheWriteTokens?: number;
+  /** The part of the cache writes kept for an hour (Anthropic's `cache_creation` split). */
+  cacheWrite1hTokens?: number;
   /** Reasoning/thinking tokens (part of completionTokens). Default: words of `thinking`. */
   reasoningTokens?: number;
   /** Reply with tool calls (finish reason `tool_calls` / stop reason `tool_use`). */
@@ -99,6 +101,7 @@ export interface ReplyPlan {
   promptTokens: number;
   cachedTokens: number;
   cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
   completionTokens: number;
   reasoningTokens: number;
   /** `stop` | `length` | `tool_calls`, or the behaviour's raw override. */
@@ -158,6 +161,7 @@ export function planReply(b: FakeBehaviour, input: PlanInput): ReplyPlan {
     promptTokens: b.promptTokens ?? Math.max(1, Math.ceil(input.requestBytes / 4)),
     cachedTokens: b.cachedTokens ?? 0,
     cacheWriteTokens: b.cacheWriteTokens ?? 0,
+    cacheWrite1hTokens: Math.min(b.cacheWrite1hTokens ?? 0, b.cacheWriteTokens ?? 0),
     completionTokens,
     reasoningTokens: Math.min(reasoningTokens, completionTokens),
     finish: b.finishReason ?? (truncated ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop'),

@@ -97,6 +97,14 @@ describe('Anthropic response mapping', () => {
     });
   });
 
+  it('keeps the hour-long cache writes apart, within the writes', () => {
+    const u = { input_tokens: 5, cache_read_input_tokens: 0, cache_creation_input_tokens: 300, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 }, output_tokens: 3 };
+    expect(anthropicUsageToTokenUsage(u)).toEqual({ promptTokens: 305, cachedTokens: 0, cacheWriteTokens: 300, cacheWrite1hTokens: 200, completionTokens: 3, reasoningTokens: 0 });
+    // A split larger than the total is clamped to it; a split of 0 adds nothing.
+    expect(anthropicUsageToTokenUsage({ ...u, cache_creation: { ephemeral_1h_input_tokens: 900 } }).cacheWrite1hTokens).toBe(300);
+    expect(anthropicUsageToTokenUsage({ ...u, cache_creation: { ephemeral_5m_input_tokens: 300, ephemeral_1h_input_tokens: 0 } })).not.toHaveProperty('cacheWrite1hTokens');
+  });
+
   it('rejects bodies that are not messages and maps error bodies', () => {
     expect(() => anthropicAdapter.parseChatResponse({ type: 'message' }, ctx)).toThrow(expect.objectContaining({ code: ErrorCode.UpstreamBadResponse }));
     expect(() => anthropicAdapter.parseChatResponse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, ctx)).toThrow(

@@ -30,10 +30,13 @@ export function anthropicUsageToTokenUsage(u: AnthropicUsage): TokenUsage {
   const cacheWrite = count(u.cache_creation_input_tokens);
   const output = count(u.output_tokens);
   const thinking = count(u.output_tokens_details?.thinking_tokens);
+  // Hour-long writes cost more than 5-minute ones: kept apart (within the writes) for pricing.
+  const write1h = Math.min(count(u.cache_creation?.ephemeral_1h_input_tokens), cacheWrite);
   return {
     promptTokens: input + cacheRead + cacheWrite,
     cachedTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
+    ...(write1h > 0 ? { cacheWrite1hTokens: write1h } : {}),
     completionTokens: output,
     reasoningTokens: Math.min(thinking, output),
   };

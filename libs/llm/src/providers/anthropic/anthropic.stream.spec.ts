@@ -118,6 +118,15 @@ describe('Anthropic stream transformer', () => {
     expect(r.chunks.filter((c) => c.choices[0].finish_reason !== null)).toHaveLength(1);
   });
 
+  it('keeps the hour-long cache writes of message_start apart', () => {
+    const s =
+      e('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'm', usage: { input_tokens: 3, cache_creation_input_tokens: 500, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 }, output_tokens: 1 } } }) +
+      e('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 4 } }) +
+      e('message_stop', {});
+    const r = runStream(factory(), [toBytes(s)]);
+    expect(r.usage).toEqual({ promptTokens: 503, cachedTokens: 0, cacheWriteTokens: 500, cacheWrite1hTokens: 300, completionTokens: 4, reasoningTokens: 0 });
+  });
+
   it.each([
     ['max_tokens', 'length'],
     ['end_turn', 'stop'],

@@ -196,6 +196,10 @@ export class AnthropicStream extends SseTransformerBase {
     if (isRecord(details) && typeof details.thinking_tokens === 'number') {
       this.rawUsage.output_tokens_details = { thinking_tokens: details.thinking_tokens };
     }
+    const creation = u.cache_creation;
+    if (isRecord(creation) && typeof creation.ephemeral_1h_input_tokens === 'number') {
+      this.rawUsage.cache_creation = { ephemeral_1h_input_tokens: creation.ephemeral_1h_input_tokens };
+    }
   }
 
   private ensureStarted(): void {
