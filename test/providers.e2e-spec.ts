@@ -76,6 +76,22 @@ describe('POST /v1/messages with the official Anthropic SDK', () => {
     expect(a.content.find((b) => b.type === 'text')).toMatchObject({ text: 'Bonjour' });
   });
 
+  it('says which stop sequence ended an Anthropic answer, streamed and not', async () => {
+    const ask = { model: 'anthropic/claude-sonnet-4.5', max_tokens: 100, stop_sequences: ['###', 'END'], messages: [{ role: 'user' as const, content: 'Count' }] };
+    t.anthropic.enqueue({ text: 'one two', stopSequence: 'END' });
+    const m = await anthropic().messages.create(ask);
+    expect(t.anthropic.lastRequest()!.body).toMatchObject({ stop_sequences: ['###', 'END'] });
+    expect(m).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    t.anthropic.enqueue({ text: 'one two', stopSequence: '###' });
+    const s = await anthropic().messages.stream(ask).finalMessage();
+    expect(s).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: '###' });
+    // A natural end stays end_turn; an OpenAI-family upstream does not say which sequence matched.
+    t.anthropic.enqueue({ text: 'one two' });
+    expect(await anthropic().messages.create(ask)).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
+    t.openai.enqueue({ text: 'one two', stopSequence: 'END' });
+    expect(await anthropic().messages.create({ ...ask, model: 'openai/gpt-4o-mini' })).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
+  });
+
   it('answers errors in Anthropic shape, with the key in x-api-key', async () => {
     const bad = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'sk-gw-wrong', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: '{}' });
     expect(bad.status).toBe(401);

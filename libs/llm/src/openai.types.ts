@@ -273,6 +273,8 @@ export interface ChatChoice {
   message: ResponseMessage;
   finish_reason: FinishReason;
   logprobs?: ChoiceLogprobs | null;
+  /** Gateway extension: the stop sequence that ended the answer, when the provider says (Anthropic). */
+  stop_sequence?: string;
 }
 
 export interface ChatCompletion {
@@ -307,6 +309,8 @@ export interface ChunkChoice {
   delta: ChunkDelta;
   finish_reason: FinishReason | null;
   logprobs?: ChoiceLogprobs | null;
+  /** On the finish chunk: the stop sequence that ended the answer, when the provider says (Anthropic). */
+  stop_sequence?: string;
 }
 
 export interface ChatCompletionChunk {

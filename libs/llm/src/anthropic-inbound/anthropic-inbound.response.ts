@@ -10,9 +10,11 @@ import { tokenUsageToAnthropic } from './anthropic-inbound.usage';
 
 /**
  * OpenAI finish reason -> Anthropic stop reason (wire-formats.md §4.4). Whether `stop` came from a
- * stop sequence is not carried by OpenAI responses, so it is always `end_turn`.
+ * stop sequence is not carried by OpenAI responses: only an upstream that names the sequence
+ * (Anthropic, as the choice's `stop_sequence`) gives `stop_sequence`; otherwise it is `end_turn`.
  */
-export function finishToStopReason(reason: FinishReason | null | undefined): AnthropicStopReason {
+export function finishToStopReason(reason: FinishReason | null | undefined, stopSequence?: string): AnthropicStopReason {
+  if (stopSequence !== undefined && (reason === 'stop' || reason === null || reason === undefined)) return 'stop_sequence';
   switch (reason) {
     case 'length':
       return 'max_tokens';
@@ -49,8 +51,8 @@ export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: To
     role: 'assistant',
     model: completion.model,
     content,
-    stop_reason: finishToStopReason(choice?.finish_reason),
-    stop_sequence: null,
+    stop_reason: finishToStopReason(choice?.finish_reason, choice?.stop_sequence),
+    stop_sequence: choice?.finish_reason === 'stop' ? (choice.stop_sequence ?? null) : null,
     usage: tokens === undefined ? { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 } : tokenUsageToAnthropic(tokens),
   };
 }

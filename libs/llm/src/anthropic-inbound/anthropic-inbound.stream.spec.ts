@@ -152,6 +152,19 @@ describe('ChatChunksToAnthropicEvents: Anthropic upstream -> OpenAI chunks -> An
     expect(fragments.map((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? e.delta.partial_json : ''))).toEqual(['{"city": ', '"Lyon"}']);
   });
 
+  it('keeps the stop sequence that ended the answer', () => {
+    const input =
+      ev('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'm', stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 } } }) +
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'one two' } }) +
+      ev('content_block_stop', { index: 0 }) +
+      ev('message_delta', { delta: { stop_reason: 'stop_sequence', stop_sequence: '###' }, usage: { output_tokens: 2 } }) +
+      ev('message_stop', {});
+    const { reference, mismatches } = convertAtEverySplit(factory, input);
+    expect(mismatches).toEqual([]);
+    expect(reference.find((e) => e.type === 'message_delta')).toMatchObject({ delta: { stop_reason: 'stop_sequence', stop_sequence: '###' } });
+  });
+
   it('gives an OpenAI refusal as text, as the non-streamed reply does', () => {
     const conv = new ChatChunksToAnthropicEvents(actx);
     const chunk = (delta: object, finish: string | null = null): ChatCompletionChunk =>

@@ -59,6 +59,7 @@ export class ChatChunksToAnthropicEvents {
   /** Other providers' opaque reasoning waiting to go out as redacted_thinking blocks. */
   private readonly foreign: AnthropicOutputBlock[] = [];
   private finishReason: FinishReason | null = null;
+  private stopSequence: string | undefined;
   private out: AnthropicEventOut[] = [];
 
   constructor(private readonly ctx: AnthropicStreamContext) {}
@@ -78,7 +79,10 @@ export class ChatChunksToAnthropicEvents {
         for (const choice of chunk.choices) {
           if (choice.index !== 0) continue;
           this.onDelta(choice.delta);
-          if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finishReason = choice.finish_reason;
+          if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
+            this.finishReason = choice.finish_reason;
+            this.stopSequence = choice.finish_reason === 'stop' ? choice.stop_sequence : undefined;
+          }
         }
       }
     } catch (e) {
@@ -97,7 +101,7 @@ export class ChatChunksToAnthropicEvents {
     this.closeOpen();
     this.flushForeign();
     const final = usage === undefined ? { output_tokens: 0 } : tokenUsageToAnthropic(usage);
-    this.out.push({ type: 'message_delta', delta: { stop_reason: finishToStopReason(this.finishReason), stop_sequence: null }, usage: final });
+    this.out.push({ type: 'message_delta', delta: { stop_reason: finishToStopReason(this.finishReason, this.stopSequence), stop_sequence: this.stopSequence ?? null }, usage: final });
     this.out.push({ type: 'message_stop' });
     this.ended = true;
     return this.take();

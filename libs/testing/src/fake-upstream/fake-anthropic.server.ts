@@ -113,7 +113,12 @@ function validate(body: unknown): MessagesInput | string {
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' };
 
 function stopReason(plan: ReplyPlan): string {
-  return plan.overridden ? plan.finish : (STOP[plan.finish] ?? 'end_turn');
+  if (plan.overridden) return plan.finish;
+  return plan.stopSequence !== undefined && plan.finish === 'stop' ? 'stop_sequence' : (STOP[plan.finish] ?? 'end_turn');
+}
+
+function stopSequence(plan: ReplyPlan): string | null {
+  return stopReason(plan) === 'stop_sequence' ? (plan.stopSequence ?? null) : null;
 }
 
 /** Anthropic input_tokens excludes cache reads and writes (wire-formats.md §2.8). */
@@ -138,7 +143,7 @@ function message(id: string, model: string, plan: ReplyPlan, b: FakeBehaviour): 
   if (plan.thinking !== '') content.push({ type: 'thinking', thinking: plan.thinking, signature: signatureOf(b) });
   if (plan.text !== '') content.push({ type: 'text', text: plan.text, citations: null });
   for (const t of plan.toolCalls) content.push({ type: 'tool_use', id: t.id, name: t.name, input: JSON.parse(t.arguments) });
-  return { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason(plan), stop_sequence: null, stop_details: null, usage: usage(plan, plan.completionTokens) };
+  return { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason(plan), stop_sequence: stopSequence(plan), stop_details: null, usage: usage(plan, plan.completionTokens) };
 }
 
 function ev(type: string, data: object): string {
@@ -177,7 +182,7 @@ function streamEvents(id: string, model: string, plan: ReplyPlan, b: FakeBehavio
     index++;
   }
   if (b.pings) events.push(ev('ping', {}));
-  events.push(ev('message_delta', { delta: { stop_reason: stopReason(plan), stop_sequence: null }, usage: usage(plan, plan.completionTokens) }));
+  events.push(ev('message_delta', { delta: { stop_reason: stopReason(plan), stop_sequence: stopSequence(plan) }, usage: usage(plan, plan.completionTokens) }));
   events.push(ev('message_stop', {}));
   return inject(events, b, {
     defaultType: 'overloaded_error',

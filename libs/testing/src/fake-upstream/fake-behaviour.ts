@@ -21,6 +21,8 @@ export interface FakeBehaviour {
   cacheWriteTokens?: number;
   /** The part of the cache writes kept for an hour (Anthropic's `cache_creation` split). */
   cacheWrite1hTokens?: number;
+  /** The answer ended on this stop sequence (Anthropic: `stop_reason: "stop_sequence"`; OpenAI: `stop`). */
+  stopSequence?: string;
   /** Reasoning/thinking tokens (part of completionTokens). Default: words of `thinking`. */
   reasoningTokens?: number;
   /** Reply with tool calls (finish reason `tool_calls` / stop reason `tool_use`). */
@@ -104,6 +106,7 @@ export interface ReplyPlan {
   cacheWrite1hTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  stopSequence?: string;
   /** `stop` | `length` | `tool_calls`, or the behaviour's raw override. */
   finish: string;
   overridden: boolean;
@@ -162,6 +165,7 @@ export function planReply(b: FakeBehaviour, input: PlanInput): ReplyPlan {
     cachedTokens: b.cachedTokens ?? 0,
     cacheWriteTokens: b.cacheWriteTokens ?? 0,
     cacheWrite1hTokens: Math.min(b.cacheWrite1hTokens ?? 0, b.cacheWriteTokens ?? 0),
+    stopSequence: b.stopSequence,
     completionTokens,
     reasoningTokens: Math.min(reasoningTokens, completionTokens),
     finish: b.finishReason ?? (truncated ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop'),

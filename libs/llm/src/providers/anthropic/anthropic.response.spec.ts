@@ -97,6 +97,14 @@ describe('Anthropic response mapping', () => {
     });
   });
 
+  it('names the stop sequence that ended the answer on the choice', () => {
+    const body = { id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'one' }], stop_reason: 'stop_sequence', stop_sequence: '###', usage: { input_tokens: 1, output_tokens: 1 } };
+    const { completion } = anthropicAdapter.parseChatResponse(body, { id: 'gen-1', model: 'pub/m', created: 1 });
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', stop_sequence: '###' });
+    const natural = anthropicAdapter.parseChatResponse({ ...body, stop_reason: 'end_turn', stop_sequence: null }, { id: 'gen-1', model: 'pub/m', created: 1 });
+    expect(natural.completion.choices[0]).not.toHaveProperty('stop_sequence');
+  });
+
   it('keeps the hour-long cache writes apart, within the writes', () => {
     const u = { input_tokens: 5, cache_read_input_tokens: 0, cache_creation_input_tokens: 300, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 }, output_tokens: 3 };
     expect(anthropicUsageToTokenUsage(u)).toEqual({ promptTokens: 305, cachedTokens: 0, cacheWriteTokens: 300, cacheWrite1hTokens: 200, completionTokens: 3, reasoningTokens: 0 });

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import { usageToOpenAi } from '../../openai-usage';
-import type { ChatCompletion, FinishReason, ReasoningDetail, ResponseMessage, ToolCall } from '../../openai.types';
+import type { ChatChoice, ChatCompletion, FinishReason, ReasoningDetail, ResponseMessage, ToolCall } from '../../openai.types';
 import type { ParsedCompletion, ResponseContext } from '../../provider';
 import { isRecord, mapErrorPayload } from '../../upstream-errors';
 import { ANTHROPIC_REASONING_FORMAT, type AnthropicUsage } from './anthropic.types';
@@ -40,6 +40,11 @@ export function anthropicUsageToTokenUsage(u: AnthropicUsage): TokenUsage {
     completionTokens: output,
     reasoningTokens: Math.min(thinking, output),
   };
+}
+
+/** The stop sequence that ended an answer (`stop_reason: "stop_sequence"`), kept for `/v1/messages` clients. */
+export function stopSequenceOf(reason: unknown, sequence: unknown): string | undefined {
+  return reason === 'stop_sequence' && typeof sequence === 'string' ? sequence : undefined;
 }
 
 export function count(v: number | null | undefined): number {
@@ -89,13 +94,10 @@ export function parseAnthropicResponse(provider: string, body: unknown, ctx: Res
     message.reasoning_details = details;
   }
   const usage = isRecord(body.usage) ? anthropicUsageToTokenUsage(body.usage as AnthropicUsage) : undefined;
-  const completion: ChatCompletion = {
-    id: ctx.id,
-    object: 'chat.completion',
-    created: ctx.created,
-    model: ctx.model,
-    choices: [{ index: 0, message, finish_reason: mapStopReason(body.stop_reason), logprobs: null }],
-  };
+  const choice: ChatChoice = { index: 0, message, finish_reason: mapStopReason(body.stop_reason), logprobs: null };
+  const stopSequence = stopSequenceOf(body.stop_reason, body.stop_sequence);
+  if (stopSequence !== undefined) choice.stop_sequence = stopSequence;
+  const completion: ChatCompletion = { id: ctx.id, object: 'chat.completion', created: ctx.created, model: ctx.model, choices: [choice] };
   if (usage !== undefined) completion.usage = usageToOpenAi(usage);
   return usage === undefined ? { completion } : { completion, usage };
 }

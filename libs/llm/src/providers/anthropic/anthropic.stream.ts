@@ -4,7 +4,7 @@ import type { ResponseContext } from '../../provider';
 import type { SseEvent } from '../../sse';
 import { SseTransformerBase } from '../../sse-transformer.base';
 import { isRecord, mapErrorPayload } from '../../upstream-errors';
-import { anthropicUsageToTokenUsage, mapStopReason } from './anthropic.response';
+import { anthropicUsageToTokenUsage, mapStopReason, stopSequenceOf } from './anthropic.response';
 import { ANTHROPIC_REASONING_FORMAT, type AnthropicUsage } from './anthropic.types';
 
 /** What the transformer remembers about one content block, by Anthropic's block index. */
@@ -180,7 +180,7 @@ export class AnthropicStream extends SseTransformerBase {
     this.ensureStarted();
     if (isRecord(ev.usage)) this.recordUsage(ev.usage);
     const d = ev.delta;
-    if (isRecord(d) && typeof d.stop_reason === 'string' && !this.finishSent) this.finish(mapStopReason(d.stop_reason));
+    if (isRecord(d) && typeof d.stop_reason === 'string' && !this.finishSent) this.finish(mapStopReason(d.stop_reason), stopSequenceOf(d.stop_reason, d.stop_sequence));
   }
 
   /** Usage fields are running totals: overwrite, never add (SDK `MessageStream`). */
@@ -227,9 +227,11 @@ export class AnthropicStream extends SseTransformerBase {
     });
   }
 
-  private finish(reason: FinishReason): void {
+  private finish(reason: FinishReason, stopSequence?: string): void {
     this.finishSent = true;
-    this.emit(this.chunk({}, reason));
+    const chunk = this.chunk({}, reason);
+    if (stopSequence !== undefined) chunk.choices[0].stop_sequence = stopSequence;
+    this.emit(chunk);
   }
 
   private delta(delta: ChunkDelta): void {
