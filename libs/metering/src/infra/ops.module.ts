@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject, Module, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Logger, Module, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -6,9 +6,20 @@ import { REDIS } from './redis.module';
 
 let defaultsCollected = false;
 
-/** Liveness, readiness (Redis only: a Postgres blip must not take gateways out) and metrics. */
+/** How long the Redis eviction policy read by /readyz is trusted (readiness is polled often). */
+const POLICY_TTL_MS = 10_000;
+
+/**
+ * Liveness, readiness (Redis only: a Postgres blip must not take gateways out) and metrics.
+ * Readiness also requires Redis' `maxmemory-policy noeviction` (reliability T57): under any other
+ * policy a full Redis silently drops balances, holds or settled markers (money lost or charged
+ * twice) and BullMQ's jobs. A Redis that refuses INFO (some managed services) is not held against it.
+ */
 @Controller()
 export class OpsController {
+  private readonly logger = new Logger('readyz');
+  private policy?: { value: string | null; readAt: number };
+
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     if (!defaultsCollected) {
       collectDefaultMetrics();
@@ -25,10 +36,36 @@ export class OpsController {
   async ready(@Res() reply: FastifyReply) {
     try {
       await withTimeout(this.redis.ping(), 1000);
-      return reply.send({ status: 'ready', redis: 'ok' });
     } catch {
       return reply.status(503).send({ status: 'not_ready', redis: 'unavailable' });
     }
+    const policy = await this.evictionPolicy();
+    if (policy !== null && policy !== 'noeviction') {
+      return reply.status(503).send({
+        status: 'not_ready',
+        redis: 'evicting',
+        maxmemory_policy: policy,
+        reason: 'Redis must run with maxmemory-policy noeviction: an evicted balance, hold or settled marker loses money',
+      });
+    }
+    return reply.send({ status: 'ready', redis: 'ok' });
+  }
+
+  /** Redis' maxmemory-policy, read at most every POLICY_TTL_MS; null when Redis will not say. */
+  private async evictionPolicy(): Promise<string | null> {
+    const now = Date.now();
+    if (this.policy && now - this.policy.readAt < POLICY_TTL_MS) return this.policy.value;
+    let value: string | null = null;
+    try {
+      value = /^maxmemory_policy:(\S+)/m.exec(await withTimeout(this.redis.info('memory'), 1000))?.[1] ?? null;
+    } catch {
+      value = null;
+    }
+    if (value !== null && value !== 'noeviction' && this.policy?.value !== value) {
+      this.logger.error(`Redis maxmemory-policy is ${value}; set it to noeviction (not ready until then)`);
+    }
+    this.policy = { value, readAt: now };
+    return value;
   }
 
   @Get('metrics')

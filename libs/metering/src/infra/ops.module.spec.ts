@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { FastifyReply } from 'fastify';
+import { Redis } from 'ioredis';
+import { OpsController } from './ops.module';
+
+/** What /readyz answered: its status code and body. */
+async function readyz(redis: Redis): Promise<{ status: number; body: Record<string, unknown> }> {
+  const out = { status: 200, body: {} as Record<string, unknown> };
+  const reply = {
+    status(code: number) {
+      out.status = code;
+      return reply;
+    },
+    send(body: Record<string, unknown>) {
+      out.body = body;
+      return reply;
+    },
+  };
+  await new OpsController(redis).ready(reply as unknown as FastifyReply);
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('GET /readyz and the Redis eviction policy (reliability T57)', () => {
+  // The shared Redis runs with noeviction; the policy is server-wide, so the evicting case gets
+  // a Redis of its own instead of changing the one every other test uses.
+  let evicting: ChildProcess;
+  let own: Redis;
+  const shared = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    evicting = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      let log = '';
+      evicting.once('error', reject);
+      evicting.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${log}`)));
+      evicting.stdout!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('Ready to accept connections')) resolve();
+      });
+    });
+    own = new Redis({ port, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    own?.disconnect();
+    shared.disconnect();
+    if (evicting && evicting.exitCode === null) {
+      const exited = new Promise((resolve) => evicting.once('exit', resolve));
+      evicting.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('is ready on a Redis that never evicts', async () => {
+    expect(await shared.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    expect(await readyz(shared)).toEqual({ status: 200, body: { status: 'ready', redis: 'ok' } });
+  });
+
+  it('is not ready while Redis may evict keys, and says why', async () => {
+    const r = await readyz(own);
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ status: 'not_ready', redis: 'evicting', maxmemory_policy: 'allkeys-lru' });
+    expect(r.body.reason).toMatch(/noeviction/);
+    await own.config('SET', 'maxmemory-policy', 'noeviction');
+    expect((await readyz(own)).status).toBe(200);
+  });
+
+  it('is not ready when Redis does not answer', async () => {
+    const gone = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    await gone.connect().catch(() => undefined);
+    expect(await readyz(gone)).toEqual({ status: 503, body: { status: 'not_ready', redis: 'unavailable' } });
+    gone.disconnect();
+  });
+});
