@@ -90,4 +90,21 @@ describe('operators', () => {
     const unknown = await post(`/api/admin/tenants/ten_nope/credits`, { amount: 1, reason: 'x' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(unknown.status).toBe(404);
   });
+
+  it('keeps Idempotency-Keys per tenant: the same key credits another tenant (reliability T05)', async () => {
+    const a = await t.signup();
+    const b = await t.signup();
+    const op = { authorization: `Bearer ${ADMIN_TOKEN}`, 'idempotency-key': `batch-${a.tenantId}` };
+    expect((await post(`/api/admin/tenants/${a.tenantId}/credits`, { amount: 3, reason: 'pilot' }, op)).status).toBe(201);
+    // Same key, same amount, another tenant: a credit of its own, not a replay of A's entry.
+    const forB = await post(`/api/admin/tenants/${b.tenantId}/credits`, { amount: 3, reason: 'pilot' }, op);
+    expect(forB.status).toBe(201);
+    expect(await forB.json()).toMatchObject({ tenant_id: b.tenantId, replayed: false });
+    // Same key, another amount, a third tenant: no 409 raised by another tenant's entry.
+    const c = await t.signup();
+    expect((await post(`/api/admin/tenants/${c.tenantId}/credits`, { amount: 7, reason: 'pilot' }, op)).status).toBe(201);
+    expect((await t.credits.getCredits(a.tenantId))?.balance).toBe(3_000_000n);
+    expect((await t.credits.getCredits(b.tenantId))?.balance).toBe(3_000_000n);
+    expect((await t.credits.getCredits(c.tenantId))?.balance).toBe(7_000_000n);
+  });
 });

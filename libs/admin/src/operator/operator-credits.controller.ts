@@ -22,7 +22,8 @@ export class OperatorCreditsController {
     const { entry, created } = await this.credits.post(tenantId, {
       kind: 'adjustment',
       amountMicros,
-      idempotencyKey: `adjust:${idem ?? randomUUID()}`,
+      // Per tenant: the same key sent for two tenants (one batch script) is two credits.
+      idempotencyKey: `adjust:${tenantId}:${idem ?? randomUUID()}`,
       description: dto.reason,
     });
     return {
