@@ -51,4 +51,24 @@ describe('/metrics', () => {
     expect(after.find((f) => f.name === 'gw_upstream_errors_total')).toBeDefined();
     expect(after.find((f) => f.name === 'process_resident_memory_bytes')).toBeDefined();
   });
+
+  it('counts retries the retry budget refused: a failing provider gets at most the budget in retries (reliability T24)', async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 });
+    const denied = async () => value(await scrape(), 'gw_retry_budget_exhausted_total', { provider: 'openai' });
+    const before = await denied();
+    const sent = t.openai.requests.length;
+    // Six requests fail at once with a 1 s Retry-After: each wants one retry, and with six
+    // requests in flight the budget (20%, at least 3) lets three retry while they wait.
+    for (let i = 0; i < 6; i++) t.openai.enqueue({ status: 503, retryAfter: 1 });
+    for (let i = 0; i < 3; i++) t.openai.enqueue({ text: 'ok' });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).then(() => 200, (e: { status?: number }) => e.status)),
+    );
+    expect(results.filter((r) => r === 200)).toHaveLength(3);
+    expect(results.filter((r) => r === 503)).toHaveLength(3);
+    expect(t.openai.requests.length - sent).toBe(9);
+    expect((await denied()) - before).toBe(3);
+  });
 });

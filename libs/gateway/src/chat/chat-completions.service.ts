@@ -17,6 +17,7 @@ import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
 import { cutByShutdown } from '../http/in-flight';
 import { UsageEstimator } from './usage-estimator';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AttemptRecord } from './usage-event';
 import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unopenableKeyError } from './attempt-failures';
 
@@ -50,6 +51,7 @@ export class ChatCompletionsService {
     private readonly settlement: Settlement,
     private readonly relay: StreamRelay,
     private readonly estimator: UsageEstimator,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
   }
@@ -283,7 +285,10 @@ export class ChatCompletionsService {
         if (wait === null) return err;
         // A wait (Retry-After) that would outlast the request's deadline: the next target now.
         if (deadlineAt !== undefined && performance.now() + wait >= deadlineAt) return err;
-        if (!this.budget.tryRetry()) return err;
+        if (!this.budget.tryRetry()) {
+          this.metrics.retryDenied(c.model.provider);
+          return err;
+        }
         retrySlot = true;
         try {
           await sleep(wait, undefined, { signal: call.signal });

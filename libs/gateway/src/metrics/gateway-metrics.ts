@@ -39,6 +39,7 @@ export class GatewayMetrics {
   private readonly tokens = metric('gw_tokens_total', () => new Counter({ name: 'gw_tokens_total', help: 'Tokens by model and kind', labelNames: ['model', 'kind'] }));
   private readonly cost = metric('gw_cost_micros_total', () => new Counter({ name: 'gw_cost_micros_total', help: 'Charged cost in micro-USD by model', labelNames: ['model'] }));
   private readonly upstreamErrors = metric('gw_upstream_errors_total', () => new Counter({ name: 'gw_upstream_errors_total', help: 'Failed upstream attempts by provider and error class', labelNames: ['provider', 'error'] }));
+  private readonly retriesDenied = metric('gw_retry_budget_exhausted_total', () => new Counter({ name: 'gw_retry_budget_exhausted_total', help: 'Retries not made because the retry budget was spent, by provider', labelNames: ['provider'] }));
 
   constructor(health: ProviderHealth) {
     const states = { closed: 0, half_open: 1, open: 2 } as const;
@@ -53,6 +54,11 @@ export class GatewayMetrics {
         },
       }),
     );
+  }
+
+  /** A retry of a failed attempt was refused by the retry budget (the error goes on as it is). */
+  retryDenied(provider: string): void {
+    this.retriesDenied.inc({ provider });
   }
 
   observe(o: RequestObservation): void {
