@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 /**
- * Hostile requests on the data plane (reliability T01, T10, T12, T56): each gets a clear error in
+ * Hostile requests on the data plane (reliability T01, T10, T11, T12, T56): each gets a clear error in
  * the OpenAI shape before any upstream call, and the gateway keeps serving.
  */
 let t: TestApp;
@@ -49,6 +49,30 @@ describe('the data plane refuses hostile input', () => {
     expect(await errorOf(res)).toMatchObject({ code: 'invalid_body', message: expect.stringContaining('deeper than 64') });
     expect(t.openai.requests).toHaveLength(0);
     expect((await postChat(t, apiKey)).status).toBe(200);
+  });
+
+  it('refuses bodies that are not valid UTF-8 text with 400 invalid_utf8, on both surfaces, and calls no provider', async () => {
+    const send = (path: string, body: Buffer) =>
+      fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body });
+    const chat = (content: Buffer) => Buffer.concat([Buffer.from('{"model":"openai/gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"'), content, Buffer.from('"}]}')]);
+    // An invalid byte pair, an overlong encoding of "/", and a CESU-8 (UTF-8-encoded) surrogate.
+    for (const bad of [Buffer.from([0xc3, 0x28]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80])]) {
+      const res = await send('/v1/chat/completions', chat(bad));
+      expect([bad.toString('hex'), res.status]).toEqual([bad.toString('hex'), 400]);
+      expect(await errorOf(res)).toMatchObject({ code: 'invalid_utf8' });
+    }
+    // A lone surrogate escape is valid JSON but not text.
+    const lone = await send('/v1/chat/completions', chat(Buffer.from('\\ud800 alone')));
+    expect(lone.status).toBe(400);
+    expect(await errorOf(lone)).toMatchObject({ code: 'invalid_utf8', message: expect.stringContaining('surrogate') });
+    const anthropic = await send('/v1/messages', chat(Buffer.from([0xc3, 0x28])));
+    expect(anthropic.status).toBe(400);
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect(t.openai.requests).toHaveLength(0);
+    // Valid multi-byte text and a paired surrogate escape are served as sent.
+    const ok = await send('/v1/chat/completions', chat(Buffer.from('h\u00e9llo \\ud83d\\ude00 \u4f60\u597d 🎉')));
+    expect(ok.status).toBe(200);
+    expect((t.openai.lastRequest()!.body as { messages: { content: string }[] }).messages[0].content).toBe('h\u00e9llo 😀 你好 🎉');
   });
 
   it('refuses fields that would pick the upstream or its credentials, naming them, and calls no provider', async () => {

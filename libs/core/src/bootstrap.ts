@@ -1,10 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
+import { DomainError, ErrorCode } from './errors';
 import { randomBase62 } from './ids';
 import { createRootLogger, PinoNestLogger, requestContext, type RootLoggerOptions } from './logging';
 
@@ -36,6 +38,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
     clientErrorHandler: clientError,
   });
   const root = createRootLogger(config, logging);
+  refuseInvalidUtf8(adapter, config.BODY_LIMIT_BYTES);
   instrumentRoutes(adapter.getInstance(), config, root);
   closeSilentConnectionsOnClose(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
@@ -66,6 +69,25 @@ function instrumentRoutes(fastify: FastifyInstance, config: AppConfig, root: Log
     if (config.ACCESS_LOG === 'all' || (config.ACCESS_LOG === 'api' && !quiet)) {
       route.onResponse = [...hooks(route.onResponse), accessLine(access)];
     }
+  });
+}
+
+/**
+ * JSON bodies must be UTF-8 (reliability T11): Fastify's own parser decodes invalid bytes to
+ * U+FFFD, so a client's garbage would reach a provider silently altered. The check is native
+ * (simdutf) and the JSON is then parsed by Fastify's default parser, prototype-poisoning checks
+ * included.
+ */
+function refuseInvalidUtf8(adapter: FastifyAdapter, bodyLimit: number): void {
+  const fastify = adapter.getInstance();
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  // Through Nest's adapter, so that Nest does not register its own JSON parser at init.
+  adapter.useBodyParser('application/json', false, { bodyLimit }, (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    if (!isUtf8(body)) {
+      done(new DomainError(ErrorCode.InvalidUtf8, 'The request body is not valid UTF-8'));
+      return;
+    }
+    json(req, body.toString('utf8'), done);
   });
 }
 

@@ -4,6 +4,8 @@
  */
 export enum ErrorCode {
   InvalidJson = 'invalid_json',
+  /** The body is not valid UTF-8, or a string in it holds a lone surrogate (reliability T11). */
+  InvalidUtf8 = 'invalid_utf8',
   InvalidBody = 'invalid_body',
   UnsupportedParameter = 'unsupported_parameter',
   ContextLengthExceeded = 'context_length_exceeded',

@@ -3,6 +3,7 @@ import { DomainError, ErrorCode } from './errors';
 /** The one table from error codes to HTTP status and OpenAI error `type`. */
 const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.InvalidJson]: [400, 'invalid_request_error'],
+  [ErrorCode.InvalidUtf8]: [400, 'invalid_request_error'],
   [ErrorCode.InvalidBody]: [400, 'invalid_request_error'],
   [ErrorCode.UnsupportedParameter]: [400, 'invalid_request_error'],
   [ErrorCode.ContextLengthExceeded]: [400, 'invalid_request_error'],

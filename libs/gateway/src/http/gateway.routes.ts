@@ -10,7 +10,7 @@ import { chatRequestSchema } from '../chat/chat-request.schema';
 import { AccountHandlers } from '../account/account.handlers';
 import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
-import { refuseDeepNesting } from './json-depth';
+import { refuseMalformedBody } from './json-depth';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
 import type { ChatCall } from '../chat/chat-call';
@@ -51,7 +51,7 @@ export class GatewayRoutes implements OnModuleInit {
     };
     const errorHandler = errorsAs(new OpenAiFormat(false));
     const opts = { onRequest: authenticate, errorHandler };
-    const post = { ...opts, preValidation: refuseDeepNesting };
+    const post = { ...opts, preValidation: refuseMalformedBody };
 
     app.post('/v1/chat/completions', { ...post, schema: { body: chatRequestSchema } }, (req, reply) => {
       const body = req.body as ChatRequest;
@@ -59,7 +59,7 @@ export class GatewayRoutes implements OnModuleInit {
     });
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
     const anthropic = new AnthropicFormat();
-    app.post('/v1/messages', { onRequest: authenticate, preValidation: refuseDeepNesting, errorHandler: errorsAs(anthropic) }, (req, reply) =>
+    app.post('/v1/messages', { onRequest: authenticate, preValidation: refuseMalformedBody, errorHandler: errorsAs(anthropic) }, (req, reply) =>
       this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
     );
     app.post('/v1/embeddings', post, (req, reply) => this.trackAborting(req, reply, (signal) =>

@@ -1,4 +1,4 @@
-import { nestsDeeperThan } from './json-depth';
+import { bodyProblem } from './json-depth';
 
 function nested(depth: number): unknown {
   let v: unknown = 'leaf';
@@ -6,17 +6,24 @@ function nested(depth: number): unknown {
   return v;
 }
 
-describe('nestsDeeperThan', () => {
+describe('bodyProblem', () => {
   it('counts object and array levels, leaves not', () => {
-    expect(nestsDeeperThan('text', 0)).toBe(false);
-    expect(nestsDeeperThan({ a: 1 }, 1)).toBe(false);
-    expect(nestsDeeperThan({ a: 1 }, 0)).toBe(true);
-    expect(nestsDeeperThan(nested(64), 64)).toBe(false);
-    expect(nestsDeeperThan(nested(65), 64)).toBe(true);
-    expect(nestsDeeperThan({ wide: Array.from({ length: 1000 }, (_, i) => ({ i })) }, 3)).toBe(false);
+    expect(bodyProblem('text', 0)).toBeNull();
+    expect(bodyProblem({ a: 1 }, 1)).toBeNull();
+    expect(bodyProblem({ a: 1 }, 0)).toBe('too_deep');
+    expect(bodyProblem(nested(64), 64)).toBeNull();
+    expect(bodyProblem(nested(65), 64)).toBe('too_deep');
+    expect(bodyProblem({ wide: Array.from({ length: 1000 }, (_, i) => ({ i })) }, 3)).toBeNull();
   });
 
   it('walks nesting far deeper than the call stack without throwing', () => {
-    expect(nestsDeeperThan(nested(200_000), 64)).toBe(true);
+    expect(bodyProblem(nested(200_000), 64)).toBe('too_deep');
+  });
+
+  it('finds a lone surrogate in any string, and accepts paired ones', () => {
+    expect(bodyProblem({ messages: [{ role: 'user', content: 'ok 🎉 \u00e9' }] }, 64)).toBeNull();
+    expect(bodyProblem({ messages: [{ role: 'user', content: [{ type: 'text', text: 'bad \ud800 here' }] }] }, 64)).toBe('lone_surrogate');
+    expect(bodyProblem({ stop: ['\udc00'] }, 64)).toBe('lone_surrogate');
+    expect(bodyProblem('\ud83d', 64)).toBe('lone_surrogate');
   });
 });

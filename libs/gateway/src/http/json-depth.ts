@@ -4,34 +4,53 @@ import { DomainError, ErrorCode } from '@gw/core';
 /** Deeper than any real request (tool schemas stay within a few dozen levels). */
 export const MAX_JSON_DEPTH = 64;
 
+/** What makes a parsed body unfit to forward, found in one walk. */
+export type BodyProblem = 'too_deep' | 'lone_surrogate';
+
+/** `String.prototype.isWellFormed` (ES2024; Node 20 has it, the project's lib is ES2023). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
 /**
- * Whether a parsed JSON value nests objects or arrays deeper than `max`. Iterative: the value may
- * be nested far deeper than the call stack allows, which is what this guards against (a recursive
- * JSON.stringify or schema walk further on would throw RangeError, a 500 instead of a 400).
+ * Whether a parsed JSON value nests objects or arrays deeper than `max`, or holds a string with a
+ * lone surrogate (`"\ud800"` is valid JSON but no valid text: providers refuse it or store
+ * garbage). Iterative: the value may be nested far deeper than the call stack allows, which is
+ * what this guards against (a recursive JSON.stringify or schema walk further on would throw
+ * RangeError, a 500 instead of a 400).
  */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
+export function bodyProblem(value: unknown, max: number): BodyProblem | null {
+  if (typeof value === 'string') return isWellFormed(value) ? null : 'lone_surrogate';
   const values: unknown[] = [value];
   const depths: number[] = [0];
   while (values.length > 0) {
     const v = values.pop();
     const depth = depths.pop()!;
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
+    if (depth >= max) return 'too_deep';
     const children = Array.isArray(v) ? v : Object.values(v);
     for (const child of children) {
-      if (child !== null && typeof child === 'object') {
+      if (typeof child === 'string') {
+        if (!isWellFormed(child)) return 'lone_surrogate';
+      } else if (child !== null && typeof child === 'object') {
         values.push(child);
         depths.push(depth + 1);
       }
     }
   }
-  return false;
+  return null;
 }
 
-/** Refuses a body nested deeper than MAX_JSON_DEPTH with 400, before validation and handling. */
-export const refuseDeepNesting: preValidationHookHandler = (req, _reply, done) => {
-  if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
+/**
+ * Refuses, with 400 before validation and handling, a body nested deeper than MAX_JSON_DEPTH or
+ * one whose text is not valid Unicode (bytes that are not UTF-8 are refused by the JSON parser).
+ */
+export const refuseMalformedBody: preValidationHookHandler = (req, _reply, done) => {
+  const problem = bodyProblem(req.body, MAX_JSON_DEPTH);
+  if (problem === 'too_deep') {
     done(new DomainError(ErrorCode.InvalidBody, `Request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`));
+    return;
+  }
+  if (problem === 'lone_surrogate') {
+    done(new DomainError(ErrorCode.InvalidUtf8, 'The request body holds a lone UTF-16 surrogate (\\ud800-\\udfff without its pair): not valid text'));
     return;
   }
   done();

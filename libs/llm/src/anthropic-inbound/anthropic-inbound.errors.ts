@@ -11,6 +11,7 @@ import type { AnthropicErrorBody, AnthropicEventOut } from './anthropic-inbound.
  */
 const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.InvalidJson]: [400, 'invalid_request_error'],
+  [ErrorCode.InvalidUtf8]: [400, 'invalid_request_error'],
   [ErrorCode.InvalidBody]: [400, 'invalid_request_error'],
   [ErrorCode.UnsupportedParameter]: [400, 'invalid_request_error'],
   [ErrorCode.ContextLengthExceeded]: [400, 'invalid_request_error'],
