@@ -87,7 +87,7 @@ function refuseInvalidUtf8(adapter: FastifyAdapter, bodyLimit: number): void {
       done(new DomainError(ErrorCode.InvalidUtf8, 'The request body is not valid UTF-8'));
       return;
     }
-    json(req, body.toString('utf8'), done);
+    void json(req, body.toString('utf8'), done);
   });
 }
 
