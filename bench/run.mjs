@@ -8,10 +8,7 @@
 // time is read from /proc -> c=1 latency probe -> report (stdout + bench/results/<stamp>.json)
 // -> every child stopped, database dropped, Redis keys deleted.
 import autocannon from 'autocannon';
-import { spawn, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +20,7 @@ import { maxOf, medianOf, minOf, quantile, ratio } from './lib/stats.mjs';
 import { latencyProbe } from './lib/probe.mjs';
 import { GATEWAY_MODEL, UPSTREAM_MODEL, checkJson, checkStream, requestBody } from './lib/workload.mjs';
 import { summarise, summaryMarkdown } from './lib/profile-summary.mjs';
+import { envNumber, freePort, inheritedEnv, sleep, Stack } from './lib/stack.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -30,13 +28,7 @@ const { Redis } = require('ioredis');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
-const num = (name, def) => {
-  const v = env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
-  return n;
-};
+const num = envNumber;
 const cfg = {
   seconds: num('BENCH_SECONDS', 5),
   warmup: num('BENCH_WARMUP', 2),
@@ -88,169 +80,17 @@ const dbName = `gw_bench_${run}`;
 const redisPrefix = `gwbench_${run}:`;
 
 const log = (...a) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------ children and cleanup
 
-/** @type {{name: string, proc: import('node:child_process').ChildProcess, logFile: string, exited: boolean}[]} */
-const children = [];
-let dbTouched = false;
+const stack = new Stack({ root: ROOT, logDir, pgUrl: cfg.pgUrl, redisUrl: cfg.redisUrl, dbName, redisPrefix, pin: cfg.pin, log });
+const spawnNode = (...a) => stack.spawnNode(...a);
+const waitMessage = (...a) => stack.waitMessage(...a);
+const waitHttpReady = (...a) => stack.waitHttpReady(...a);
+const stopChild = (...a) => stack.stopChild(...a);
+const cleanup = () => stack.cleanup();
 let billingMode = 'off';
-let cleanupPromise = null;
-
-function withDatabase(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function pgAdmin(fn) {
-  const c = new pg.Client({ connectionString: cfg.pgUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function freePort() {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-function tail(file, n = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-/** Starts `node -r child-guard <script>` (optionally pinned to a CPU) with its output in a log file. */
-function spawnNode(name, script, childEnv, cpu, preloads = [], nodeFlags = []) {
-  const logFile = path.join(logDir, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
-  // --expose-gc only lets the bench force one full GC at the very end (live heap vs garbage).
-  const nodeArgs = ['--expose-gc', ...nodeFlags, '-r', path.join(ROOT, 'bench/lib/child-guard.cjs'), ...preloads.flatMap((f) => ['-r', f]), script];
-  const pinned = cfg.pin && cpu !== undefined;
-  const proc = spawn(pinned ? 'taskset' : process.execPath, pinned ? ['-c', String(cpu), process.execPath, ...nodeArgs] : nodeArgs, {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ['ignore', fd, fd, 'ipc'],
-  });
-  fs.closeSync(fd);
-  const child = { name, proc, logFile, exited: false, code: null };
-  proc.on('exit', (code, signal) => {
-    child.exited = true;
-    child.code = code ?? signal;
-  });
-  proc.on('error', (e) => {
-    child.exited = true;
-    child.code = String(e);
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitMessage(child, type, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${child.name}: no '${type}' message after ${timeoutMs} ms\n${tail(child.logFile)}`)), timeoutMs);
-    const onMsg = (m) => m?.type === type && done(null, m);
-    const onExit = (code) => done(new Error(`${child.name} exited (${code}) before '${type}'\n${tail(child.logFile)}`));
-    function done(err, m) {
-      clearTimeout(timer);
-      child.proc.off('message', onMsg);
-      child.proc.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m);
-    }
-    child.proc.on('message', onMsg);
-    child.proc.on('exit', onExit);
-  });
-}
-
-async function waitHttpReady(child, url, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exited) throw new Error(`${child.name} exited (${child.code}) during start-up:\n${tail(child.logFile)}`);
-    try {
-      const r = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
-      await r.body.text();
-      if (r.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${child.name} not ready at ${url} after ${timeoutMs} ms:\n${tail(child.logFile)}`);
-    await sleep(100);
-  }
-}
-
-async function stopChild(child, graceMs = 8000) {
-  if (child.exited || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  const exited = once(child.proc, 'exit').catch(() => undefined);
-  try {
-    child.proc.kill('SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = sleep(graceMs).then(() => 'timeout');
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    log(`${child.name} did not stop in ${graceMs} ms: SIGKILL`);
-    try {
-      child.proc.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    await Promise.race([exited, sleep(2000)]);
-  }
-}
-
-async function deleteRedisKeys() {
-  const r = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await r.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-  return deleted;
-}
-
-function cleanup() {
-  cleanupPromise ??= (async () => {
-    await Promise.all(children.map((c) => stopChild(c).catch(() => undefined)));
-    if (dbTouched) {
-      await pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`))
-        .then(() => log(`dropped database ${dbName}`))
-        .catch((e) => log(`could not drop database ${dbName}: ${e.message}`));
-    }
-    await deleteRedisKeys()
-      .then((n) => log(`deleted ${n} Redis keys under ${redisPrefix}`))
-      .catch((e) => log(`could not delete Redis keys under ${redisPrefix}: ${e.message}`));
-  })();
-  return cleanupPromise;
-}
-
-process.on('exit', () => {
-  for (const c of children) if (!c.exited) try { c.proc.kill('SIGKILL'); } catch { /* gone */ }
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    log(`${sig}: stopping and cleaning up`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stack.installExitHandlers();
 
 // ------------------------------------------------------------------ measurement helpers
 
@@ -326,65 +166,22 @@ async function main() {
   log(`config: ${JSON.stringify({ ...cfg, pgUrl: undefined, redisUrl: undefined })}`);
 
   // A private database, migrated.
-  const databaseUrl = withDatabase(cfg.pgUrl, dbName);
-  dbTouched = true;
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/prisma-wasm-migrate.mjs'), 'deploy', '-q'], {
-    cwd: ROOT,
-    env: { ...env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const databaseUrl = stack.migrate();
   log('database migrated');
 
-  // The environment of the project's apps: nothing inherited that could point them elsewhere.
-  const baseEnv = Object.fromEntries(
-    Object.entries(env).filter(([k]) => !/(_API_KEY|_BASE_URL)$/.test(k) && !/^(DATABASE_URL|REDIS_URL|REDIS_PREFIX|PORT|HOST|NODE_OPTIONS|SANDBOX|LOG_LEVEL)$/.test(k)),
-  );
+  const baseEnv = inheritedEnv();
   const upstreamKey = 'sk-bench-upstream';
-  const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
 
   // Fake upstream (CPU 0 when pinned: it shares a core with the load generator).
   const upstream = spawnNode('upstream', path.join(ROOT, 'bench/lib/upstream-child.mjs'), { ...baseEnv, BENCH_STREAM_PACING: cfg.streamPacing }, 0);
   const upstreamUrl = (await waitMessage(upstream, 'ready')).url;
   log(`fake upstream at ${upstreamUrl} (pid ${upstream.proc.pid})`);
 
-  const appEnv = {
-    ...baseEnv,
-    NODE_ENV: 'production',
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    SECRETS_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: cfg.redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    HOST: '127.0.0.1',
-    OPENAI_API_KEY: upstreamKey,
-    OPENAI_BASE_URL: `${upstreamUrl}/v1`,
-    SANDBOX: 'false',
-    LOG_LEVEL: 'warn',
-    DRAIN_TIMEOUT_MS: '2000',
-  };
+  const appEnv = stack.appEnv(databaseUrl, upstreamUrl, upstreamKey, { DRAIN_TIMEOUT_MS: '2000' });
 
   // Admin app: seeds the catalog, signs a tenant up and funds it; not needed afterwards.
-  const adminPort = await freePort();
-  const admin = spawnNode('admin', path.join(ROOT, 'apps/admin/dist/main.js'), { ...appEnv, PORT: String(adminPort), ADMIN_TOKEN: adminToken }, 0);
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await waitHttpReady(admin, `${adminUrl}/readyz`);
-  const signup = await request(`${adminUrl}/api/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `bench-${run}@example.com`, password: `bench password ${run} correct horse` }),
-  });
-  const signupText = await signup.body.text();
-  if (signup.statusCode !== 201) throw new Error(`signup failed: ${signup.statusCode} ${signupText}`);
-  const { tenant, api_key: apiKey } = JSON.parse(signupText);
-  const grant = await request(`${adminUrl}/api/admin/tenants/${tenant.id}/credits`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, 'idempotency-key': `bench-${run}` },
-    body: JSON.stringify({ amount: 1_000_000, reason: 'benchmark funding' }),
-  });
-  const grantText = await grant.body.text();
-  if (grant.statusCode < 200 || grant.statusCode > 299) throw new Error(`credit grant failed: ${grant.statusCode} ${grantText}`);
+  const { tenant, apiKey } = await stack.fundedTenant(appEnv, 'bench', 1_000_000, 0);
   log(`tenant ${tenant.id} funded with 1,000,000 USD`);
-  await stopChild(admin);
 
   // The data plane and its neighbours.
   // Billing worker: the product's app; if it cannot start, the bench's own composition of the same

@@ -3,7 +3,8 @@
 //    the process sends itself SIGTERM and is force-exited 5 s later, so nothing outlives a run.
 //  * On request over IPC, records a V8 CPU profile of exactly the measured window
 //    ({type:'prof-start', intervalUs} ... {type:'prof-stop', file}); the process keeps running.
-//  * On request over IPC ({type:'mem'}), answers with process.memoryUsage() (heap vs the rest of RSS).
+//  * On request over IPC ({type:'mem'}), answers with process.memoryUsage() (heap vs the rest of RSS)
+//    and the active handles and requests by type (sockets, timers: what a leak would grow).
 'use strict';
 if (process.channel) {
   const fs = require('node:fs');
@@ -26,7 +27,9 @@ if (process.channel) {
       }
       const spaces = {};
       for (const sp of require('node:v8').getHeapSpaceStatistics()) spaces[sp.space_name] = { size: sp.space_size, used: sp.space_used_size };
-      process.send?.({ type: 'mem', usage: process.memoryUsage(), spaces, gc: !!(m.gc && global.gc), modules: Object.keys(require.cache).length, packages: [...pkgs].sort() });
+      const resources = {};
+      for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
+      process.send?.({ type: 'mem', usage: process.memoryUsage(), spaces, resources, gc: !!(m.gc && global.gc), modules: Object.keys(require.cache).length, packages: [...pkgs].sort() });
     } else if (m.type === 'prof-start' && !session) {
       const inspector = require('node:inspector');
       session = new inspector.Session();
