@@ -25,6 +25,8 @@ const cfg = {
   streamShare: num('SOAK_STREAM_SHARE', 0.5),
   clientAbort: num('SOAK_CLIENT_ABORT', 0.05),
   faults: { error5xx: num('SOAK_UPSTREAM_5XX', 0.02), cut: num('SOAK_UPSTREAM_CUT', 0.01), stall: num('SOAK_UPSTREAM_STALL', 0.01), stallMs: 2000 },
+  latencyMs: num('SOAK_UPSTREAM_LATENCY_MS', 50),
+  chunkMs: num('SOAK_CHUNK_MS', 5),
   quiesceS: num('SOAK_QUIESCE_S', 40),
   pgUrl: env.BENCH_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres',
   redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
@@ -98,7 +100,7 @@ async function main() {
   log(`run ${run}: ${cfg.minutes} min at ${cfg.rps} req/s, faults ${JSON.stringify(cfg.faults)}, client aborts ${cfg.clientAbort}, logs in ${path.relative(ROOT, logDir)}`);
   const databaseUrl = stack.migrate();
   const baseEnv = inheritedEnv();
-  const upstream = stack.spawnNode('upstream', path.join(ROOT, 'bench/lib/soak-upstream-child.mjs'), { ...baseEnv, SOAK_FAULTS: JSON.stringify(cfg.faults) });
+  const upstream = stack.spawnNode('upstream', path.join(ROOT, 'bench/lib/soak-upstream-child.mjs'), { ...baseEnv, SOAK_FAULTS: JSON.stringify(cfg.faults), SOAK_UPSTREAM_LATENCY_MS: String(cfg.latencyMs), SOAK_CHUNK_MS: String(cfg.chunkMs) });
   const upstreamUrl = (await stack.waitMessage(upstream, 'ready')).url;
   // A stall outlasts these timeouts: the gateway must time it out, retry or fail, and settle.
   const appEnv = stack.appEnv(databaseUrl, upstreamUrl, 'sk-soak-upstream', { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000', UPSTREAM_IDLE_TIMEOUT_MS: '1000' });
@@ -124,7 +126,7 @@ async function main() {
   const fire = () => {
     const mode = Math.random() < cfg.streamShare ? 'stream' : 'json';
     const ac = new AbortController();
-    const abortAt = Math.random() < cfg.clientAbort ? setTimeout(() => ac.abort(), Math.random() * 300) : null;
+    const abortAt = Math.random() < cfg.clientAbort ? setTimeout(() => ac.abort(), Math.random() * 200) : null;
     inFlight++;
     sent++;
     request(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', dispatcher, signal: ac.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey.key}` }, body: bodies[mode] })
@@ -201,7 +203,7 @@ async function main() {
   const report = [
     `## Soak ${stamp}`,
     '',
-    `${cfg.minutes} min at ${cfg.rps} req/s open loop (${sent} requests, ${Math.round(cfg.streamShare * 100)}% streamed), warm-up ${cfg.warmupMinutes} min, then ${cfg.quiesceS} s quiet. Faults: ${(cfg.clientAbort * 100).toFixed(0)}% client aborts (0–300 ms in), upstream ${(cfg.faults.error5xx * 100).toFixed(0)}% 503, ${(cfg.faults.cut * 100).toFixed(0)}% streams cut after 6 events, ${(cfg.faults.stall * 100).toFixed(0)}% stalls of ${cfg.faults.stallMs} ms (first byte or between chunks; the gateway's timeouts are 1 s). Upstream drew: ${JSON.stringify(upstreamCounts)}.`,
+    `${cfg.minutes} min at ${cfg.rps} req/s open loop (${sent} requests, ${Math.round(cfg.streamShare * 100)}% streamed), warm-up ${cfg.warmupMinutes} min, then ${cfg.quiesceS} s quiet. The upstream answers after ${cfg.latencyMs} ms and paces stream chunks ${cfg.chunkMs} ms apart. Faults: ${(cfg.clientAbort * 100).toFixed(0)}% of clients set to leave 0–200 ms in ("client abort" below: those still waiting when they left), upstream ${(cfg.faults.error5xx * 100).toFixed(0)}% 503, ${(cfg.faults.cut * 100).toFixed(0)}% streams cut after 6 events, ${(cfg.faults.stall * 100).toFixed(0)}% stalls of ${cfg.faults.stallMs} ms (first byte or between chunks; the gateway's timeouts are 1 s). Upstream drew: ${JSON.stringify(upstreamCounts)}.`,
     '',
     `Client outcomes: ${Object.entries(outcomes).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}. Request logs written: ${logs}.`,
     '',

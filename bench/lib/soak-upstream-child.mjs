@@ -1,6 +1,8 @@
 // The soak's fake upstream: the bench's reply, with a random share of faults per request
 // (reliability T55). SOAK_FAULTS is JSON: { error5xx, cut, stall, stallMs } as fractions of requests
-// (a stall sends nothing for stallMs, before the headers or between stream chunks).
+// (a stall sends nothing for stallMs, before the headers or between stream chunks). Every answer
+// takes SOAK_UPSTREAM_LATENCY_MS before its headers and streams pace their chunks SOAK_CHUNK_MS
+// apart, so requests are in flight long enough for clients to leave in the middle.
 import { createRequire } from 'node:module';
 import { DELTAS, REPLY_TEXT } from './workload.mjs';
 
@@ -26,7 +28,9 @@ function count(kind, b) {
   return b;
 }
 
-const server = new SoakUpstream({ maxRecorded: 0, defaults: { text: REPLY_TEXT, deltas: DELTAS } });
+const latency = Number(process.env.SOAK_UPSTREAM_LATENCY_MS ?? 50);
+const chunkMs = Number(process.env.SOAK_CHUNK_MS ?? 5);
+const server = new SoakUpstream({ maxRecorded: 0, defaults: { text: REPLY_TEXT, deltas: DELTAS, headerDelayMs: latency, chunkDelayMs: chunkMs } });
 const url = await server.start();
 process.send?.({ type: 'ready', url });
 process.on('message', (m) => m?.type === 'counts' && process.send?.({ type: 'counts', counts }));

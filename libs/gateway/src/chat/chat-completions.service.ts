@@ -197,7 +197,7 @@ export class ChatCompletionsService {
         // T17): the provider bills it. Output it never received is not charged; a request that
         // failed, or timed out on the gateway's side, costs nothing.
         const cut = gone ? call.cutAttempt : undefined;
-        const usage = cut ? this.estimator.estimate(call.body, '') : undefined;
+        const usage = cut ? await this.estimator.estimate(call.body, '') : undefined;
         const charge = cut && usage ? this.charges.of(cut, usage) : { cost: 0n, byokFee: 0n };
         await this.settlement.settle(settleContextOf(call), {
           candidate: cut,
@@ -325,7 +325,7 @@ export class ChatCompletionsService {
   private async answer(call: ChatCall, c: Candidate, parsed: ParsedCompletion, attempts: AttemptRecord[], decisions: string[], overheadMs: number, ttfbMs: number) {
     // An answer without usage (a vendor or a tenant's endpoint that omits it) is counted locally,
     // as a stream without usage is: served output is never free.
-    const usage = parsed.usage ?? this.estimator.estimate(call.body, generatedOf(parsed.completion));
+    const usage = parsed.usage ?? (await this.estimator.estimate(call.body, generatedOf(parsed.completion)));
     const charge = this.charges.of(c, usage);
     const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
     if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');

@@ -82,7 +82,7 @@ export class EmbeddingsService {
         created: Math.floor(Date.now() / 1000),
         encodingFormat: body.encoding_format,
       });
-      const usage: TokenUsage = parsed.usage ?? this.estimator.estimate({ model: body.model, messages: [{ role: 'user', content: inputText(body.input) }] }, '');
+      const usage: TokenUsage = parsed.usage ?? await this.estimator.estimate({ model: body.model, messages: [{ role: 'user', content: inputText(body.input) }] }, '');
       const estimated = parsed.usage === undefined;
       const cost = costMicros({ ...usage, completionTokens: 0, reasoningTokens: 0 }, model.price, this.markupBps);
       const latency = performance.now() - t;

@@ -163,7 +163,7 @@ export class StreamRelay {
       }
     }
 
-    const { usage, estimated } = this.usageOf(transformer.usage(), status === 200 || transformer.finished(), call, generated.join(''));
+    const { usage, estimated } = await this.usageOf(transformer.usage(), status === 200 || transformer.finished(), call, generated.join(''));
     // A stream that failed before sending the client any content is not charged, even when the
     // provider stated usage up front (Anthropic's message_start carries the input tokens).
     const failedEmpty = status !== 200 && !emitted;
@@ -195,10 +195,10 @@ export class StreamRelay {
    * tokens and one output token, the real output count comes with the finish. The output charged
    * is then at least what was delivered, counted locally.
    */
-  private usageOf(reported: TokenUsage | undefined, final: boolean, call: ChatCall, generated: string): { usage: TokenUsage; estimated: boolean } {
-    if (reported === undefined) return { usage: this.estimator.estimate(call.body, generated), estimated: true };
+  private async usageOf(reported: TokenUsage | undefined, final: boolean, call: ChatCall, generated: string): Promise<{ usage: TokenUsage; estimated: boolean }> {
+    if (reported === undefined) return { usage: await this.estimator.estimate(call.body, generated), estimated: true };
     if (final) return { usage: reported, estimated: false };
-    const delivered = this.estimator.completion(generated);
+    const delivered = await this.estimator.completion(generated);
     if (delivered <= reported.completionTokens) return { usage: reported, estimated: false };
     return { usage: { ...reported, completionTokens: delivered }, estimated: true };
   }

@@ -92,4 +92,21 @@ describe('TokenCounter (o200k_base)', () => {
     expect(Math.abs(counter.count(small) - countTokens(small))).toBeLessThanOrEqual(windows);
     expect(counter.count(blob)).toBeGreaterThan(200_000 / 8);
   });
+
+  it('counts a long text exactly while giving the event loop back between slices', async () => {
+    const doc = FIXED.join('\n').repeat(200); // ~150 KB: tens of milliseconds in one go
+    const order: string[] = [];
+    const counted = counter.countYielding(doc, 1).then((n) => {
+      order.push('counted');
+      return n;
+    });
+    setImmediate(() => order.push('other work'));
+    // Two counts interleaved share the counter's scratch buffers: both stay exact.
+    const [a, b] = await Promise.all([counted, counter.countYielding(doc.slice(7), 1)]);
+    expect(a).toBe(counter.count(doc));
+    expect(b).toBe(counter.count(doc.slice(7)));
+    expect(order[0]).toBe('other work');
+    // Short texts are counted in one go.
+    expect(await counter.countYielding('Hello, world!')).toBe(countTokens('Hello, world!'));
+  });
 });

@@ -19,19 +19,20 @@ export class UsageEstimator implements OnModuleInit {
     this.counter = TokenCounter.o200k();
   }
 
-  estimate(req: ChatRequest, generated: string): TokenUsage {
-    const promptTokens = this.count(promptText(req)) + 4 * req.messages.length;
-    return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: this.completion(generated), reasoningTokens: 0 };
+  /** Counted without stalling the event loop on long texts (see TokenCounter.countYielding). */
+  async estimate(req: ChatRequest, generated: string): Promise<TokenUsage> {
+    const promptTokens = (await this.count(promptText(req))) + 4 * req.messages.length;
+    return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: await this.completion(generated), reasoningTokens: 0 };
   }
 
   /** Tokens of the text generated so far. */
-  completion(generated: string): number {
-    return generated ? this.count(generated) : 0;
+  completion(generated: string): Promise<number> {
+    return generated ? this.count(generated) : Promise.resolve(0);
   }
 
-  private count(text: string): number {
+  private count(text: string): Promise<number> {
     this.counter ??= TokenCounter.o200k();
-    return this.counter.count(text);
+    return this.counter.countYielding(text);
   }
 }
 
