@@ -65,6 +65,13 @@ describe('the data plane refuses hostile input', () => {
     const lone = await send('/v1/chat/completions', chat(Buffer.from('\\ud800 alone')));
     expect(lone.status).toBe(400);
     expect(await errorOf(lone)).toMatchObject({ code: 'invalid_utf8', message: expect.stringContaining('surrogate') });
+    // In a key too (unknown fields reach OpenAI-family providers as sent).
+    const key = await send('/v1/chat/completions', Buffer.from('{"model":"openai/gpt-4o-mini","\\udc00":1,"messages":[{"role":"user","content":"hi"}]}'));
+    expect(await errorOf(key)).toMatchObject({ code: 'invalid_utf8' });
+    // Every app's JSON routes, not only the data plane.
+    const login = await fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"email":"a@b.c","password":"\\ud800"}') });
+    expect(login.status).toBe(400);
+    expect(await errorOf(login)).toMatchObject({ code: 'invalid_utf8' });
     const anthropic = await send('/v1/messages', chat(Buffer.from([0xc3, 0x28])));
     expect(anthropic.status).toBe(400);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });

@@ -1,6 +1,8 @@
 // The soak's fake upstream: the bench's reply, with a random share of faults per request
 // (reliability T55). SOAK_FAULTS is JSON: { error5xx, cut, stall, stallMs } as fractions of requests
-// (a stall sends nothing for stallMs, before the headers or between stream chunks). Every answer
+// (a stall sends nothing for stallMs, before the headers or between stream chunks). The fake picks
+// before it reads the body, so cuts and between-chunk stalls are also drawn for non-streamed
+// requests, where they change nothing: the counts are of faults drawn, not applied. Every answer
 // takes SOAK_UPSTREAM_LATENCY_MS before its headers and streams pace their chunks SOAK_CHUNK_MS
 // apart, so requests are in flight long enough for clients to leave in the middle.
 import { createRequire } from 'node:module';

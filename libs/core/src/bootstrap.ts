@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { DomainError, ErrorCode } from './errors';
+import { bodyProblem, bodyProblemError, MAX_JSON_DEPTH } from './json-body';
 import { randomBase62 } from './ids';
 import { createRootLogger, PinoNestLogger, requestContext, type RootLoggerOptions } from './logging';
 
@@ -38,7 +39,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
     clientErrorHandler: clientError,
   });
   const root = createRootLogger(config, logging);
-  refuseInvalidUtf8(adapter, config.BODY_LIMIT_BYTES);
+  refuseMalformedJson(adapter, config.BODY_LIMIT_BYTES);
   instrumentRoutes(adapter.getInstance(), config, root);
   closeSilentConnectionsOnClose(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
@@ -73,21 +74,25 @@ function instrumentRoutes(fastify: FastifyInstance, config: AppConfig, root: Log
 }
 
 /**
- * JSON bodies must be UTF-8 (reliability T11): Fastify's own parser decodes invalid bytes to
- * U+FFFD, so a client's garbage would reach a provider silently altered. The check is native
- * (simdutf) and the JSON is then parsed by Fastify's default parser, prototype-poisoning checks
- * included.
+ * JSON bodies must be text (reliability T11) and shallow (T10), on every app. Fastify's own parser
+ * decodes invalid bytes to U+FFFD, so a client's garbage would reach a provider silently altered;
+ * `"\ud800"` is valid JSON but not text; nesting 100k levels deep overflows the stack of whatever
+ * walks the body recursively later (a 500). The byte check is native (simdutf), the JSON is parsed
+ * by Fastify's default parser (prototype-poisoning checks included), then walked once, iteratively.
  */
-function refuseInvalidUtf8(adapter: FastifyAdapter, bodyLimit: number): void {
-  const fastify = adapter.getInstance();
-  const json = fastify.getDefaultJsonParser('error', 'error');
+function refuseMalformedJson(adapter: FastifyAdapter, bodyLimit: number): void {
+  const json = adapter.getInstance().getDefaultJsonParser('error', 'error');
   // Through Nest's adapter, so that Nest does not register its own JSON parser at init.
   adapter.useBodyParser('application/json', false, { bodyLimit }, (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
     if (!isUtf8(body)) {
       done(new DomainError(ErrorCode.InvalidUtf8, 'The request body is not valid UTF-8'));
       return;
     }
-    void json(req, body.toString('utf8'), done);
+    void json(req, body.toString('utf8'), (err: Error | null, value?: unknown) => {
+      if (err) return done(err);
+      const problem = bodyProblem(value, MAX_JSON_DEPTH);
+      done(problem ? bodyProblemError(problem) : null, problem ? undefined : value);
+    });
   });
 }
 

@@ -13,3 +13,4 @@ export * from './secret-box';
 export * from './url-guard';
 export * from './bounded-memo';
 export * from './refreshing-cache';
+export * from './json-body';

@@ -109,4 +109,19 @@ describe('TokenCounter (o200k_base)', () => {
     // Short texts are counted in one go.
     expect(await counter.countYielding('Hello, world!')).toBe(countTokens('Hello, world!'));
   });
+
+  it('yields inside one long piece too (an unbroken word, CJK without punctuation), with the same count', async () => {
+    const next = rng(5);
+    let word = '';
+    while (word.length < 40_000) word += 'abcdefghijklmnopqrstuvwxyz'[Math.floor(next() * 26)];
+    const cjk = '東京は大きな都市です中文文本的标记数量'.repeat(2_000);
+    for (const text of [word, cjk, `intro ${word} outro`]) {
+      let gaps = 0;
+      const timer = setInterval(() => gaps++, 1);
+      const n = await counter.countYielding(text, 1);
+      clearInterval(timer);
+      expect(n).toBe(counter.count(text));
+      expect(gaps).toBeGreaterThan(0);
+    }
+  });
 });

@@ -101,23 +101,39 @@ export class TokenCounter {
    * The same count, giving the event loop back every `sliceMs`: a megabyte of text takes
    * 150-250 ms, which would stall every other request of the process (a client that sends a
    * huge prompt and hangs up gets its prompt counted). Exact: the pre-tokenizer resumes where it
-   * stopped, and the scratch buffers are used within one piece only.
+   * stopped, a long piece (an unbroken word, CJK without punctuation) is counted window by window
+   * from a buffer of its own, and the scratch buffers are only used between two yields.
    */
   async countYielding(text: string, sliceMs = 4): Promise<number> {
     if (text.length <= YIELD_ABOVE_CHARS) return this.count(text);
     const split = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+    const clock = { until: performance.now() + sliceMs, sliceMs };
     let n = 0;
-    let until = performance.now() + sliceMs;
     for (let m = split.exec(text), i = 1; m !== null; m = split.exec(text), i++) {
-      if (m[0] === '') {
+      const piece = m[0];
+      if (piece === '') {
         split.lastIndex++;
         continue;
       }
-      n += this.countPieceText(m[0]);
-      if ((i & 255) === 0 && performance.now() > until) {
-        await nextTurn();
-        until = performance.now() + sliceMs;
+      if (piece.length > YIELD_ABOVE_CHARS) {
+        n += await this.countLongPiece(piece, clock);
+        continue;
       }
+      n += this.countPieceText(piece);
+      if ((i & 255) === 0) await yieldIfDue(clock);
+    }
+    return n;
+  }
+
+  /** countPieceText for a long piece, yielding between its windows (counted the same way). */
+  private async countLongPiece(piece: string, clock: { until: number; sliceMs: number }): Promise<number> {
+    const bytes = Buffer.from(piece, 'utf8');
+    let n = 0;
+    for (let from = 0; from < bytes.length; from += WINDOW) {
+      const to = Math.min(bytes.length, from + WINDOW);
+      this.utf8.set(bytes.subarray(from, to), 0);
+      n += this.countPiece(0, to - from);
+      await yieldIfDue(clock);
     }
     return n;
   }
@@ -187,6 +203,13 @@ export class TokenCounter {
     for (let i = 0; i < to - from; i++) if (this.pool[start + i] !== bytes[from + i]) return false;
     return true;
   }
+}
+
+/** Gives the event loop a turn once the slice's time is up. */
+async function yieldIfDue(clock: { until: number; sliceMs: number }): Promise<void> {
+  if (performance.now() <= clock.until) return;
+  await nextTurn();
+  clock.until = performance.now() + clock.sliceMs;
 }
 
 /** FNV-1a over bytes[from, to). */

@@ -10,7 +10,6 @@ import { chatRequestSchema } from '../chat/chat-request.schema';
 import { AccountHandlers } from '../account/account.handlers';
 import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
-import { refuseMalformedBody } from './json-depth';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
 import type { ChatCall } from '../chat/chat-call';
@@ -51,18 +50,17 @@ export class GatewayRoutes implements OnModuleInit {
     };
     const errorHandler = errorsAs(new OpenAiFormat(false));
     const opts = { onRequest: authenticate, errorHandler };
-    const post = { ...opts, preValidation: refuseMalformedBody };
 
-    app.post('/v1/chat/completions', { ...post, schema: { body: chatRequestSchema } }, (req, reply) => {
+    app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
       const body = req.body as ChatRequest;
       return this.chatCall(req, reply, body, new OpenAiFormat(body.stream_options?.include_usage === true));
     });
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
     const anthropic = new AnthropicFormat();
-    app.post('/v1/messages', { onRequest: authenticate, preValidation: refuseMalformedBody, errorHandler: errorsAs(anthropic) }, (req, reply) =>
+    app.post('/v1/messages', { onRequest: authenticate, errorHandler: errorsAs(anthropic) }, (req, reply) =>
       this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
     );
-    app.post('/v1/embeddings', post, (req, reply) => this.trackAborting(req, reply, (signal) =>
+    app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
       this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal, trace: traceHeadersOf(req.headers) }),
     ));
     app.get('/v1/models', { errorHandler }, (req, reply) => this.account.models(req, reply));

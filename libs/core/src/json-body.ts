@@ -1,5 +1,4 @@
-import type { preValidationHookHandler } from 'fastify';
-import { DomainError, ErrorCode } from '@gw/core';
+import { DomainError, ErrorCode } from './errors';
 
 /** Deeper than any real request (tool schemas stay within a few dozen levels). */
 export const MAX_JSON_DEPTH = 64;
@@ -26,6 +25,8 @@ export function bodyProblem(value: unknown, max: number): BodyProblem | null {
     const depth = depths.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth >= max) return 'too_deep';
+    // Keys too: unknown fields and tool schemas' property names are forwarded as they are.
+    if (!Array.isArray(v)) for (const k in v) if (!isWellFormed(k)) return 'lone_surrogate';
     const children = Array.isArray(v) ? v : Object.values(v);
     for (const child of children) {
       if (typeof child === 'string') {
@@ -39,19 +40,9 @@ export function bodyProblem(value: unknown, max: number): BodyProblem | null {
   return null;
 }
 
-/**
- * Refuses, with 400 before validation and handling, a body nested deeper than MAX_JSON_DEPTH or
- * one whose text is not valid Unicode (bytes that are not UTF-8 are refused by the JSON parser).
- */
-export const refuseMalformedBody: preValidationHookHandler = (req, _reply, done) => {
-  const problem = bodyProblem(req.body, MAX_JSON_DEPTH);
-  if (problem === 'too_deep') {
-    done(new DomainError(ErrorCode.InvalidBody, `Request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`));
-    return;
-  }
-  if (problem === 'lone_surrogate') {
-    done(new DomainError(ErrorCode.InvalidUtf8, 'The request body holds a lone UTF-16 surrogate (\\ud800-\\udfff without its pair): not valid text'));
-    return;
-  }
-  done();
-};
+/** The 400 a body with that problem gets. */
+export function bodyProblemError(problem: BodyProblem): DomainError {
+  return problem === 'too_deep'
+    ? new DomainError(ErrorCode.InvalidBody, `Request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`)
+    : new DomainError(ErrorCode.InvalidUtf8, 'The request body holds a lone UTF-16 surrogate (\\ud800-\\udfff without its pair): not valid text');
+}

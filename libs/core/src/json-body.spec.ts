@@ -1,4 +1,4 @@
-import { bodyProblem } from './json-depth';
+import { bodyProblem } from './json-body';
 
 function nested(depth: number): unknown {
   let v: unknown = 'leaf';
@@ -25,5 +25,7 @@ describe('bodyProblem', () => {
     expect(bodyProblem({ messages: [{ role: 'user', content: [{ type: 'text', text: 'bad \ud800 here' }] }] }, 64)).toBe('lone_surrogate');
     expect(bodyProblem({ stop: ['\udc00'] }, 64)).toBe('lone_surrogate');
     expect(bodyProblem('\ud83d', 64)).toBe('lone_surrogate');
+    expect(bodyProblem({ model: 'm', '\ud800': 1 }, 64)).toBe('lone_surrogate');
+    expect(bodyProblem({ tools: [{ function: { parameters: { properties: { '\udc00': { type: 'string' } } } } }] }, 64)).toBe('lone_surrogate');
   });
 });
