@@ -1,6 +1,6 @@
 import { ceilDiv, type TokenUsage } from '@gw/core';
 import { costMicros, shareOfCostMicros, worstCaseMicros } from '@gw/metering';
-import type { Candidate } from './chat-plan';
+import { holdPriceOf, type Candidate } from './chat-plan';
 
 export interface Charge {
   /** Platform usage (0 when the tenant's own key paid the provider). */
@@ -25,10 +25,14 @@ export class Charges {
     return { cost: 0n, byokFee: shareOfCostMicros(usage, c.model.price, this.byokFeeBps) };
   }
 
-  /** The hold for an attempt: the worst case of whichever charge applies (rounding up twice only over-holds). */
-  worstCase(c: Candidate, promptTokens: number, outputTokens: number): bigint {
-    if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, c.model.price, this.markupBps);
-    return this.fee(worstCaseMicros(promptTokens, outputTokens, c.model.price, 0n));
+  /**
+   * The hold for an attempt: the worst case of whichever charge applies (rounding up twice only
+   * over-holds). `hourLongCache`: the request asks for hour-long cache writes (asksHourLongCache).
+   */
+  worstCase(c: Candidate, promptTokens: number, outputTokens: number, hourLongCache: boolean): bigint {
+    const price = holdPriceOf(c.model.price, hourLongCache);
+    if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, price, this.markupBps);
+    return this.fee(worstCaseMicros(promptTokens, outputTokens, price, 0n));
   }
 
   private fee(platformMicros: bigint): bigint {

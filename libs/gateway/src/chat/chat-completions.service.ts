@@ -9,7 +9,7 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { countImages, maxOutputOf, type Candidate } from './chat-plan';
+import { asksHourLongCache, countImages, holdPriceOf, maxOutputOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -75,12 +75,13 @@ export class ChatCompletionsService {
       if (totalMs !== undefined) call = { ...call, signal: AbortSignal.any([call.signal, AbortSignal.timeout(totalMs)]), clientSignal: call.signal };
       const n = body.n ?? 1;
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, countImages(body), n);
+      const hourLong = asksHourLongCache(body);
       const plan = this.planner.plan({
         key,
         body,
         tenant,
         promptTokens: promptBound,
-        worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m) * n, m.price, 0n),
+        worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m) * n, holdPriceOf(m.price, hourLong), 0n),
       });
       decisions = plan.decisions;
       const candidates = plan.candidates;
@@ -104,8 +105,8 @@ export class ChatCompletionsService {
       }
       if (built === undefined) throw buildError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
       const head = candidates[first];
-      let holdMicros = this.charges.worstCase(head, promptBound, outputCap(head, built));
-      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(head, built), price: head.model.price });
+      let holdMicros = this.charges.worstCase(head, promptBound, outputCap(head, built), hourLong);
+      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(head, built), price: holdPriceOf(head.model.price, hourLong) });
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
@@ -145,9 +146,9 @@ export class ChatCompletionsService {
         }
         let res: Served | DomainError;
         try {
-          const need = this.charges.worstCase(c, promptBound, outputCap(c, built));
+          const need = this.charges.worstCase(c, promptBound, outputCap(c, built), hourLong);
           if (need > holdMicros) {
-            const raised = await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: c.model.price }).catch((e: unknown) => {
+            const raised = await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: holdPriceOf(c.model.price, hourLong) }).catch((e: unknown) => {
               // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
               // attempt: a cheaper one after it may still serve, on the hold already taken.
               if (e instanceof DomainError && (e.code === ErrorCode.InsufficientCredits || e.code === ErrorCode.RequestExceedsBudget)) return e;

@@ -1,4 +1,5 @@
 import type { ChatRequest } from '@gw/llm';
+import type { ModelPrice } from '@gw/metering';
 import type { KeyInfo } from '../auth/key-cache';
 import type { CatalogEntry } from '../catalog/catalog-cache';
 import type { PlatformEndpoint } from '../upstream/provider-endpoints';
@@ -27,4 +28,23 @@ export function countImages(req: ChatRequest): number {
     if (Array.isArray(c)) for (const p of c) if ((p as { type?: string }).type === 'image_url') n++;
   }
   return n;
+}
+
+/**
+ * Whether the request marks anything for Anthropic's hour-long cache (`cache_control` with
+ * `ttl: "1h"`, which the adapter honours on text parts and tools). Only then can the provider
+ * report hour-long cache writes, so only then does the hold price prompt tokens at their rate.
+ */
+export function asksHourLongCache(req: ChatRequest): boolean {
+  for (const m of req.messages) {
+    const c = (m as { content?: unknown }).content;
+    if (Array.isArray(c)) for (const p of c) if ((p as { cache_control?: { ttl?: string } } | null)?.cache_control?.ttl === '1h') return true;
+  }
+  for (const t of req.tools ?? []) if ((t as { cache_control?: { ttl?: string } }).cache_control?.ttl === '1h') return true;
+  return false;
+}
+
+/** The price a hold is computed with: without the hour-long write rate when the request cannot incur it. */
+export function holdPriceOf(price: ModelPrice, hourLongCache: boolean): ModelPrice {
+  return hourLongCache || price.cacheWrite1h == null ? price : { ...price, cacheWrite1h: null };
 }
