@@ -56,6 +56,9 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     SANDBOX: 'false',
     // Suites sign up many tenants from 127.0.0.1; the brute-force suite sets its own limits.
     AUTH_SIGNUP_MAX_PER_IP: '100000',
+    // Jest workers share two cores and block their loops at will: load shedding is off except in
+    // the suite that tests it (overload.e2e-spec.ts).
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
   @Module({

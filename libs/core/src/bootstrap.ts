@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import underPressure from '@fastify/under-pressure';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onResponseHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
 import { isUtf8 } from 'node:buffer';
@@ -7,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { DomainError, ErrorCode } from './errors';
+import { describeError } from './http-errors';
 import { bodyProblem, bodyProblemError, MAX_JSON_DEPTH } from './json-body';
 import { randomBase62 } from './ids';
 import { createRootLogger, PinoNestLogger, requestContext, type RootLoggerOptions } from './logging';
@@ -40,6 +42,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
   });
   const root = createRootLogger(config, logging);
   refuseMalformedJson(adapter, config.BODY_LIMIT_BYTES);
+  shedWhenOverloaded(adapter.getInstance(), config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS);
   instrumentRoutes(adapter.getInstance(), config, root);
   closeSilentConnectionsOnClose(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
@@ -93,6 +96,36 @@ function refuseMalformedJson(adapter: FastifyAdapter, bodyLimit: number): void {
       const problem = bodyProblem(value, MAX_JSON_DEPTH);
       done(problem ? bodyProblemError(problem) : null, problem ? undefined : value);
     });
+  });
+}
+
+/** Liveness and the metrics scrape answer even when the process sheds everything else. */
+const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
+
+/**
+ * Load shedding (reliability L4): while the event loop's mean delay over the last 100 ms is above
+ * `maxDelayMs`, new requests get 503 with Retry-After at once instead of queueing behind the
+ * backlog until every client times out. The data plane answers in its route's error shape
+ * (Anthropic's 529 `overloaded_error` on /v1/messages); /readyz reports not ready, so a load
+ * balancer moves traffic elsewhere; /healthz and /metrics still answer, so the process is neither
+ * restarted nor blind for being busy.
+ */
+function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number): void {
+  if (maxDelayMs <= 0) return;
+  const overloaded = () => new DomainError(ErrorCode.ServiceUnavailable, 'The gateway is overloaded; retry shortly', { retryAfterSeconds: 1 });
+  void fastify.register(underPressure, {
+    maxEventLoopDelay: maxDelayMs,
+    sampleInterval: 100,
+    // The plugin sends what the handler returns (its types only declare void), passes a rejection
+    // to the route's error handler, and lets the request through on undefined.
+    pressureHandler: ((req: FastifyRequest, reply: FastifyReply): unknown => {
+      if (NEVER_SHED.test(req.url)) return undefined;
+      // The /v1 routes' own error handlers give each surface its shape.
+      if (req.url.startsWith('/v1/')) return Promise.reject(overloaded());
+      void reply.code(503).header('retry-after', '1');
+      if (req.url.startsWith('/readyz')) return { status: 'not_ready', reason: 'overloaded' };
+      return describeError(overloaded()).body;
+    }) as (req: FastifyRequest, reply: FastifyReply) => void,
   });
 }
 

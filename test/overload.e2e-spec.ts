@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { postChat, startTestApp, type TestApp } from './support/test-app';
+
+/**
+ * Load shedding (reliability L4): while the event loop is overloaded, new requests get 503 with
+ * Retry-After at once instead of queueing. The app runs in this process, so blocking this
+ * process's event loop is blocking the gateway's.
+ */
+let t: TestApp;
+let apiKey: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '20' }, { billingWorker: false });
+  // Start-up itself keeps the loop busy past this suite's low threshold: let the samples settle.
+  await sleep(400);
+  const s = await t.signup();
+  expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+  apiKey = s.apiKey;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Keeps the event loop busy, as a backlog of work would. */
+function block(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // busy
+  }
+}
+
+describe('an overloaded gateway sheds load', () => {
+  it('answers 503 with Retry-After in each surface\'s shape, keeps /healthz, calls no provider, and recovers', async () => {
+    expect((await postChat(t, apiKey)).status).toBe(200);
+    const upstreamBefore = t.openai.requests.length;
+    // Connections open and warm, then a long stall of the loop; the requests arrive right after it.
+    block(600);
+    const [chat, messages, health, ready, api] = await Promise.all([
+      postChat(t, apiKey),
+      fetch(`${t.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      }),
+      fetch(`${t.url}/healthz`),
+      fetch(`${t.url}/readyz`),
+      fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@b.c","password":"x"}' }),
+    ]);
+    expect(chat.status).toBe(503);
+    expect(chat.headers.get('retry-after')).toBe('1');
+    expect(await chat.json()).toMatchObject({ error: { code: 'service_unavailable', message: expect.stringContaining('overloaded') } });
+    // Anthropic's overloaded_error (529), which its SDK retries.
+    expect(messages.status).toBe(529);
+    expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+    expect(health.status).toBe(200);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'not_ready', reason: 'overloaded' });
+    expect(api.status).toBe(503);
+    expect(api.headers.get('retry-after')).toBe('1');
+    expect(await api.json()).toMatchObject({ error: { code: 'service_unavailable' } });
+    expect(t.openai.requests.length).toBe(upstreamBefore);
+    // The next samples see an idle loop: served again.
+    await sleep(400);
+    expect((await postChat(t, apiKey)).status).toBe(200);
+  });
+});
