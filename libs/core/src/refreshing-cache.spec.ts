@@ -3,18 +3,30 @@ import { RefreshingCache } from './refreshing-cache';
 function setup(maxEntries = 100) {
   let now = 1_000_000;
   const stale: string[] = [];
-  const cache = new RefreshingCache<string>({ maxEntries, staleForMs: 60_000, retryMs: 5_000, now: () => now }, (key) => stale.push(key));
   let loads = 0;
   let failing = false;
   let next = 'v1';
-  const load = async () => {
+  const source = async () => {
     loads++;
     if (failing) throw new Error('database unreachable');
     return next;
   };
+  /** What the source answers; a test may swap it for one key's loads. */
+  let load: (key: string) => Promise<string> = source;
+  const cache = new RefreshingCache<string>({
+    load: (key) => load(key),
+    ttlOf: () => 10_000,
+    maxEntries,
+    staleForMs: 60_000,
+    retryMs: 5_000,
+    now: () => now,
+    onStale: (key) => stale.push(key),
+  });
   return {
     cache,
-    get: (key = 'k') => cache.get(key, load, () => 10_000),
+    /** The next loads answer with `l` until reset to the default source. */
+    loadWith: (l?: () => Promise<string>) => (load = l ?? source),
+    get: (key = 'k') => cache.get(key),
     advance: (ms: number) => (now += ms),
     fail: (on: boolean) => (failing = on),
     set: (v: string) => (next = v),
@@ -88,19 +100,24 @@ describe('RefreshingCache', () => {
     c.fail(false);
 
     let release: (v: string) => void = () => undefined;
-    const before = c.cache.get('s', () => new Promise<string>((r) => (release = r)), () => 10_000);
+    c.loadWith(() => new Promise<string>((r) => (release = r)));
+    const before = c.cache.get('s');
     c.cache.delete('s');
-    const after = c.cache.get('s', async () => 'new row', () => 10_000);
+    c.loadWith(async () => 'new row');
+    const after = c.cache.get('s');
     release('old row');
     expect(await before).toBe('old row');
     expect(await after).toBe('new row');
-    expect(c.cache.get('s', async () => 'unused', () => 10_000)).toBe('new row');
+    c.loadWith(async () => 'unused');
+    expect(c.cache.get('s')).toBe('new row');
 
-    const pending = c.cache.get('t', () => new Promise<string>((r) => (release = r)), () => 10_000);
+    c.loadWith(() => new Promise<string>((r) => (release = r)));
+    const pending = c.cache.get('t');
     c.cache.deleteWhere(() => false);
     release('old row');
     await pending;
-    expect(await c.cache.get('t', async () => 'reloaded', () => 10_000)).toBe('reloaded');
+    c.loadWith(async () => 'reloaded');
+    expect(await c.cache.get('t')).toBe('reloaded');
   });
 
   it('holds at most maxEntries, dropping the oldest loaded', async () => {

@@ -1,12 +1,21 @@
-export interface RefreshingCacheOptions {
+export interface RefreshingCacheOptions<V> {
+  /** Reads a key's value from the source (Postgres). */
+  load(key: string): Promise<V>;
+  /** How long a loaded value is fresh, in ms. */
+  ttlOf(value: V): number;
   /** At most this many entries; the oldest loaded is dropped to make room. */
   maxEntries: number;
-  /** How long past its TTL a value may still be served while its refreshes fail. */
-  staleForMs: number;
-  /** While serving stale, how long before the source is tried again for that key. */
-  retryMs: number;
+  /** How long past its TTL a value may still be served while its refreshes fail (default 15 min). */
+  staleForMs?: number;
+  /** While serving stale, how long before the source is tried again for that key (default 5 s). */
+  retryMs?: number;
   now(): number;
+  /** Called when a refresh failed and the last value stays in use. */
+  onStale?(key: string, error: unknown): void;
 }
+
+const STALE_FOR_MS = 15 * 60_000;
+const STALE_RETRY_MS = 5_000;
 
 interface Entry<V> {
   value: V;
@@ -40,24 +49,25 @@ const REFRESH_AHEAD = 0.8;
 export class RefreshingCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly inflight = new Map<string, Load<V>>();
+  private readonly staleForMs: number;
+  private readonly retryMs: number;
 
-  constructor(
-    private readonly opts: RefreshingCacheOptions,
-    /** Called when a refresh failed and the last value stays in use. */
-    private readonly onStale?: (key: string, error: unknown) => void,
-  ) {}
+  constructor(private readonly opts: RefreshingCacheOptions<V>) {
+    this.staleForMs = opts.staleForMs ?? STALE_FOR_MS;
+    this.retryMs = opts.retryMs ?? STALE_RETRY_MS;
+  }
 
-  /** The cached value, or the one `load` gives (cached for `ttlOf(value)` ms). */
-  get(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Promise<V> | V {
+  /** The cached value, or the one the source gives (cached for `ttlOf(value)` ms). */
+  get(key: string): Promise<V> | V {
     const hit = this.entries.get(key);
     if (hit) {
       const now = this.opts.now();
       if (hit.expiresAt > now || (hit.failing && hit.staleUntil > now)) {
-        if (hit.refreshAt <= now && !this.inflight.has(key)) void this.load(key, load, ttlOf).catch(() => undefined);
+        if (hit.refreshAt <= now && !this.inflight.has(key)) void this.load(key).catch(() => undefined);
         return hit.value;
       }
     }
-    return this.inflight.get(key)?.promise ?? this.load(key, load, ttlOf);
+    return this.inflight.get(key)?.promise ?? this.load(key);
   }
 
   delete(key: string): void {
@@ -80,26 +90,26 @@ export class RefreshingCache<V> {
     return this.entries.size;
   }
 
-  private load(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Promise<V> {
+  private load(key: string): Promise<V> {
     const token = {};
-    const promise = this.run(key, load, ttlOf, this.entries.get(key), token).finally(() => {
+    const promise = this.run(key, this.entries.get(key), token).finally(() => {
       if (this.inflight.get(key)?.token === token) this.inflight.delete(key);
     });
     this.inflight.set(key, { token, promise });
     return promise;
   }
 
-  private async run(key: string, load: () => Promise<V>, ttlOf: (value: V) => number, previous: Entry<V> | undefined, token: object): Promise<V> {
+  private async run(key: string, previous: Entry<V> | undefined, token: object): Promise<V> {
     let value: V;
     try {
-      value = await load();
+      value = await this.opts.load(key);
     } catch (e) {
       const now = this.opts.now();
       // The last value stays in use (unless invalidated meanwhile) and the source is left alone for retryMs.
       if (previous && this.entries.get(key) === previous && previous.staleUntil > now) {
         previous.failing = true;
-        previous.refreshAt = now + this.opts.retryMs;
-        this.onStale?.(key, e);
+        previous.refreshAt = now + this.retryMs;
+        this.opts.onStale?.(key, e);
         return previous.value;
       }
       throw e;
@@ -107,10 +117,10 @@ export class RefreshingCache<V> {
     // Invalidated while loading: the value may be the old row; answer this caller, keep nothing.
     if (this.inflight.get(key)?.token !== token) return value;
     const now = this.opts.now();
-    const ttl = ttlOf(value);
+    const ttl = this.opts.ttlOf(value);
     this.entries.delete(key);
     if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, refreshAt: now + ttl * REFRESH_AHEAD, expiresAt: now + ttl, staleUntil: now + ttl + this.opts.staleForMs, failing: false });
+    this.entries.set(key, { value, refreshAt: now + ttl * REFRESH_AHEAD, expiresAt: now + ttl, staleUntil: now + ttl + this.staleForMs, failing: false });
     return value;
   }
 }

@@ -22,9 +22,8 @@ export interface KeyInfo {
 
 const NEGATIVE_TTL_MS = 5_000;
 const MAX_ENTRIES = 100_000;
-/** How long known keys keep working from memory while Postgres cannot be read. */
-const STALE_FOR_MS = 15 * 60_000;
-const STALE_RETRY_MS = 5_000;
+/** While Postgres cannot be read, how often a failure is logged (RefreshingCache retries every 5 s). */
+const FAILURE_LOG_MS = 5_000;
 
 /**
  * In-process cache of API keys by SHA-256 of the key. Entries live at most KEY_CACHE_TTL_SECONDS,
@@ -36,7 +35,6 @@ const STALE_RETRY_MS = 5_000;
 export class KeyCache implements OnModuleInit {
   private readonly logger = new Logger('key-cache');
   private readonly entries: RefreshingCache<KeyInfo | null>;
-  private readonly ttlOf: (info: KeyInfo | null) => number;
   private failureLoggedAt = 0;
 
   constructor(
@@ -46,10 +44,13 @@ export class KeyCache implements OnModuleInit {
     private readonly clock: Clock,
   ) {
     const ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
-    this.ttlOf = (info) => (info ? ttlMs : NEGATIVE_TTL_MS);
-    this.entries = new RefreshingCache({ maxEntries: MAX_ENTRIES, staleForMs: STALE_FOR_MS, retryMs: STALE_RETRY_MS, now: () => clock.now() }, (_hash, e) =>
-      this.logger.warn(`Postgres unreadable, serving a cached key past its TTL: ${(e as Error).message}`),
-    );
+    this.entries = new RefreshingCache<KeyInfo | null>({
+      load: (hash) => this.fetch(hash),
+      ttlOf: (info) => (info ? ttlMs : NEGATIVE_TTL_MS),
+      maxEntries: MAX_ENTRIES,
+      now: () => clock.now(),
+      onStale: (_hash, e) => this.logger.warn(`Postgres unreadable, serving a cached key past its TTL: ${(e as Error).message}`),
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -62,7 +63,7 @@ export class KeyCache implements OnModuleInit {
 
   /**
    * Resolves a presented key; null for malformed, unknown, revoked or expired keys. While
-   * Postgres cannot be read, a key seen in the last STALE_FOR_MS keeps working (the reserve
+   * Postgres cannot be read, a key seen in the last 15 minutes keeps working (the reserve
    * script's key status in Redis stays the authority on revocation); a key not seen: 503.
    */
   async resolve(presented: string): Promise<KeyInfo | null> {
@@ -71,9 +72,9 @@ export class KeyCache implements OnModuleInit {
     const now = this.clock.now();
     let info: KeyInfo | null;
     try {
-      info = await this.entries.get(hash, () => this.fetch(hash), this.ttlOf);
+      info = await this.entries.get(hash);
     } catch (e) {
-      if (now - this.failureLoggedAt > STALE_RETRY_MS) {
+      if (now - this.failureLoggedAt > FAILURE_LOG_MS) {
         this.failureLoggedAt = now;
         this.logger.error(`API key lookup failed: ${(e as Error).message}`);
       }

@@ -25,9 +25,6 @@ export interface TenantContext {
 }
 
 const MAX_TENANTS = 50_000;
-/** How long a tenant's settings keep serving from memory while Postgres cannot be read. */
-const STALE_FOR_MS = 15 * 60_000;
-const STALE_RETRY_MS = 5_000;
 
 /**
  * Per-tenant routing document, BYOK credentials and privacy choice, read from Postgres at most once per TTL and
@@ -37,7 +34,6 @@ const STALE_RETRY_MS = 5_000;
 export class TenantContextCache implements OnModuleInit {
   private readonly logger = new Logger('tenant-cache');
   private readonly entries: RefreshingCache<TenantContext>;
-  private readonly ttlOf: () => number;
   private readonly defaultCaps: PlatformCaps;
 
   constructor(
@@ -50,11 +46,14 @@ export class TenantContextCache implements OnModuleInit {
     private readonly clock: Clock,
   ) {
     const ttlMs = config.KEY_CACHE_TTL_SECONDS * 1000;
-    this.ttlOf = () => ttlMs;
     this.defaultCaps = config.PLATFORM_TENANT_CAPS;
-    this.entries = new RefreshingCache({ maxEntries: MAX_TENANTS, staleForMs: STALE_FOR_MS, retryMs: STALE_RETRY_MS, now: () => clock.now() }, (tenantId, e) =>
-      this.logger.warn(`Postgres unreadable, serving tenant ${tenantId}'s cached settings past their TTL: ${(e as Error).message}`),
-    );
+    this.entries = new RefreshingCache<TenantContext>({
+      load: (tenantId) => this.load(tenantId),
+      ttlOf: () => ttlMs,
+      maxEntries: MAX_TENANTS,
+      now: () => clock.now(),
+      onStale: (tenantId, e) => this.logger.warn(`Postgres unreadable, serving tenant ${tenantId}'s cached settings past their TTL: ${(e as Error).message}`),
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -64,10 +63,10 @@ export class TenantContextCache implements OnModuleInit {
     });
   }
 
-  /** The tenant's settings; while Postgres cannot be read, the last ones for up to STALE_FOR_MS, else 503. */
+  /** The tenant's settings; while Postgres cannot be read, the last ones for up to 15 minutes, else 503. */
   async get(tenantId: string): Promise<TenantContext> {
     try {
-      return await this.entries.get(tenantId, () => this.load(tenantId), this.ttlOf);
+      return await this.entries.get(tenantId);
     } catch (e) {
       this.logger.error(`tenant ${tenantId}: settings cannot be read: ${(e as Error).message}`);
       throw new DomainError(ErrorCode.ServiceUnavailable, 'Account settings cannot be read right now; retry shortly', { retryAfterSeconds: 5 });
