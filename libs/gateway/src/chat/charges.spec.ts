@@ -1,7 +1,9 @@
 import type { ChatRequest } from '@gw/llm';
 import type { ModelPrice } from '@gw/metering';
 import { Charges } from './charges';
-import { asksHourLongCache, type Candidate } from './chat-plan';
+import { promptContentOf, type Candidate } from './chat-plan';
+
+const asksHourLongCache = (r: ChatRequest) => promptContentOf(r).hourLongCache;
 
 /** Anthropic-style prices (micros per million): 5-minute writes 1.25x input, hour-long ones 2x. */
 const SONNET: ModelPrice = { input: 3_000_000n, output: 15_000_000n, cacheRead: 300_000n, cacheWrite: 3_750_000n, cacheWrite1h: 6_000_000n };

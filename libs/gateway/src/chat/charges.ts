@@ -27,7 +27,7 @@ export class Charges {
 
   /**
    * The hold for an attempt: the worst case of whichever charge applies (rounding up twice only
-   * over-holds). `hourLongCache`: the request asks for hour-long cache writes (asksHourLongCache).
+   * over-holds). `hourLongCache`: the request asks for hour-long cache writes (promptContentOf).
    */
   worstCase(c: Candidate, promptTokens: number, outputTokens: number, hourLongCache: boolean): bigint {
     const price = holdPriceOf(c.model.price, hourLongCache);

@@ -9,7 +9,7 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { asksHourLongCache, countImages, holdPriceOf, maxOutputOf, type Candidate } from './chat-plan';
+import { holdPriceOf, maxOutputOf, promptContentOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -74,8 +74,8 @@ export class ChatCompletionsService {
       // The total timeout aborts the upstream exchange like a client that went away, but is not one.
       if (totalMs !== undefined) call = { ...call, signal: AbortSignal.any([call.signal, AbortSignal.timeout(totalMs)]), clientSignal: call.signal };
       const n = body.n ?? 1;
-      const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, countImages(body), n);
-      const hourLong = asksHourLongCache(body);
+      const { images, hourLongCache: hourLong } = promptContentOf(body);
+      const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
       const plan = this.planner.plan({
         key,
         body,

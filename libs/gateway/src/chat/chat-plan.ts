@@ -21,27 +21,28 @@ export function maxOutputOf(req: ChatRequest, model: CatalogEntry): number {
   return asked === undefined || asked === null ? model.maxOutputTokens : Math.min(asked, model.maxOutputTokens);
 }
 
-export function countImages(req: ChatRequest): number {
-  let n = 0;
-  for (const m of req.messages) {
-    const c = (m as { content?: unknown }).content;
-    if (Array.isArray(c)) for (const p of c) if ((p as { type?: string }).type === 'image_url') n++;
-  }
-  return n;
-}
+type Part = { type?: string; cache_control?: { ttl?: string } } | null;
 
 /**
- * Whether the request marks anything for Anthropic's hour-long cache (`cache_control` with
- * `ttl: "1h"`, which the adapter honours on text parts and tools). Only then can the provider
- * report hour-long cache writes, so only then does the hold price prompt tokens at their rate.
+ * What the hold needs to know about a request's content, in one pass over its parts: the images
+ * (billed by size, not bytes) and whether anything is marked for Anthropic's hour-long cache
+ * (`cache_control` with `ttl: "1h"`, which the adapter honours on text parts and tools). Only
+ * then can the provider report hour-long cache writes, so only then does the hold price prompt
+ * tokens at their rate.
  */
-export function asksHourLongCache(req: ChatRequest): boolean {
+export function promptContentOf(req: ChatRequest): { images: number; hourLongCache: boolean } {
+  let images = 0;
+  let hourLongCache = false;
   for (const m of req.messages) {
     const c = (m as { content?: unknown }).content;
-    if (Array.isArray(c)) for (const p of c) if ((p as { cache_control?: { ttl?: string } } | null)?.cache_control?.ttl === '1h') return true;
+    if (!Array.isArray(c)) continue;
+    for (const p of c as Part[]) {
+      if (p?.type === 'image_url') images++;
+      else if (p?.cache_control?.ttl === '1h') hourLongCache = true;
+    }
   }
-  for (const t of req.tools ?? []) if ((t as { cache_control?: { ttl?: string } }).cache_control?.ttl === '1h') return true;
-  return false;
+  if (!hourLongCache) for (const t of req.tools ?? []) if ((t as Part)?.cache_control?.ttl === '1h') hourLongCache = true;
+  return { images, hourLongCache };
 }
 
 /** The price a hold is computed with: without the hour-long write rate when the request cannot incur it. */

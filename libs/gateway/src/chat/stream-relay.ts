@@ -148,11 +148,12 @@ export class StreamRelay {
       }
     } catch (e) {
       const clientSignal = call.clientSignal ?? call.signal;
-      if (clientSignal.aborted && !cutByShutdown(clientSignal)) {
+      const shutdown = cutByShutdown(clientSignal);
+      if (clientSignal.aborted && !shutdown) {
         status = 499;
         errorCode = 'client_closed_request';
       } else {
-        const err = cutByShutdown(clientSignal)
+        const err = shutdown
           ? new DomainError(ErrorCode.StreamIncomplete, 'The gateway is shutting down; the stream was cut')
           : e instanceof DomainError
             ? e
