@@ -11,10 +11,11 @@ import { tokenUsageToAnthropic } from './anthropic-inbound.usage';
 /**
  * OpenAI finish reason -> Anthropic stop reason (wire-formats.md §4.4). Whether `stop` came from a
  * stop sequence is not carried by OpenAI responses: only an upstream that names the sequence
- * (Anthropic, as the choice's `stop_sequence`) gives `stop_sequence`; otherwise it is `end_turn`.
+ * (Anthropic, as the choice's `stop_sequence`, passed for a `stop` finish) gives `stop_sequence`;
+ * otherwise it is `end_turn`.
  */
 export function finishToStopReason(reason: FinishReason | null | undefined, stopSequence?: string): AnthropicStopReason {
-  if (stopSequence !== undefined && (reason === 'stop' || reason === null || reason === undefined)) return 'stop_sequence';
+  if (stopSequence !== undefined) return 'stop_sequence';
   switch (reason) {
     case 'length':
       return 'max_tokens';
@@ -45,14 +46,16 @@ export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: To
     for (const call of m.tool_calls ?? []) content.push({ type: 'tool_use', id: sanitizeToolId(call.id), name: call.function.name, input: toolInput(call.function.arguments) });
   }
   const tokens = usage ?? (completion.usage ? openAiUsageToTokenUsage(completion.usage) : undefined);
+  // Only a `stop` can have come from a stop sequence.
+  const stopSequence = choice?.finish_reason === 'stop' ? choice.stop_sequence : undefined;
   return {
     id: completion.id,
     type: 'message',
     role: 'assistant',
     model: completion.model,
     content,
-    stop_reason: finishToStopReason(choice?.finish_reason, choice?.stop_sequence),
-    stop_sequence: choice?.finish_reason === 'stop' ? (choice.stop_sequence ?? null) : null,
+    stop_reason: finishToStopReason(choice?.finish_reason, stopSequence),
+    stop_sequence: stopSequence ?? null,
     usage: tokens === undefined ? { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 } : tokenUsageToAnthropic(tokens),
   };
 }
