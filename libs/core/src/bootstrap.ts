@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { DomainError, ErrorCode } from './errors';
-import { describeError } from './http-errors';
 import { bodyProblem, bodyProblemError, MAX_JSON_DEPTH } from './json-body';
 import { randomBase62 } from './ids';
 import { createRootLogger, PinoNestLogger, requestContext, type RootLoggerOptions } from './logging';
@@ -105,10 +104,10 @@ const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
 /**
  * Load shedding (reliability L4): while the event loop's mean delay over the last 100 ms is above
  * `maxDelayMs`, new requests get 503 with Retry-After at once instead of queueing behind the
- * backlog until every client times out. The data plane answers in its route's error shape
- * (Anthropic's 529 `overloaded_error` on /v1/messages); /readyz reports not ready, so a load
- * balancer moves traffic elsewhere; /healthz and /metrics still answer, so the process is neither
- * restarted nor blind for being busy.
+ * backlog until every client times out. The error goes to the route's own error handler, so each
+ * surface answers in its shape (Anthropic's 529 `overloaded_error` on /v1/messages); /readyz
+ * reports not ready in its own shape, so a load balancer moves traffic elsewhere; /healthz and
+ * /metrics still answer, so the process is neither restarted nor blind for being busy.
  */
 function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number): void {
   if (maxDelayMs <= 0) return;
@@ -121,10 +120,9 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number): void 
     pressureHandler: ((req: FastifyRequest, reply: FastifyReply): unknown => {
       if (NEVER_SHED.test(req.url)) return undefined;
       // The /v1 routes' own error handlers give each surface its shape.
-      if (req.url.startsWith('/v1/')) return Promise.reject(overloaded());
+      if (!req.url.startsWith('/readyz')) return Promise.reject(overloaded());
       void reply.code(503).header('retry-after', '1');
-      if (req.url.startsWith('/readyz')) return { status: 'not_ready', reason: 'overloaded' };
-      return describeError(overloaded()).body;
+      return { status: 'not_ready', reason: 'overloaded' };
     }) as (req: FastifyRequest, reply: FastifyReply) => void,
   });
 }

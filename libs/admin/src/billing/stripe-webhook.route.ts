@@ -30,6 +30,8 @@ export class StripeWebhookRoute implements OnModuleInit {
       scope.removeContentTypeParser('application/json');
       scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
       scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+        // A DomainError raised before the handler (an overloaded process sheds with 503) keeps its code.
+        if (err instanceof DomainError) return this.send(reply, err);
         const code = err.statusCode === 413 ? ErrorCode.RequestTooLarge : ErrorCode.InvalidBody;
         this.send(reply, new DomainError(code, `Not a Stripe webhook delivery: ${err.message}`));
       });
