@@ -33,7 +33,11 @@ describe('an overloaded gateway sheds load', () => {
   it('answers 503 with Retry-After in each surface\'s shape, keeps /healthz, calls no provider, and recovers', async () => {
     expect((await postChat(t, apiKey)).status).toBe(200);
     const upstreamBefore = t.openai.requests.length;
-    // Connections open and warm, then a long stall of the loop; the requests arrive right after it.
+    // Connections open and warm, then the loop stalls; the requests arrive right after. Two stalls
+    // a turn apart: the delay monitor may record the first only after the plugin's sample that
+    // follows it, but the second stall's sample then sees both.
+    block(600);
+    await new Promise((r) => setImmediate(r));
     block(600);
     const [chat, messages, health, ready, api] = await Promise.all([
       postChat(t, apiKey),

@@ -14,3 +14,4 @@ export * from './url-guard';
 export * from './bounded-memo';
 export * from './refreshing-cache';
 export * from './json-body';
+export * from './free-port';

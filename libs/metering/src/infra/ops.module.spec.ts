@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
+import { freePort } from '@gw/core';
 import { OpsController } from './ops.module';
 
 /** What /readyz answered: its status code and body. */
@@ -19,17 +19,6 @@ async function readyz(redis: Redis): Promise<{ status: number; body: Record<stri
   };
   await new OpsController(redis).ready(reply as unknown as FastifyReply);
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('GET /readyz and the Redis eviction policy (reliability T57)', () => {
