@@ -33,23 +33,28 @@ describe('an overloaded gateway sheds load', () => {
   it('answers 503 with Retry-After in each surface\'s shape, keeps /healthz, calls no provider, and recovers', async () => {
     expect((await postChat(t, apiKey)).status).toBe(200);
     const upstreamBefore = t.openai.requests.length;
-    // Connections open and warm, then the loop stalls; the requests arrive right after. Two stalls
-    // a turn apart: the delay monitor may record the first only after the plugin's sample that
-    // follows it, but the second stall's sample then sees both.
-    block(600);
-    await new Promise((r) => setImmediate(r));
-    block(600);
-    const [chat, messages, health, ready, api] = await Promise.all([
-      postChat(t, apiKey),
-      fetch(`${t.url}/v1/messages`, {
-        method: 'POST',
-        headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
-      }),
-      fetch(`${t.url}/healthz`),
-      fetch(`${t.url}/readyz`),
-      fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@b.c","password":"x"}' }),
-    ]);
+    // A sustained backlog: the loop stalls 80 ms out of every ~90 until stopped. Every 100 ms
+    // sample of the delay monitor then sees the stalls, whichever timer fires first after a stall
+    // (one single stall could be read by the plugin's sample before the monitor recorded it).
+    const backlog = setInterval(() => block(80), 10);
+    let replies: Response[];
+    try {
+      await sleep(400);
+      replies = await Promise.all([
+        postChat(t, apiKey),
+        fetch(`${t.url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+        }),
+        fetch(`${t.url}/healthz`),
+        fetch(`${t.url}/readyz`),
+        fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@b.c","password":"x"}' }),
+      ]);
+    } finally {
+      clearInterval(backlog);
+    }
+    const [chat, messages, health, ready, api] = replies;
     expect(chat.status).toBe(503);
     expect(chat.headers.get('retry-after')).toBe('1');
     expect(await chat.json()).toMatchObject({ error: { code: 'service_unavailable', message: expect.stringContaining('overloaded') } });
