@@ -41,7 +41,7 @@ export async function createFastifyApp(module: unknown, config: AppConfig, loggi
   });
   const root = createRootLogger(config, logging);
   refuseMalformedJson(adapter, config.BODY_LIMIT_BYTES);
-  shedWhenOverloaded(adapter.getInstance(), config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS);
+  shedWhenOverloaded(adapter.getInstance(), config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS, root.child({ context: 'overload' }));
   instrumentRoutes(adapter.getInstance(), config, root);
   closeSilentConnectionsOnClose(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
@@ -109,9 +109,18 @@ const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
  * reports not ready in its own shape, so a load balancer moves traffic elsewhere; /healthz and
  * /metrics still answer, so the process is neither restarted nor blind for being busy.
  */
-function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number): void {
+function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: Logger): void {
   if (maxDelayMs <= 0) return;
   const overloaded = () => new DomainError(ErrorCode.ServiceUnavailable, 'The gateway is overloaded; retry shortly', { retryAfterSeconds: 1 });
+  // One warning per overload episode (a second without shedding ends one), not one per request.
+  let lastShedAt = 0;
+  const counted = () => {
+    const now = Date.now();
+    if (now - lastShedAt > 1000) {
+      log.warn({ event_loop_delay_ms: Math.round(fastify.memoryUsage().eventLoopDelay), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
+    }
+    lastShedAt = now;
+  };
   void fastify.register(underPressure, {
     maxEventLoopDelay: maxDelayMs,
     sampleInterval: 100,
@@ -119,6 +128,7 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number): void 
     // to the route's error handler, and lets the request through on undefined.
     pressureHandler: ((req: FastifyRequest, reply: FastifyReply): unknown => {
       if (NEVER_SHED.test(req.url)) return undefined;
+      counted();
       // The /v1 routes' own error handlers give each surface its shape.
       if (!req.url.startsWith('/readyz')) return Promise.reject(overloaded());
       void reply.code(503).header('retry-after', '1');

@@ -337,8 +337,8 @@ export class ChatCompletionsService {
       .header('x-gateway-attempts', String(attempts.length))
       .header('content-type', 'application/json')
       .send(JSON.stringify(out));
-    // Settled in the same tick as the answer was written: the script is on the Redis socket before
-    // the client can send anything else, so any later read of its credits sees the charge, and the
+    // Settled in the same tick as the answer was written: the script is on the Redis connection
+    // before anything else the client sends, so any later read of its credits sees the charge, and the
     // answer waits neither for the round trip nor for the bookkeeping. The request still waits
     // for it (graceful shutdown drains it).
     await this.settlement.settle(settleContextOf(call), {

@@ -58,10 +58,10 @@ export class Settlement {
   ) {}
 
   /**
-   * The settle script is written to the Redis socket synchronously, before this returns its
-   * promise: a caller that settles in the same tick as it answers still has every later request
-   * of the client see the charge (one connection, commands in order). Metrics and the trace come
-   * after the write, off the critical path.
+   * The settle script is queued on the Redis connection synchronously, before this returns its
+   * promise (it leaves with the turn's other commands, REDIS_BATCH_WRITES): a caller that settles
+   * in the same tick as it answers still has every later request of the client see the charge
+   * (one connection, commands in order). Metrics and the trace come after, off the critical path.
    */
   async settle(call: SettleContext, o: Outcome): Promise<void> {
     const event: UsageEventInput = {

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { batchWritesPerTurn } from './redis-write-batching';
 
 export const REDIS = Symbol('REDIS');
 
@@ -23,7 +24,15 @@ export function createRedis(config: AppConfig, name: string): Redis {
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'gw') },
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => {
+        const redis = createRedis(c, 'gw');
+        if (c.REDIS_BATCH_WRITES) batchWritesPerTurn(redis);
+        return redis;
+      },
+    },
     RedisLifecycle,
   ],
   exports: [REDIS],
