@@ -98,6 +98,9 @@ function refuseMalformedJson(adapter: FastifyAdapter, bodyLimit: number): void {
   });
 }
 
+/** How often the event loop's delay is sampled for load shedding. */
+const SAMPLE_MS = 100;
+
 /** Liveness and the metrics scrape answer even when the process sheds everything else. */
 const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
 
@@ -117,17 +120,35 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: L
   const counted = () => {
     const now = Date.now();
     if (now - lastShedAt > 1000) {
-      log.warn({ event_loop_delay_ms: Math.round(fastify.memoryUsage().eventLoopDelay), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
+      const delay = fastify.memoryUsage().eventLoopDelay;
+      log.warn({ event_loop_delay_ms: Math.round(Number.isFinite(delay) ? delay : lagMs), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
     }
     lastShedAt = now;
   };
+  // Node's delay histogram forgets its last timestamp when the plugin resets it each sample, so a
+  // window in which its timer fired once (one stall of ~100 ms: a GC pause, a descheduled process)
+  // records nothing, and the plugin reads the empty window as an infinite delay. Such a window is
+  // judged by how late this process's own tick came instead.
+  let lagMs = 0;
+  let lastTick = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    lagMs = now - lastTick - SAMPLE_MS;
+    lastTick = now;
+  }, SAMPLE_MS);
+  tick.unref();
+  fastify.addHook('onClose', (_instance, done) => {
+    clearInterval(tick);
+    done();
+  });
   void fastify.register(underPressure, {
     maxEventLoopDelay: maxDelayMs,
-    sampleInterval: 100,
+    sampleInterval: SAMPLE_MS,
     // The plugin sends what the handler returns (its types only declare void), passes a rejection
     // to the route's error handler, and lets the request through on undefined.
-    pressureHandler: ((req: FastifyRequest, reply: FastifyReply): unknown => {
+    pressureHandler: ((req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined): unknown => {
       if (NEVER_SHED.test(req.url)) return undefined;
+      if (type === 'eventLoopDelay' && value === Infinity && lagMs <= maxDelayMs) return undefined;
       counted();
       // The /v1 routes' own error handlers give each surface its shape.
       if (!req.url.startsWith('/readyz')) return Promise.reject(overloaded());
