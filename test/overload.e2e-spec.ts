@@ -6,16 +6,20 @@ import { postChat, startTestApp, type TestApp } from './support/test-app';
  * Retry-After at once instead of queueing. The app runs in this process, so blocking this
  * process's event loop is blocking the gateway's.
  */
+/** A test app shedding above `maxDelayMs`, and the key of a funded tenant. */
+async function funded(maxDelayMs: number): Promise<{ app: TestApp; key: string }> {
+  const app = await startTestApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: String(maxDelayMs) }, { billingWorker: false });
+  // Start-up itself keeps the loop busy past a low threshold: let the samples settle.
+  await sleep(400);
+  const s = await app.signup();
+  expect((await app.grant(s.tenantId, 1)).status).toBe(201);
+  return { app, key: s.apiKey };
+}
+
 let t: TestApp;
 let apiKey: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '20' }, { billingWorker: false });
-  // Start-up itself keeps the loop busy past this suite's low threshold: let the samples settle.
-  await sleep(400);
-  const s = await t.signup();
-  expect((await t.grant(s.tenantId, 1)).status).toBe(201);
-  apiKey = s.apiKey;
+  ({ app: t, key: apiKey } = await funded(20));
 });
 afterAll(async () => {
   await t?.close();
@@ -78,11 +82,7 @@ describe('a busy but keeping-up gateway does not shed', () => {
   let calm: TestApp;
   let calmKey: string;
   beforeAll(async () => {
-    calm = await startTestApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '500' }, { billingWorker: false });
-    await sleep(400);
-    const s = await calm.signup();
-    expect((await calm.grant(s.tenantId, 1)).status).toBe(201);
-    calmKey = s.apiKey;
+    ({ app: calm, key: calmKey } = await funded(500));
   });
   afterAll(async () => {
     await calm?.close();
