@@ -78,6 +78,29 @@ describe('an overloaded gateway sheds load', () => {
   });
 });
 
+describe('a backlog of long turns', () => {
+  it('is shed too when every turn outlasts a delay sample (each sample window then records nothing)', async () => {
+    // Work run from the check phase, ~110 ms a turn: the plugin's 100 ms window sees one turn at
+    // most and reports an infinite delay; the gateway's own measure must call it ~100 ms, not 0.
+    let running = true;
+    const turn = () => {
+      block(110);
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    let status: number;
+    try {
+      await sleep(400);
+      status = (await postChat(t, apiKey)).status;
+    } finally {
+      running = false;
+    }
+    expect(status).toBe(503);
+    await sleep(400);
+    expect((await postChat(t, apiKey)).status).toBe(200);
+  });
+});
+
 describe('a busy but keeping-up gateway does not shed', () => {
   let calm: TestApp;
   let calmKey: string;

@@ -100,6 +100,8 @@ function refuseMalformedJson(adapter: FastifyAdapter, bodyLimit: number): void {
 
 /** How often the event loop's delay is sampled for load shedding. */
 const SAMPLE_MS = 100;
+/** The plugin's delay histogram's resolution (fixed in @fastify/under-pressure). */
+const HISTOGRAM_RESOLUTION_MS = 10;
 
 /** Liveness and the metrics scrape answer even when the process sheds everything else. */
 const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
@@ -121,19 +123,20 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: L
     const now = Date.now();
     if (now - lastShedAt > 1000) {
       const delay = fastify.memoryUsage().eventLoopDelay;
-      log.warn({ event_loop_delay_ms: Math.round(Number.isFinite(delay) ? delay : lagMs), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
+      log.warn({ event_loop_delay_ms: Math.round(Number.isFinite(delay) ? delay : emptyWindowDelayMs), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
     }
     lastShedAt = now;
   };
   // Node's delay histogram forgets its last timestamp when the plugin resets it each sample, so a
-  // window in which its timer fired once (one stall of ~100 ms: a GC pause, a descheduled process)
-  // records nothing, and the plugin reads the empty window as an infinite delay. Such a window is
-  // judged by how late this process's own tick came instead.
-  let lagMs = 0;
+  // window in which its timer fired at most once records nothing, and the plugin reads the empty
+  // window as an infinite delay: one stall of ~100 ms (a GC pause, a descheduled process) shed
+  // requests whatever the threshold. An empty window means the loop turned about once in it, so
+  // its delay is judged as the histogram would have: the window's length less the resolution.
+  let emptyWindowDelayMs = 0;
   let lastTick = performance.now();
   const tick = setInterval(() => {
     const now = performance.now();
-    lagMs = now - lastTick - SAMPLE_MS;
+    emptyWindowDelayMs = now - lastTick - HISTOGRAM_RESOLUTION_MS;
     lastTick = now;
   }, SAMPLE_MS);
   tick.unref();
@@ -148,7 +151,7 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: L
     // to the route's error handler, and lets the request through on undefined.
     pressureHandler: ((req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined): unknown => {
       if (NEVER_SHED.test(req.url)) return undefined;
-      if (type === 'eventLoopDelay' && value === Infinity && lagMs <= maxDelayMs) return undefined;
+      if (type === 'eventLoopDelay' && value === Infinity && emptyWindowDelayMs <= maxDelayMs) return undefined;
       counted();
       // The /v1 routes' own error handlers give each surface its shape.
       if (!req.url.startsWith('/readyz')) return Promise.reject(overloaded());

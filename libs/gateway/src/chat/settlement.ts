@@ -61,7 +61,9 @@ export class Settlement {
    * The settle script is queued on the Redis connection synchronously, before this returns its
    * promise (it leaves with the turn's other commands, REDIS_BATCH_WRITES): a caller that settles
    * in the same tick as it answers still has every later request of the client see the charge
-   * (one connection, commands in order). Metrics and the trace come after, off the critical path.
+   * (one connection, commands in order). Another gateway instance that a next request reaches may
+   * see it up to one turn later (milliseconds under load). Metrics and the trace come after, off
+   * the critical path.
    */
   async settle(call: SettleContext, o: Outcome): Promise<void> {
     const event: UsageEventInput = {

@@ -62,31 +62,49 @@ describe('batchWritesPerTurn', () => {
     expect(seen.writes + seen.writevs).toBeGreaterThanOrEqual(20);
   });
 
-  it('keeps the order of a write and a later read across callbacks (a settle, then a balance read)', async () => {
+  it('keeps the order of a write and a later read held in the same turn (a settle, then a balance read)', async () => {
     const redis = env.client();
     batchWritesPerTurn(redis);
     await ready(redis);
+    const seen = writesOf(redis);
     const key = `${env.prefix}order`;
     const read = new Promise<string | null>((resolve, reject) => {
+      // The turn's first command goes at once; the write and the read after it are both held.
+      setImmediate(() => void redis.ping());
       setImmediate(() => void redis.set(key, 'settled'));
       setImmediate(() => void redis.get(key).then(resolve, reject));
     });
     expect(await read).toBe('settled');
+    expect(seen).toEqual({ writes: 1, writevs: 1, chunks: 3 });
   });
 
-  it('leaves pipelines and transactions to ioredis, in order with the turn\'s other commands', async () => {
+  it('keeps pipelines and transactions in order with the commands the turn holds', async () => {
     const redis = env.client();
     batchWritesPerTurn(redis);
     await ready(redis);
     const key = `${env.prefix}pipeline`;
-    const [single, piped, multi] = await Promise.all([
+    // The second INCR corks the socket: the pipeline and the transaction write into the held buffer.
+    const [first, second, piped, multi, last] = await Promise.all([
+      redis.incr(key),
       redis.incr(key),
       redis.pipeline().incr(key).incr(key).exec(),
       redis.multi().incr(key).get(key).exec(),
+      redis.incr(key),
     ]);
-    expect(single).toBe(1);
-    expect(piped).toEqual([[null, 2], [null, 3]]);
-    expect(multi).toEqual([[null, 4], [null, '4']]);
+    expect([first, second]).toEqual([1, 2]);
+    expect(piped).toEqual([[null, 3], [null, 4]]);
+    expect(multi).toEqual([[null, 5], [null, '5']]);
+    expect(last).toBe(6);
+  });
+
+  it('flushes the held commands when the connection is closed in the same turn', async () => {
+    const redis = env.client();
+    batchWritesPerTurn(redis);
+    await ready(redis);
+    const key = `${env.prefix}quit`;
+    const sent = Promise.all([redis.set(key, '1'), redis.incr(key), redis.quit()]);
+    expect(await sent).toEqual(['OK', 2, 'OK']);
+    expect(await env.redis.get(key)).toBe('2');
   });
 
   it('queues commands sent before the connection is ready, and works again after a reconnect', async () => {
