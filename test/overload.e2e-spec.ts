@@ -6,6 +6,7 @@ import { postChat, startTestApp, type TestApp } from './support/test-app';
  * Retry-After at once instead of queueing. The app runs in this process, so blocking this
  * process's event loop is blocking the gateway's.
  */
+
 /** A test app shedding above `maxDelayMs`, and the key of a funded tenant. */
 async function funded(maxDelayMs: number): Promise<{ app: TestApp; key: string }> {
   const app = await startTestApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: String(maxDelayMs) }, { billingWorker: false });
@@ -114,7 +115,7 @@ describe('a busy but keeping-up gateway does not shed', () => {
   it('serves right after single stalls shorter than the threshold (a GC pause, a descheduled process)', async () => {
     // Node's delay histogram forgets its last timestamp when reset, so a 100 ms window in which
     // its timer fired once records nothing; the plugin reads that as an infinite delay. Without
-    // the gateway's own lag check, a stall starting just after a sample shed ~1 in 10 of these.
+    // the gateway's own measure of such a window, a stall starting just after a sample shed ~1 in 10 of these.
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {
       await sleep(5 + (i % 7) * 4);

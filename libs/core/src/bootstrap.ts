@@ -117,16 +117,6 @@ const NEVER_SHED = /^\/(healthz|metrics)(\?|$)/;
 function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: Logger): void {
   if (maxDelayMs <= 0) return;
   const overloaded = () => new DomainError(ErrorCode.ServiceUnavailable, 'The gateway is overloaded; retry shortly', { retryAfterSeconds: 1 });
-  // One warning per overload episode (a second without shedding ends one), not one per request.
-  let lastShedAt = 0;
-  const counted = () => {
-    const now = Date.now();
-    if (now - lastShedAt > 1000) {
-      const delay = fastify.memoryUsage().eventLoopDelay;
-      log.warn({ event_loop_delay_ms: Math.round(Number.isFinite(delay) ? delay : emptyWindowDelayMs), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
-    }
-    lastShedAt = now;
-  };
   // Node's delay histogram forgets its last timestamp when the plugin resets it each sample, so a
   // window in which its timer fired at most once records nothing, and the plugin reads the empty
   // window as an infinite delay: one stall of ~100 ms (a GC pause, a descheduled process) shed
@@ -144,6 +134,16 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: L
     clearInterval(tick);
     done();
   });
+  // One warning per overload episode (a second without shedding ends one), not one per request.
+  let lastShedAt = 0;
+  const warnOncePerEpisode = () => {
+    const now = Date.now();
+    if (now - lastShedAt > 1000) {
+      const delay = fastify.memoryUsage().eventLoopDelay;
+      log.warn({ event_loop_delay_ms: Math.round(Number.isFinite(delay) ? delay : emptyWindowDelayMs), max_ms: maxDelayMs }, 'overloaded: shedding new requests');
+    }
+    lastShedAt = now;
+  };
   void fastify.register(underPressure, {
     maxEventLoopDelay: maxDelayMs,
     sampleInterval: SAMPLE_MS,
@@ -152,7 +152,7 @@ function shedWhenOverloaded(fastify: FastifyInstance, maxDelayMs: number, log: L
     pressureHandler: ((req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined): unknown => {
       if (NEVER_SHED.test(req.url)) return undefined;
       if (type === 'eventLoopDelay' && value === Infinity && emptyWindowDelayMs <= maxDelayMs) return undefined;
-      counted();
+      warnOncePerEpisode();
       // The /v1 routes' own error handlers give each surface its shape.
       if (!req.url.startsWith('/readyz')) return Promise.reject(overloaded());
       void reply.code(503).header('retry-after', '1');

@@ -59,7 +59,7 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: int(60_000, 100),
   /** Mean event-loop delay (ms, over 100 ms) above which requests are shed with 503; 0: never. */
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: int(500, 0),
-  /** The command connection's writes of one event-loop turn leave in one syscall (libs/metering redis-write-batching). */
+  /** A turn's Redis commands after its first leave in one socket write (libs/metering redis-write-batching). */
   REDIS_BATCH_WRITES: bool.default(true),
   KEY_CACHE_TTL_SECONDS: int(60, 1),
   USAGE_DRAIN_INTERVAL_MS: int(1_000, 50),

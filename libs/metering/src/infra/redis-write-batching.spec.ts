@@ -10,6 +10,14 @@ async function ready(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 }
 
+/** A connected client of the test Redis with its writes batched. */
+async function batched(): Promise<Redis> {
+  const redis = env.client();
+  batchWritesPerTurn(redis);
+  await ready(redis);
+  return redis;
+}
+
 /** Counts what the connection's socket hands the kernel: one `_write` or `_writev` call is one syscall. */
 function writesOf(redis: Redis): { writes: number; writevs: number; chunks: number } {
   const socket = redis.stream as Socket & { _write: (...a: unknown[]) => void; _writev: (chunks: unknown[], cb: unknown) => void };
@@ -40,9 +48,7 @@ function fromSeparateCallbacks(redis: Redis, n: number, key: string): Promise<st
 
 describe('batchWritesPerTurn', () => {
   it('sends the first command of a turn at once and the rest of the turn\'s in one write, replies in order', async () => {
-    const redis = env.client();
-    batchWritesPerTurn(redis);
-    await ready(redis);
+    const redis = await batched();
     const seen = writesOf(redis);
     const key = `${env.prefix}batched`;
     const replies = await fromSeparateCallbacks(redis, 20, key);
@@ -63,9 +69,7 @@ describe('batchWritesPerTurn', () => {
   });
 
   it('keeps the order of a write and a later read held in the same turn (a settle, then a balance read)', async () => {
-    const redis = env.client();
-    batchWritesPerTurn(redis);
-    await ready(redis);
+    const redis = await batched();
     const seen = writesOf(redis);
     const key = `${env.prefix}order`;
     const read = new Promise<string | null>((resolve, reject) => {
@@ -79,9 +83,7 @@ describe('batchWritesPerTurn', () => {
   });
 
   it('keeps pipelines and transactions in order with the commands the turn holds', async () => {
-    const redis = env.client();
-    batchWritesPerTurn(redis);
-    await ready(redis);
+    const redis = await batched();
     const key = `${env.prefix}pipeline`;
     // The second INCR corks the socket: the pipeline and the transaction write into the held buffer.
     const [first, second, piped, multi, last] = await Promise.all([
@@ -98,9 +100,7 @@ describe('batchWritesPerTurn', () => {
   });
 
   it('flushes the held commands when the connection is closed in the same turn', async () => {
-    const redis = env.client();
-    batchWritesPerTurn(redis);
-    await ready(redis);
+    const redis = await batched();
     const key = `${env.prefix}quit`;
     const sent = Promise.all([redis.set(key, '1'), redis.incr(key), redis.quit()]);
     expect(await sent).toEqual(['OK', 2, 'OK']);
