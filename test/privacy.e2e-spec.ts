@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisKeys } from '@gw/metering';
+import { eventFieldsOf, RedisKeys } from '@gw/metering';
 import { startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 import { waitFor } from './support/billing';
@@ -46,13 +46,15 @@ async function ask(apiKey: string, prompt: string, answer: string): Promise<stri
   return res.headers.get('x-request-id')!;
 }
 
-/** The usage event of a request as the gateway wrote it to Redis, before the worker drains it. */
+/** The usage event of a request as the gateway wrote it to Redis, before the worker drains it (with its request id). */
 async function usageEvent(tenantId: string, requestId: string): Promise<Record<string, string>> {
   const entries = await redis.xrange(new RedisKeys(t.config.REDIS_PREFIX).usageStreamOf(tenantId), '-', '+');
   for (const [, flat] of entries) {
-    const fields: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-    if (fields.requestId === requestId) return fields;
+    const all: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) all[flat[i]!] = flat[i + 1]!;
+    const fields = eventFieldsOf(all);
+    if (typeof fields === 'string') throw new Error(`malformed usage event: ${fields}`);
+    if (all.requestId === requestId) return { ...fields, requestId };
   }
   throw new Error(`no usage event for ${requestId}`);
 }

@@ -162,7 +162,7 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       expect(await streamLen(t.tenantId)).toBe(1);
       const [[id, fields]] = await streamEntriesOf(env.redis, env.keys, t.tenantId);
       expect(first.kind === 'settled' && first.streamId).toBe(id);
-      expect(fields).toEqual(['status', 'ok', 'model', 'm', 'requestId', r.requestId, 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', '120000', 'byokFeeMicros', '5']);
+      expect(fields).toEqual(['requestId', r.requestId, 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', '120000', 'byokFeeMicros', '5', 'event', '{"status":"ok","model":"m"}']);
       const ttl = await env.redis.pttl(env.keys.settled(t.tenantId, r.requestId));
       expect(ttl).toBeGreaterThan(86_000_000);
       expect(await store.reserve(r)).toEqual({ kind: 'already_settled' });

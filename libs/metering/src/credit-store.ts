@@ -179,13 +179,10 @@ export class CreditStore {
     const { tenantId, keyId, requestId } = input;
     const cost = asMicros(input.costMicros, 'costMicros', 0n);
     const fee = asMicros(input.byokFeeMicros, 'byokFeeMicros', 0n);
-    const fields: string[] = [];
-    for (const [name, value] of Object.entries(input.event)) {
+    for (const name in input.event) {
       if (isReservedEventField(name)) throw new RangeError(`event field ${name} is set by settle itself`);
-      if (typeof value !== 'string') throw new TypeError(`event field ${name} must be a string`);
-      fields.push(name, value);
+      if (typeof input.event[name] !== 'string') throw new TypeError(`event field ${name} must be a string`);
     }
-    fields.push('requestId', requestId, 'tenantId', tenantId, 'keyId', keyId, 'costMicros', cost, 'byokFeeMicros', fee);
     const periodId = input.keyPeriodId ?? '';
     if (periodId) assertId(periodId, 'key period id');
     const k = this.keys;
@@ -208,7 +205,7 @@ export class CreditStore {
         periodId,
         input.keyLimitIncludesByokFee ? '1' : '0',
         String(this.settledTtlMs),
-        ...fields,
+        JSON.stringify(input.event),
       ],
     );
     if (reply[0] === 'already') return { kind: 'already' };

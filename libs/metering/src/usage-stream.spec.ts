@@ -68,6 +68,40 @@ describe('UsageStream (real Redis)', () => {
     await workerA.ackUsage(b, [String(junk), ...batch.events.map((e) => e.streamId)]);
   });
 
+  it('reads entries an earlier settle wrote (one stream field per event field) like its own', async () => {
+    const t = await openTenant(store, USD);
+    const b = bucketOf(t.tenantId);
+    const legacy = await env.redis.xadd(env.keys.usageStream(b), '*', 'status', '200', 'model', 'gpt-x', 'requestId', 'req_legacy1', 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', '40', 'byokFeeMicros', '2');
+    const id = await settleOne(t, 3n, { status: '200', model: 'gpt-y' });
+    const batch = await workerA.readUsage(b, 10);
+    expect(batch.malformed).toEqual([]);
+    expect(batch.events).toEqual([
+      expect.objectContaining({ streamId: legacy, requestId: 'req_legacy1', costMicros: 40n, byokFeeMicros: 2n, fields: { status: '200', model: 'gpt-x' } }),
+      expect.objectContaining({ requestId: id, costMicros: 3n, byokFeeMicros: 7n, fields: { status: '200', model: 'gpt-y' } }),
+    ]);
+    expect(await workerA.unwrittenUsageOf(t.tenantId)).toBe(42n + 10n);
+    await workerA.ackUsage(b, batch.events.map((e) => e.streamId));
+  });
+
+  it('dead-letters an entry whose event field is not a JSON object of strings', async () => {
+    const t = await openTenant(store, USD);
+    const b = bucketOf(t.tenantId);
+    const money = ['requestId', 'req_bad1', 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', '1', 'byokFeeMicros', '0'];
+    const bad = [
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '{"status":'),
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '["status"]'),
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '{"status":200}'),
+    ];
+    const batch = await workerA.readUsage(b, 10);
+    expect(batch.events).toEqual([]);
+    expect(batch.malformed.map((m) => [m.streamId, m.reason])).toEqual([
+      [bad[0], 'event is not JSON'],
+      [bad[1], 'event is not a JSON object'],
+      [bad[2], 'event field status is not a string'],
+    ]);
+    await workerA.ackUsage(b, bad.map(String));
+  });
+
   it('recreates its group when the stream was deleted, and a blocking read times out empty', async () => {
     const t = await openTenant(store, USD);
     const b = bucketOf(t.tenantId);

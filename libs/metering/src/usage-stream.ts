@@ -185,8 +185,8 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
   const { requestId, tenantId, keyId, costMicros, byokFeeMicros } = all;
   if (!requestId || !tenantId || !keyId) return 'missing requestId, tenantId or keyId';
   if (!/^\d+$/.test(costMicros ?? '') || !/^\d+$/.test(byokFeeMicros ?? '')) return 'bad amounts';
-  const fields: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) if (!isReservedEventField(k)) fields[k] = v;
+  const fields = eventFieldsOf(all);
+  if (typeof fields === 'string') return fields;
   return {
     streamId,
     bucket,
@@ -197,4 +197,29 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
     byokFeeMicros: BigInt(byokFeeMicros),
     fields,
   };
+}
+
+/**
+ * The caller's event map of a stream entry: the JSON of its `event` field, or, in an entry an
+ * earlier version of settle wrote, its own fields other than the money fields.
+ */
+export function eventFieldsOf(all: Record<string, string>): Record<string, string> | string {
+  if (all.event === undefined) {
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(all)) if (!isReservedEventField(k)) fields[k] = v;
+    return fields;
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(all.event);
+  } catch {
+    return 'event is not JSON';
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) return 'event is not a JSON object';
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(decoded)) {
+    if (typeof v !== 'string') return `event field ${k} is not a string`;
+    if (!isReservedEventField(k)) fields[k] = v;
+  }
+  return fields;
 }

@@ -7,7 +7,11 @@ import { LUA_COMMON } from './common.lua';
  *
  * KEYS: 1 bal, 2 holds, 3 hold-expiry zset, 4 key spend, 5 settled marker, 6 usage stream
  * ARGV: 1 tenantId, 2 keyId, 3 requestId, 4 cost, 5 byok fee, 6 key period id|'',
- *       7 fee counts toward the key limit ('1'|'0'), 8 marker ttl ms, 9.. event field/value pairs
+ *       7 fee counts toward the key limit ('1'|'0'), 8 marker ttl ms, 9 the event map as JSON
+ *
+ * The stream entry holds the money fields as fields of their own and the rest of the event as
+ * one JSON field (`event`): one argument instead of two per field costs the gateway and Redis
+ * less per request (measured in the benchmark), and the worker decodes it once.
  *
  * The debit is unconditional: the request was served, so it is charged even if its hold expired
  * and was swept, and even beyond the hold (then bal dips by the excess only). With the balance
@@ -53,8 +57,7 @@ if ARGV[6] ~= '' then
 end
 
 redis.call('SET', KEYS[5], '1', 'PX', ARGV[8])
-local fields = {}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
-local id = redis.call('XADD', KEYS[6], '*', unpack(fields))
+local id = redis.call('XADD', KEYS[6], '*', 'requestId', request_id, 'tenantId', tenant_id, 'keyId', key_id,
+  'costMicros', ARGV[4], 'byokFeeMicros', ARGV[5], 'event', ARGV[9])
 return {'settled', id, fmt(released), balance}
 `;
