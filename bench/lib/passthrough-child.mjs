@@ -5,7 +5,7 @@
 // EXPERIMENT (BENCH_FLOOR_REDIS=1, never on by default): the same proxy plus what the gateway's
 // design adds on the wire, and nothing else: one EVALSHA before the upstream call with the reserve
 // script's argument count (8 keys, 16 args) and one after the answer with the settle script's
-// (6 keys, 8 args, 25 event field/value pairs), through ioredis like the gateway, and the
+// (6 keys, 9 args, the last the event's JSON), through ioredis like the gateway, and the
 // non-streamed answer parsed and re-serialised (the gateway reads the usage). The scripts are
 // stand-ins that return replies of the real ones' shape, so this measures the proxy's side only.
 import Fastify from 'fastify';
@@ -65,9 +65,9 @@ async function floorScripts() {
       return id;
     },
     async settle(id) {
-      const fields = [];
-      for (let i = 0; i < 25; i++) fields.push(`field${i}`, `value-${i}-${id}`);
-      await redis.evalsha(settleSha, 6, ...settleKeys, 'ten_floor', 'key_floor', id, '1000', '0', '', '0', '86400000', ...fields);
+      const event = {};
+      for (let i = 0; i < 20; i++) event[`field${i}`] = `value-${i}-${id}`;
+      await redis.evalsha(settleSha, 6, ...settleKeys, 'ten_floor', 'key_floor', id, '1000', '0', '', '0', '86400000', JSON.stringify(event));
     },
   };
 }
