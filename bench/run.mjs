@@ -25,6 +25,7 @@ import { envNumber, freePort, inheritedEnv, sleep, Stack } from './lib/stack.mjs
 const require = createRequire(import.meta.url);
 const pg = require('pg');
 const { Redis } = require('ioredis');
+const { eventFieldsOf } = require('@gw/metering');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -482,9 +483,10 @@ async function gatewayPhasesOf({ redis, databaseUrl, tenantId, fromMs, toMs }) {
     const key = `${redisPrefix}usage:{${crc32(Buffer.from(tenantId, 'utf8')) % 256}}`;
     const entries = await redis.xrange(key, String(fromMs), String(toMs));
     for (const [, flat] of entries) {
-      const f = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-      if (f.status === '200') rows.set(f.requestId, { mode: f.stream === '1' ? 'stream' : 'json', overheadMs: Number(f.overheadMs), ttfbMs: Number(f.ttfbMs), totalMs: Number(f.totalMs) });
+      const all = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) all[flat[i]] = flat[i + 1];
+      const f = eventFieldsOf(all);
+      if (typeof f === 'object' && f.status === '200') rows.set(all.requestId, { mode: f.stream === '1' ? 'stream' : 'json', overheadMs: Number(f.overheadMs), ttfbMs: Number(f.ttfbMs), totalMs: Number(f.totalMs) });
     }
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();

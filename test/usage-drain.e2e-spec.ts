@@ -85,6 +85,24 @@ describe('usage settlement into the ledger, exactly once', () => {
     for (const s of tenants) expect(await t.prisma.ledgerEntry.count({ where: { tenantId: s.tenantId, kind: 'usage' } })).toBe(1);
   });
 
+  it('charges an entry whose details cannot be read (the money fields are enough), with an empty request log', async () => {
+    const s = await funded(1);
+    const key = await t.prisma.apiKey.findFirstOrThrow({ where: { tenantId: s.tenantId } });
+    const keys = new RedisKeys(t.config.REDIS_PREFIX);
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      // What a settle of an unknown shape could leave: valid ids and amounts, an unreadable event.
+      await redis.xadd(keys.usageStreamOf(s.tenantId), '*', 'requestId', 'req_unreadable1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '1234', 'byokFeeMicros', '0', 'event', '{"status":');
+    } finally {
+      await redis.quit();
+    }
+    await t.drain();
+    expect(await t.prisma.ledgerEntry.findMany({ where: { tenantId: s.tenantId, kind: 'usage' }, select: { amountMicros: true, idempotencyKey: true } })).toEqual([
+      { amountMicros: -1234n, idempotencyKey: 'usage:req_unreadable1' },
+    ]);
+    expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_unreadable1' } })).toMatchObject({ tenantId: s.tenantId, costMicros: 1234n, status: 0 });
+  });
+
   it("re-delivers a killed worker's batch to another worker without a second row", async () => {
     const { client, tenantId } = await funded(1);
     await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'one' }] });

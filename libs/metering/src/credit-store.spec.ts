@@ -207,12 +207,17 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       expect(await streamLen(t.tenantId)).toBe(1);
     });
 
-    it('refuses reserved event fields and a key that does not own the hold', async () => {
+    it('refuses reserved event fields, events that are not maps of strings and a key that does not own the hold', async () => {
       const t = await openTenant(store, USD);
       const r = reserveInput(t, 5n);
       await store.reserve(r);
       const base = { ...t, requestId: r.requestId, costMicros: 1n, byokFeeMicros: 0n };
       await expect(store.settle({ ...base, event: { costMicros: '0' } })).rejects.toThrow(RangeError);
+      await expect(store.settle({ ...base, event: { status: 200 } as unknown as Record<string, string> })).rejects.toThrow('event field status must be a string');
+      for (const event of [null, ['a', 'b'], 'xy']) {
+        await expect(store.settle({ ...base, event: event as unknown as Record<string, string> })).rejects.toThrow('event must be an object of strings');
+      }
+      expect(await store.getCredits(t.tenantId)).toMatchObject({ reserved: 5n, usage: 0n });
       await expect(store.settle({ ...base, keyId: uid('key'), event: {} })).rejects.toThrow(/another key/);
       expect((await store.settle({ ...base, event: {} })).kind).toBe('settled');
     });

@@ -179,9 +179,11 @@ export class CreditStore {
     const { tenantId, keyId, requestId } = input;
     const cost = asMicros(input.costMicros, 'costMicros', 0n);
     const fee = asMicros(input.byokFeeMicros, 'byokFeeMicros', 0n);
-    for (const name in input.event) {
+    const event: unknown = input.event;
+    if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new TypeError('event must be an object of strings');
+    for (const [name, value] of Object.entries(event)) {
       if (isReservedEventField(name)) throw new RangeError(`event field ${name} is set by settle itself`);
-      if (typeof input.event[name] !== 'string') throw new TypeError(`event field ${name} must be a string`);
+      if (typeof value !== 'string') throw new TypeError(`event field ${name} must be a string`);
     }
     const periodId = input.keyPeriodId ?? '';
     if (periodId) assertId(periodId, 'key period id');

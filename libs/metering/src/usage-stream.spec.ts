@@ -83,21 +83,22 @@ describe('UsageStream (real Redis)', () => {
     await workerA.ackUsage(b, batch.events.map((e) => e.streamId));
   });
 
-  it('dead-letters an entry whose event field is not a JSON object of strings', async () => {
+  it('still delivers the charge of an entry whose event field is unreadable, without its details', async () => {
     const t = await openTenant(store, USD);
     const b = bucketOf(t.tenantId);
-    const money = ['requestId', 'req_bad1', 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', '1', 'byokFeeMicros', '0'];
+    const money = (n: number) => ['requestId', `req_bad${n}`, 'tenantId', t.tenantId, 'keyId', t.keyId, 'costMicros', String(100 * n), 'byokFeeMicros', '1'];
     const bad = [
-      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '{"status":'),
-      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '["status"]'),
-      await env.redis.xadd(env.keys.usageStream(b), '*', ...money, 'event', '{"status":200}'),
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money(1), 'event', '{"status":'),
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money(2), 'event', '["status"]'),
+      await env.redis.xadd(env.keys.usageStream(b), '*', ...money(3), 'event', '{"status":200}'),
     ];
+    expect(await workerA.unwrittenUsageOf(t.tenantId)).toBe(600n + 3n);
     const batch = await workerA.readUsage(b, 10);
-    expect(batch.events).toEqual([]);
-    expect(batch.malformed.map((m) => [m.streamId, m.reason])).toEqual([
-      [bad[0], 'event is not JSON'],
-      [bad[1], 'event is not a JSON object'],
-      [bad[2], 'event field status is not a string'],
+    expect(batch.malformed).toEqual([]);
+    expect(batch.events.map((e) => [e.streamId, e.requestId, e.costMicros, e.byokFeeMicros, e.fields, e.fieldsProblem])).toEqual([
+      [bad[0], 'req_bad1', 100n, 1n, {}, 'event is not JSON'],
+      [bad[1], 'req_bad2', 200n, 1n, {}, 'event is not a JSON object'],
+      [bad[2], 'req_bad3', 300n, 1n, {}, 'event field status is not a string'],
     ]);
     await workerA.ackUsage(b, bad.map(String));
   });

@@ -14,9 +14,14 @@ export interface UsageEvent {
   byokFeeMicros: Micros;
   /** The event map given to settle (model, provider, status, token counts...). */
   fields: Record<string, string>;
+  /**
+   * Why the event map could not be read (then `fields` is empty): the entry is still a charge,
+   * with valid ids and amounts, and is written to the ledger; only its details are lost.
+   */
+  fieldsProblem?: string;
 }
 
-/** An entry that is not a usage event settle could have written: dead-letter it, then ack. */
+/** An entry that is not a usage event settle could have written (no valid ids or amounts): dead-letter it, then ack. */
 export interface MalformedEntry {
   streamId: string;
   bucket: number;
@@ -186,7 +191,7 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
   if (!requestId || !tenantId || !keyId) return 'missing requestId, tenantId or keyId';
   if (!/^\d+$/.test(costMicros ?? '') || !/^\d+$/.test(byokFeeMicros ?? '')) return 'bad amounts';
   const fields = eventFieldsOf(all);
-  if (typeof fields === 'string') return fields;
+  const problem = typeof fields === 'string' ? fields : undefined;
   return {
     streamId,
     bucket,
@@ -195,7 +200,8 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
     keyId,
     costMicros: BigInt(costMicros),
     byokFeeMicros: BigInt(byokFeeMicros),
-    fields,
+    fields: problem === undefined ? (fields as Record<string, string>) : {},
+    ...(problem === undefined ? {} : { fieldsProblem: problem }),
   };
 }
 

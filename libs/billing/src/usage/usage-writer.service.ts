@@ -96,7 +96,8 @@ export class UsageWriter {
   }
 
   async write(bucket: number, batch: UsageBatch): Promise<number> {
-    for (const m of batch.malformed) this.logger.error(`dropping malformed usage entry ${m.streamId}: ${m.reason}`);
+    for (const m of batch.malformed) this.logger.error(`dropping malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}): ${m.reason}`);
+    for (const e of batch.events) if (e.fieldsProblem) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}) charged without its details: ${e.fieldsProblem}`);
     const entries: SettledEntryInput[] = [];
     const rows: RequestLogInput[] = [];
     for (const e of batch.events) {
