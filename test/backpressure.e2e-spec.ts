@@ -25,7 +25,10 @@ const STREAM_BYTES = 48 * 1024 * 1024;
 function openStream(apiKey: string): Promise<IncomingMessage> {
   const body = JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'a long one' }] });
   return new Promise((resolve, reject) => {
-    const req = request(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } }, resolve);
+    // An idle timeout shorter than the client's pause below: waiting for the client is not the
+    // provider's silence, and must not end the stream.
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '800' };
+    const req = request(`${t.url}/v1/chat/completions`, { method: 'POST', headers }, resolve);
     req.on('error', reject);
     req.end(body);
   });

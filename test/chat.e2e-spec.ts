@@ -301,6 +301,50 @@ describe('money rules', () => {
   });
 });
 
+describe('a stream that stalls mid-way with only keep-alives (reliability T19)', () => {
+  for (const [provider, model] of [['openai', 'openai/gpt-4o-mini'], ['anthropic', 'anthropic/claude-haiku-4.5']] as const) {
+    it(`is ended at the idle timeout with an error event, the upstream closed and what was delivered charged (${provider})`, async () => {
+      const { apiKey, tenantId } = await tenantWith(1);
+      const fake = provider === 'openai' ? t.openai : t.anthropic;
+      // Three events (the first words among them), then a keep-alive every 100 ms and nothing else.
+      fake.enqueue({ text: 'alpha beta gamma delta epsilon zeta', deltas: 6, cutAfterEvents: 3, cutMode: 'keep-alive', keepAliveMs: 100 });
+      const started = Date.now();
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '600' },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      });
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      const elapsed = Date.now() - started;
+      // The keep-alives kept the connection's byte-level idle timer at bay; content did not come.
+      expect(elapsed).toBeGreaterThanOrEqual(550);
+      expect(elapsed).toBeLessThan(3000);
+      expect(body).toContain('alpha');
+      expect(body).not.toContain('[DONE]');
+      const last = body.trim().split('\n\n').pop()!;
+      expect(JSON.parse(last.slice(6))).toMatchObject({ error: { code: 'upstream_timeout' }, choices: [{ finish_reason: 'error' }] });
+      await waitUntil(() => fake.lastRequest()!.closedAt !== undefined);
+      expect(fake.lastRequest()!.clientAborted).toBe(true);
+      const c = (await t.credits.getCredits(tenantId))!;
+      expect(c.reserved).toBe(0n);
+      expect(c.balance).toBeLessThan(1_000_000n);
+      await t.drain();
+      const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+      expect(log).toMatchObject({ status: 502, errorCode: 'upstream_timeout' });
+      expect(log.completionTokens).toBeGreaterThan(0);
+      expect(await ledgerSum(tenantId)).toBe(c.balance);
+    });
+  }
+});
+
+async function waitUntil(ok: () => boolean, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); ) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('errors', () => {
   it('refuses bad keys, unknown models and bad bodies in OpenAI shape', async () => {
     const { apiKey } = await tenantWith(1);

@@ -166,7 +166,7 @@ export class ChatCompletionsService {
           if (!(res instanceof DomainError)) {
             const ttfbMs = performance.now() - call.startedAt;
             if ('parsed' in res) await this.answer(call, c, res.parsed, attempts, decisions, overheadMs, ttfbMs);
-            else await this.relay.run({ call, candidate: c, primed: res.primed, attempts, decisions, overheadMs, ttfbMs, charges: this.charges });
+            else await this.relay.run({ call, candidate: c, primed: res.primed, attempts, decisions, overheadMs, ttfbMs, charges: this.charges, contentIdleMs: this.upstream.idleMs(timeouts) });
             return;
           }
         } finally {

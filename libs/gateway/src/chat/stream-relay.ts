@@ -22,6 +22,8 @@ export interface PrimedStream {
   rest: AsyncIterable<Uint8Array>;
   /** The whole stream was read while priming (it had no content). */
   ended: boolean;
+  /** Ends the upstream body with this error (the relay's read then fails with it). */
+  cut(err: Error): void;
 }
 
 export interface RelayInput {
@@ -33,6 +35,13 @@ export interface RelayInput {
   overheadMs: number;
   ttfbMs: number;
   charges: Charges;
+  /**
+   * How long the stream may go without content once it has started. Keep-alives (SSE comments,
+   * Anthropic's `ping`) reset the upstream's byte-level idle timeout but not this one, so a
+   * provider that stalls mid-stream while sending them cannot hold the request (and its hold)
+   * open forever (reliability T19).
+   */
+  contentIdleMs: number;
 }
 
 /**
@@ -79,17 +88,18 @@ export class StreamRelay {
   ): Promise<{ primed: PrimedStream } | DomainError> {
     const it = body[Symbol.asyncIterator]();
     const rest = { [Symbol.asyncIterator]: () => it };
+    const cut = (err: Error) => body.destroy?.(err);
     const held: ChatCompletionChunk[] = [];
     try {
       for (;;) {
         const next = await it.next();
         if (next.done) {
           held.push(...transformer.end());
-          return { primed: { transformer, created, held, rest, ended: true } };
+          return { primed: { transformer, created, held, rest, ended: true, cut } };
         }
         const chunks = transformer.push(next.value);
         held.push(...chunks);
-        if (chunks.some(carriesOutput) || transformer.finished()) return { primed: { transformer, created, held, rest, ended: false } };
+        if (chunks.some(carriesOutput) || transformer.finished()) return { primed: { transformer, created, held, rest, ended: false, cut } };
       }
     } catch (e) {
       body.destroy?.();
@@ -122,13 +132,23 @@ export class StreamRelay {
     let status = 200;
     let errorCode: string | undefined;
     let finishReason: string | null = null;
+    // Time spent waiting for a slow client to take what was written is not the provider's stall.
+    let waitingForClient = false;
+    const idleMs = r.contentIdleMs;
+    const idle = setTimeout(function stalled() {
+      if (waitingForClient) idle.refresh();
+      else r.primed.cut(new DomainError(ErrorCode.UpstreamTimeout, `The provider sent no content for ${idleMs} ms (only keep-alives)`, { meta: { reason: 'content_idle' } }));
+    }, idleMs);
 
     const write = async (chunks: ChatCompletionChunk[]) => {
       if (chunks.length === 0) return;
       for (const c of chunks) {
         const choice = c.choices[0];
         if (choice) {
-          if (carriesOutput(c)) emitted = true;
+          if (carriesOutput(c)) {
+            emitted = true;
+            idle.refresh();
+          }
           const d = choice.delta;
           if (typeof d.content === 'string') generated.push(d.content);
           if (typeof d.reasoning === 'string') generated.push(d.reasoning);
@@ -137,7 +157,15 @@ export class StreamRelay {
         }
       }
       const text = writer.chunks(chunks, transformer.usage());
-      if (text && !raw.write(text)) await once(raw, 'drain', { signal: call.signal });
+      if (text && !raw.write(text)) {
+        waitingForClient = true;
+        try {
+          await once(raw, 'drain', { signal: call.signal });
+        } finally {
+          waitingForClient = false;
+          idle.refresh();
+        }
+      }
     };
 
     try {
@@ -162,6 +190,8 @@ export class StreamRelay {
         errorCode = err.code;
         raw.write(writer.error(err));
       }
+    } finally {
+      clearTimeout(idle);
     }
 
     const { usage, estimated } = await this.usageOf(transformer.usage(), status === 200 || transformer.finished(), call, generated.join(''));

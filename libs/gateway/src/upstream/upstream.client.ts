@@ -64,7 +64,7 @@ export class UpstreamClient implements OnModuleDestroy {
         body: req.body,
         signal,
         headersTimeout: this.firstByteMs(timeouts),
-        bodyTimeout: timeouts.idleMs ?? this.config.UPSTREAM_IDLE_TIMEOUT_MS,
+        bodyTimeout: this.idleMs(timeouts),
       });
       if (userSupplied && res.statusCode >= 300 && res.statusCode < 400) {
         res.body.resume();
@@ -107,6 +107,11 @@ export class UpstreamClient implements OnModuleDestroy {
   /** The first-byte timeout of a call: the request's or tenant's, else the platform's. */
   firstByteMs(timeouts: UpstreamTimeouts): number {
     return timeouts.firstByteMs ?? this.config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
+  }
+
+  /** The idle timeout of a call (longest silence allowed once it answered): the request's or tenant's, else the platform's. */
+  idleMs(timeouts: UpstreamTimeouts): number {
+    return timeouts.idleMs ?? this.config.UPSTREAM_IDLE_TIMEOUT_MS;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -10,6 +10,10 @@ import { FakeHttpServer, type ReceivedRequest } from './fake-http.server';
  * Anthropic SDK clients use `baseUrl` itself as their baseURL.
  */
 export class FakeAnthropicServer extends FakeHttpServer {
+  protected override keepAlive(): string {
+    return ev('ping', {});
+  }
+
   protected async handle(rec: ReceivedRequest, res: ServerResponse): Promise<void> {
     const b = rec.behaviour;
     if (b.headerDelayMs) await this.sleep(b.headerDelayMs);

@@ -74,8 +74,14 @@ export interface FakeBehaviour {
   chunkDelayMs?: number;
   /** Streams: stop after this many events (see cutMode). */
   cutAfterEvents?: number;
-  /** `destroy` (socket destroyed, default), `end` (clean EOF without terminal event), `mid-event` (half an event, then destroyed). */
-  cutMode?: 'destroy' | 'end' | 'mid-event';
+  /**
+   * `destroy` (socket destroyed, default), `end` (clean EOF without terminal event), `mid-event`
+   * (half an event, then destroyed), `keep-alive` (a stall: the connection stays open and only
+   * keep-alives follow, every `keepAliveMs`, in the provider's form: a comment, Anthropic's `ping`).
+   */
+  cutMode?: 'destroy' | 'end' | 'mid-event' | 'keep-alive';
+  /** With `cutMode: 'keep-alive'`: the time between keep-alives. Default 100. */
+  keepAliveMs?: number;
   /** Streams: an in-band error event after this many events, then end (no terminal event). */
   errorAfterEvents?: number;
   /** Streams: an invalid-JSON event after this many events, then the rest of the stream. */

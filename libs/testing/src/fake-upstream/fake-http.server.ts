@@ -162,6 +162,11 @@ export abstract class FakeHttpServer {
     });
   }
 
+  /** An SSE keep-alive as this provider sends it (a comment; Anthropic overrides it with its `ping` event). */
+  protected keepAlive(): string {
+    return ': keep-alive\n\n';
+  }
+
   protected sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
@@ -195,6 +200,14 @@ export abstract class FakeHttpServer {
     const mode = b.cutMode ?? 'destroy';
     if (mode === 'end') {
       res.end();
+      return;
+    }
+    if (mode === 'keep-alive') {
+      res.flushHeaders();
+      while (!res.destroyed) {
+        await this.sleep(b.keepAliveMs ?? 100);
+        if (!res.destroyed) res.write(this.keepAlive());
+      }
       return;
     }
     const next = events[n];
