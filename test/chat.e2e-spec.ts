@@ -306,8 +306,8 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
     it(`is ended at the idle timeout with an error event, the upstream closed and what was delivered charged (${provider})`, async () => {
       const { apiKey, tenantId } = await tenantWith(1);
       const fake = provider === 'openai' ? t.openai : t.anthropic;
-      // Three events (the first words among them), then a keep-alive every 100 ms and nothing else.
-      fake.enqueue({ text: 'alpha beta gamma delta epsilon zeta', deltas: 6, cutAfterEvents: 3, cutMode: 'keep-alive', keepAliveMs: 100 });
+      // Three events (the first three words among them), then a keep-alive every 100 ms and nothing else.
+      fake.enqueue({ text: 'alpha beta gamma delta epsilon zeta', deltas: 2, cutAfterEvents: 3, cutMode: 'keep-alive', keepAliveMs: 100 });
       const started = Date.now();
       const res = await fetch(`${t.url}/v1/chat/completions`, {
         method: 'POST',
@@ -320,7 +320,7 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
       // The keep-alives kept the connection's byte-level idle timer at bay; content did not come.
       expect(elapsed).toBeGreaterThanOrEqual(550);
       expect(elapsed).toBeLessThan(3000);
-      expect(body).toContain('alpha');
+      expect(body).toContain('alpha beta gamma');
       expect(body).not.toContain('[DONE]');
       const last = body.trim().split('\n\n').pop()!;
       expect(JSON.parse(last.slice(6))).toMatchObject({ error: { code: 'upstream_timeout' }, choices: [{ finish_reason: 'error' }] });
@@ -331,11 +331,46 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
       expect(c.balance).toBeLessThan(1_000_000n);
       await t.drain();
       const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
-      expect(log).toMatchObject({ status: 502, errorCode: 'upstream_timeout' });
-      expect(log.completionTokens).toBeGreaterThan(0);
+      // Counted locally (the provider never gave the output count): the three words delivered.
+      expect(log).toMatchObject({ status: 502, errorCode: 'upstream_timeout', estimated: true });
+      expect(log.completionTokens).toBeGreaterThanOrEqual(3);
       expect(await ledgerSum(tenantId)).toBe(c.balance);
     });
+
+    it(`lets a stream run longer than the idle timeout while content keeps coming, reasoning included (${provider})`, async () => {
+      const { apiKey } = await tenantWith(1);
+      const fake = provider === 'openai' ? t.openai : t.anthropic;
+      // 5 reasoning and 5 text deltas among the other events, 100 ms apart: 1.2–1.8 s in all against a 600 ms idle timeout.
+      fake.enqueue({ thinking: 'one two three four five', text: 'a b c d e', deltas: 5, chunkDelayMs: 100, pings: true });
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '600' },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      });
+      const started = Date.now();
+      const body = await res.text();
+      expect(Date.now() - started).toBeGreaterThan(650);
+      expect(body).not.toContain('"error"');
+      expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    });
   }
+
+  it('ends an Anthropic-format stream (/v1/messages) with its own error event', async () => {
+    const { apiKey } = await tenantWith(1);
+    t.anthropic.enqueue({ text: 'alpha beta gamma delta epsilon zeta', deltas: 2, cutAfterEvents: 3, cutMode: 'keep-alive', keepAliveMs: 100 });
+    const res = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '600' },
+      body: JSON.stringify({ model: 'anthropic/claude-haiku-4.5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain('alpha beta gamma');
+    expect(body).not.toContain('message_stop');
+    const last = body.trim().split('\n\n').pop()!;
+    expect(last.split('\n')[0]).toBe('event: error');
+    expect(JSON.parse(last.split('\n')[1]!.slice(6))).toMatchObject({ type: 'error', error: { type: 'timeout_error' } });
+  });
 });
 
 async function waitUntil(ok: () => boolean, ms = 3000): Promise<void> {

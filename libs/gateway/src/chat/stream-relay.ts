@@ -137,7 +137,7 @@ export class StreamRelay {
     const idleMs = r.contentIdleMs;
     const idle = setTimeout(function stalled() {
       if (waitingForClient) idle.refresh();
-      else r.primed.cut(new DomainError(ErrorCode.UpstreamTimeout, `The provider sent no content for ${idleMs} ms (only keep-alives)`, { meta: { reason: 'content_idle' } }));
+      else r.primed.cut(new DomainError(ErrorCode.UpstreamTimeout, `The provider sent no content for ${idleMs} ms`, { meta: { reason: 'content_idle' } }));
     }, idleMs);
 
     const write = async (chunks: ChatCompletionChunk[]) => {
@@ -156,6 +156,8 @@ export class StreamRelay {
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       }
+      // After the finish only the trailer (usage, end marker) is left: the byte-level idle timeout covers it.
+      if (transformer.finished()) clearTimeout(idle);
       const text = writer.chunks(chunks, transformer.usage());
       if (text && !raw.write(text)) {
         waitingForClient = true;
