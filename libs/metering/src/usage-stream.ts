@@ -191,7 +191,6 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
   if (!requestId || !tenantId || !keyId) return 'missing requestId, tenantId or keyId';
   if (!/^\d+$/.test(costMicros ?? '') || !/^\d+$/.test(byokFeeMicros ?? '')) return 'bad amounts';
   const fields = eventFieldsOf(all);
-  const problem = typeof fields === 'string' ? fields : undefined;
   return {
     streamId,
     bucket,
@@ -200,8 +199,7 @@ function parseEvent(streamId: string, bucket: number, all: Record<string, string
     keyId,
     costMicros: BigInt(costMicros),
     byokFeeMicros: BigInt(byokFeeMicros),
-    fields: problem === undefined ? (fields as Record<string, string>) : {},
-    ...(problem === undefined ? {} : { fieldsProblem: problem }),
+    ...(typeof fields === 'string' ? { fields: {}, fieldsProblem: fields } : { fields }),
   };
 }
 
