@@ -15,6 +15,7 @@ import { PrivacyModule } from './privacy/privacy.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { BillingApiModule } from './billing/billing-api.module';
 import { CatalogSeeder } from './catalog/catalog.seeder';
+import { CatalogController } from './catalog/catalog.controller';
 import { DemoTenantSeeder } from './tenants/demo-tenant.seeder';
 import { ApiEdgeFilter } from './common/api-edge.filter';
 
@@ -24,6 +25,7 @@ import { ApiEdgeFilter } from './common/api-edge.filter';
  */
 @Module({
   imports: [CreditStoreModule, BillingCoreModule, AuthModule, KeysModule, MembersModule, ProviderKeysModule, RoutingModule, EmailModule, OperatorModule, BillingApiModule, LogsModule, UsageModule, PrivacyModule, AlertsModule],
+  controllers: [CatalogController],
   providers: [CatalogSeeder, DemoTenantSeeder, { provide: APP_FILTER, useClass: ApiEdgeFilter }],
   exports: [AuthModule, KeysModule, EmailModule, CatalogSeeder, DemoTenantSeeder],
 })

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { CreditStoreModule } from '@gw/metering';
+import { CreditStoreModule, redisConnectionOf } from '@gw/metering';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { BillingCoreModule } from './billing-core.module';
 import { BillingPaymentsModule } from './billing-payments.module';
@@ -15,16 +15,7 @@ import { PaymentsProcessor } from './jobs/payments.processor';
 
 /** BullMQ connection options from REDIS_URL; BullMQ refuses ioredis keyPrefix, so it gets its own prefix. */
 export function bullConnection(config: AppConfig) {
-  const u = new URL(config.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username || undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
+  return { ...redisConnectionOf(config.REDIS_URL ?? 'redis://127.0.0.1:6379'), maxRetriesPerRequest: null };
 }
 
 /** The billing worker (apps/billing, and apps/standalone). */

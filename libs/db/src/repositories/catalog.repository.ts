@@ -28,6 +28,10 @@ export class CatalogRepository {
     return this.prisma.catalogModel.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } });
   }
 
+  findById(id: string) {
+    return this.prisma.catalogModel.findUnique({ where: { id } });
+  }
+
   listAll() {
     return this.prisma.catalogModel.findMany({ orderBy: { id: 'asc' } });
   }
@@ -51,7 +55,7 @@ export class CatalogRepository {
     return this.prisma.catalogModel.update({ where: { id }, data: { ...data, operatorEdited: true } });
   }
 
-  create(row: CatalogSeedRow) {
+  create(row: CatalogSeedRow & { enabled?: boolean }) {
     return this.prisma.catalogModel.create({ data: { ...row, operatorEdited: true } });
   }
 }

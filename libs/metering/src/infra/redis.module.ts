@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/com
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { batchWritesPerTurn } from './redis-write-batching';
+import { redisConnectionOf } from './redis-url';
 
 export const REDIS = Symbol('REDIS');
 
@@ -18,7 +19,7 @@ export class RedisLifecycle implements OnModuleDestroy {
 export function createRedis(config: AppConfig, name: string): Redis {
   if (!config.REDIS_URL) throw new Error('REDIS_URL is not set');
   // Commands fail fast while Redis is away so the gateway answers 503 instead of hanging.
-  return new Redis(config.REDIS_URL, { connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  return new Redis({ ...redisConnectionOf(config.REDIS_URL), connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
 }
 
 @Global()
