@@ -1,5 +1,5 @@
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
-import { call } from './support/admin-api';
+import { adminRoutes, call } from './support/admin-api';
 import { populatedTenant, type TenantFixture } from './support/tenant-fixture';
 
 /**
@@ -31,12 +31,22 @@ jest.setTimeout(60_000);
 let t: TestApp;
 let f: TenantFixture;
 let doc: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+/** `METHOD /path/{param}` of the routes only operators may call (they answer tenants 403 before reading a body). */
+let operatorOnly: Set<string>;
 
 beforeAll(async () => {
   t = await startTestApp({}, { billingWorker: false });
   f = await populatedTenant(t, 'bad');
   doc = (await call(t.url, 'GET', '/api/docs-json')).body;
+  operatorOnly = new Set(
+    adminRoutes(t.app)
+      .filter((r) => r.operatorOnly)
+      .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{path}')}`),
+  );
 });
+
+/** The bearer token a route is called with: the operators' for their routes, else the fixture tenant's owner. */
+const tokenFor = (method: string, path: string): string => (path.startsWith('/api/admin/') || operatorOnly.has(`${method.toUpperCase()} ${path}`) ? ADMIN_TOKEN : f.token);
 afterAll(async () => {
   await t?.close();
 });
@@ -45,6 +55,9 @@ const resolve = (s: Schema | undefined): Schema => (s?.$ref ? doc.components.sch
 
 /** A value valid for a schema (only needed for required fields of the base body). */
 function validValue(name: string, s: Schema): unknown {
+  // A new catalog model: a provider/model id and a price list.
+  if (name === 'id') return `openai/bad-input-${Date.now()}`;
+  if (name === 'pricing') return { input: '1', output: '1' };
   if (s.enum) return s.enum[s.enum.length - 1];
   if (s.format === 'email') return `valid-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
   if (s.format === 'date-time') return new Date(Date.now() + 86_400_000).toISOString();
@@ -90,6 +103,7 @@ function urlOf(path: string): string {
     '/api/provider-keys/{id}': f.ids.providerKey,
     '/api/admin/tenants/{id}': f.tenantId,
     '/api/admin/tenants/{id}/keys/{keyId}': f.ids.key,
+    '/api/models/{path}': 'openai/gpt-4o-mini',
   };
   return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, _n, offset: number) => {
     const prefix = path.slice(0, offset) + path.slice(offset).split('/')[0];
@@ -106,7 +120,7 @@ function targets(): Target[] {
       const schema = resolve(op.requestBody?.content?.['application/json']?.schema);
       if (!schema.properties) continue;
       const publicRoute = ['/api/auth/signup', '/api/auth/login', '/api/invites/{token}/accept'].includes(path);
-      const token = publicRoute ? undefined : path.startsWith('/api/admin/') ? ADMIN_TOKEN : f.token;
+      const token = publicRoute ? undefined : tokenFor(method, path);
       out.push({ method: method.toUpperCase(), path, url: urlOf(path), token, schema });
     }
   }
@@ -131,6 +145,7 @@ async function fingerprint(): Promise<string> {
     p.invite.findMany({ where, orderBy: { id: 'asc' } }),
     p.routingSettings.findUnique({ where }),
     p.tenant.findUnique({ where: { id: f.tenantId } }),
+    p.catalogModel.findMany({ orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
@@ -195,11 +210,11 @@ describe('bad input on every endpoint with a body', () => {
 describe('list endpoints', () => {
   it('all page with limit and cursor, answer {data, next_cursor}, and refuse bad paging parameters', async () => {
     const lists = Object.entries(doc.paths).filter(([, ops]) => ops.get?.parameters?.some((p) => p.name === 'cursor'));
-    expect(lists.map(([p]) => p)).toEqual(expect.arrayContaining(['/api/keys', '/api/members', '/api/invites', '/api/provider-keys', '/api/admin/tenants']));
+    expect(lists.map(([p]) => p)).toEqual(expect.arrayContaining(['/api/keys', '/api/members', '/api/invites', '/api/provider-keys', '/api/admin/tenants', '/api/models']));
     const failures: string[] = [];
     for (const [path] of lists) {
       const url = urlOf(path);
-      const token = path.startsWith('/api/admin/') ? ADMIN_TOKEN : f.token;
+      const token = tokenFor('GET', path);
       const ok = await call(t.url, 'GET', `${url}?limit=1`, { token });
       if (ok.status !== 200 || !Array.isArray(ok.body.data) || ok.body.data.length > 1 || !('next_cursor' in ok.body)) {
         failures.push(`${path}?limit=1: ${ok.status} ${JSON.stringify(ok.body).slice(0, 200)}`);
@@ -212,7 +227,7 @@ describe('list endpoints', () => {
     // Every GET answering a {data: [...]} envelope is one of the paged lists above.
     for (const [path, ops] of Object.entries(doc.paths)) {
       if (!ops.get || path.includes('{') || lists.some(([p]) => p === path)) continue;
-      const res = await call(t.url, 'GET', path, { token: path.startsWith('/api/admin/') ? ADMIN_TOKEN : f.token });
+      const res = await call(t.url, 'GET', path, { token: tokenFor('GET', path) });
       if (res.status === 200 && Array.isArray(res.body?.data)) failures.push(`${path} answers a list without documented paging`);
     }
     expect(failures).toEqual([]);

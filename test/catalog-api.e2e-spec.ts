@@ -1,13 +1,12 @@
-import OpenAI from 'openai';
 import { costMicros } from '@gw/metering';
 import { CatalogSeeder } from '@gw/admin';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
+import { ADMIN_TOKEN, fundedTenant, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 
 /** GET /api/models for everyone signed in; POST and PATCH for operators (API.md). */
 jest.setTimeout(60_000);
 let t: TestApp;
-let tenant: { token: string; tenantId: string; apiKey: string };
+let tenant: Awaited<ReturnType<typeof fundedTenant>>;
 const run = Math.random().toString(36).slice(2, 8);
 /** Models this file adds: unique per run, the database is shared with other files of the worker. */
 const ID = `openai/gw-test-${run}`;
@@ -15,8 +14,7 @@ const SEEDED = 'mistral/mistral-small-latest';
 
 beforeAll(async () => {
   t = await startTestApp({}, { billingWorker: false });
-  tenant = await t.signup();
-  expect((await t.grant(tenant.tenantId, 5)).status).toBe(201);
+  tenant = await fundedTenant(t);
 });
 afterAll(async () => {
   // Leaves the shared catalog as the seed made it.
@@ -43,6 +41,19 @@ async function servedModels(): Promise<Map<string, { pricing: Record<string, str
   return new Map(body.data.map((m) => [m.id, m]));
 }
 
+/** Every page of GET /api/models. */
+async function listAll(token: string): Promise<{ id: string; enabled: boolean }[]> {
+  const out: { id: string; enabled: boolean }[] = [];
+  let cursor: string | null = null;
+  do {
+    const r = await call(t.url, 'GET', `/api/models?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token });
+    expect(r.status).toBe(200);
+    out.push(...(r.body.data as { id: string; enabled: boolean }[]));
+    cursor = r.body.next_cursor as string | null;
+  } while (cursor);
+  return out;
+}
+
 async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + 5_000;
   for (;;) {
@@ -53,10 +64,16 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise
 }
 
 describe('GET /api/models', () => {
-  it('lists the catalog with prices in USD per million tokens, as strings', async () => {
-    const r = await call(t.url, 'GET', '/api/models', { token: tenant.token });
-    expect(r.status).toBe(200);
-    const mini = (r.body.data as { id: string }[]).find((m) => m.id === 'openai/gpt-4o-mini');
+  it('lists the catalog with prices in USD per million tokens, as strings, paged in id order', async () => {
+    const first = await call(t.url, 'GET', '/api/models?limit=5', { token: tenant.token });
+    expect(first.body.data).toHaveLength(5);
+    const second = await call(t.url, 'GET', `/api/models?limit=5&cursor=${first.body.next_cursor}`, { token: tenant.token });
+    const ids = [...first.body.data, ...second.body.data].map((m: { id: string }) => m.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(10);
+    const all = await listAll(tenant.token);
+    expect(all.length).toBe(await t.prisma.catalogModel.count({ where: { enabled: true } }));
+    const mini = all.find((m) => m.id === 'openai/gpt-4o-mini');
     expect(mini).toMatchObject({
       provider: 'openai',
       upstream_id: 'gpt-4o-mini',
@@ -95,7 +112,7 @@ describe('operators change the catalog', () => {
     const served = await until(servedModels, (m) => m.has(ID));
     expect(served.get(ID)).toMatchObject({ context_length: 32000, pricing: { prompt: '1.5', completion: '6' } });
 
-    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: tenant.apiKey, maxRetries: 0 });
+    const { client } = tenant;
     t.openai.enqueue({ text: 'new model', promptTokens: 1000, completionTokens: 100 });
     const before = (await t.credits.getCredits(tenant.tenantId))!.balance;
     const r = await client.chat.completions.create({ model: ID, messages: [{ role: 'user', content: 'hi' }] });
@@ -112,7 +129,7 @@ describe('operators change the catalog', () => {
     expect(patched.body).toMatchObject({ max_output_tokens: 8000, pricing: { input: '3', output: '12', cache_read: null } });
     await until(servedModels, (m) => m.get(ID)?.pricing.prompt === '3');
 
-    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: tenant.apiKey, maxRetries: 0 });
+    const { client } = tenant;
     t.openai.enqueue({ text: 'repriced', promptTokens: 1000, completionTokens: 100 });
     const before = (await t.credits.getCredits(tenant.tenantId))!.balance;
     await client.chat.completions.create({ model: ID, messages: [{ role: 'user', content: 'hi' }] });
@@ -131,8 +148,8 @@ describe('operators change the catalog', () => {
     expect((await call(t.url, 'GET', `/api/models/${ID}`, { token: tenant.token })).status).toBe(404);
     const seen = await call(t.url, 'GET', `/api/models/${ID}`, { token: ADMIN_TOKEN });
     expect(seen.body).toMatchObject({ id: ID, enabled: false });
-    expect(((await call(t.url, 'GET', '/api/models', { token: tenant.token })).body.data as { id: string }[]).some((m) => m.id === ID)).toBe(false);
-    expect(((await call(t.url, 'GET', '/api/models', { token: ADMIN_TOKEN })).body.data as { id: string }[]).some((m) => m.id === ID)).toBe(true);
+    expect((await listAll(tenant.token)).some((m) => m.id === ID)).toBe(false);
+    expect((await listAll(ADMIN_TOKEN)).find((m) => m.id === ID)).toMatchObject({ enabled: false });
   });
 
   it("keeps an operator's edit of a seeded model when the catalog file is seeded again", async () => {
@@ -156,6 +173,7 @@ describe('operators change the catalog', () => {
     ['a price with 7 decimals', { pricing: { input: '0.0000001', output: '6' } }, 'pricing.input', 'decimal string'],
     ['a negative price', { pricing: { input: '-1', output: '6' } }, 'pricing.input', 'decimal string'],
     ['no prices', { pricing: undefined }, 'pricing', 'pricing is required'],
+    ['no upstream id', { upstream_id: undefined }, 'upstream_id', 'upstream_id'],
     ['a canonical model that does not exist', { canonical: 'openai/no-such-model' }, 'canonical', 'no model openai/no-such-model'],
     ['an unknown field', { price: '1' }, 'price', 'should not exist'],
   ])('refuses %s (400, naming the field)', async (_what, over, param, message) => {

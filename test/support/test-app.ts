@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import OpenAI from 'openai';
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CoreModule, createFastifyApp, loadConfig, type AppConfig } from '@gw/core';
@@ -125,6 +126,14 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { bil
     },
   };
   return t;
+}
+
+/** A new tenant granted `usd` of credits, with an OpenAI SDK client on its first key (no SDK retries). */
+export async function fundedTenant(t: TestApp, usd = 5) {
+  const s = await t.signup();
+  const granted = await t.grant(s.tenantId, usd);
+  if (granted.status !== 201) throw new Error(`grant failed: ${granted.status} ${await granted.text()}`);
+  return { ...s, client: new OpenAI({ baseURL: `${t.url}/v1`, apiKey: s.apiKey, maxRetries: 0 }) };
 }
 
 /**

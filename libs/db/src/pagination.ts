@@ -54,3 +54,18 @@ export function toPage<T extends CursorKey>(rows: T[], limit: number): Page<T> {
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, nextCursor: more ? encodeCursor(page[page.length - 1]!) : null };
 }
+
+/** Cursors of lists ordered by id alone, ascending (the model catalog, listed alphabetically). */
+export function encodeIdCursor(id: string): string {
+  return Buffer.from(JSON.stringify(['id', id])).toString('base64url');
+}
+
+export function decodeIdCursor(cursor: string): string {
+  try {
+    const [kind, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (kind === 'id' && typeof id === 'string' && id.length > 0 && id.length <= 300) return id;
+  } catch {
+    // fall through to the 400
+  }
+  throw new DomainError(ErrorCode.InvalidBody, 'cursor is not a cursor this API returned', { param: 'cursor' });
+}

@@ -1,12 +1,13 @@
-import { Body, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam } from '@nestjs/swagger';
 import { DomainError, ErrorCode, microsToUsd, usdToMicros } from '@gw/core';
 import { CatalogRepository, Prisma, type CatalogSeedRow } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import { AdminController } from '../common/admin-controller.decorator';
+import { ListQueryDto, listOf } from '../common/pagination.dto';
 import { CurrentPrincipal, OperatorOnly, type Principal } from '../auth/principal';
 import { PROVIDER_IDS } from '../provider-keys/provider-keys.dto';
-import { CreateCatalogModelDto, REQUIRED_ON_CREATE, UpdateCatalogModelDto, type PricingDto } from './catalog.dto';
+import { CreateCatalogModelDto, UpdateCatalogModelDto, type PricingDto } from './catalog.dto';
 
 /** Swagger names the trailing wildcard `path`. */
 const ModelIdParam = () => ApiParam({ name: 'path', description: 'The model id, provider/model (its slashes as they are)', example: 'openai/gpt-4o-mini' });
@@ -55,10 +56,9 @@ export class CatalogController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The catalog with prices (USD per million tokens); operators also see disabled models' })
-  async list(@CurrentPrincipal() p: Principal) {
-    const rows = p.kind === 'operator' ? await this.catalog.listAll() : await this.catalog.listEnabled();
-    return { data: rows.map(catalogModelView) };
+  @ApiOperation({ summary: 'The catalog with prices (USD per million tokens), in id order; operators also see disabled models' })
+  async list(@CurrentPrincipal() p: Principal, @Query() q: ListQueryDto) {
+    return listOf(await this.catalog.page(q, p.kind === 'operator'), catalogModelView);
   }
 
   @Get('*')
@@ -74,24 +74,21 @@ export class CatalogController {
   @OperatorOnly()
   @ApiOperation({ summary: 'Operators: add a model (every gateway serves it within a second)' })
   async create(@Body() dto: CreateCatalogModelDto) {
-    for (const f of REQUIRED_ON_CREATE) {
-      if (dto[f] === undefined) throw new DomainError(ErrorCode.InvalidBody, `${f} is required`, { param: f });
-    }
     const provider = dto.id.slice(0, dto.id.indexOf('/'));
     if (!PROVIDER_IDS.includes(provider)) {
       throw new DomainError(ErrorCode.InvalidBody, `Unknown provider "${provider}" (one of ${PROVIDER_IDS.join(', ')})`, { param: 'id' });
     }
-    assertOutputFits(dto.context_length!, dto.max_output_tokens!);
+    assertOutputFits(dto.context_length, dto.max_output_tokens);
     await this.assertCanonical(dto.canonical, dto.id);
     const row: CatalogSeedRow & { enabled: boolean } = {
       id: dto.id,
       provider,
-      upstreamId: dto.upstream_id!,
+      upstreamId: dto.upstream_id,
       canonicalId: dto.canonical ?? null,
       name: dto.name ?? dto.id,
-      contextLength: dto.context_length!,
-      maxOutputTokens: dto.max_output_tokens!,
-      ...pricesOf(dto.pricing!),
+      contextLength: dto.context_length,
+      maxOutputTokens: dto.max_output_tokens,
+      ...pricesOf(dto.pricing),
       capabilities: dto.capabilities ?? [],
       source: null,
       asOf: null,

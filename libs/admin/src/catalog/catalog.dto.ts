@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 
 /** `provider/model` (the model part may hold further slashes: `openrouter/anthropic/claude-sonnet-4.5`). */
 export const CATALOG_ID = /^[a-z0-9][a-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}$/;
@@ -14,78 +14,83 @@ const Given = () => ValidateIf((_o, v) => v !== undefined);
 const Nullable = () => ValidateIf((_o, v) => v !== undefined && v !== null);
 
 export class PricingDto {
-  @ApiProperty({ example: '0.15', description: 'Prompt tokens, USD per million' })
+  @ApiProperty({ maxLength: 14, example: '0.15', description: 'Prompt tokens, USD per million' })
   @IsString({ message: `input ${PRICE_MESSAGE}` })
   @Matches(USD_PER_MILLION, { message: `input ${PRICE_MESSAGE}` })
   input!: string;
 
-  @ApiProperty({ example: '0.6', description: 'Output tokens (reasoning included), USD per million' })
+  @ApiProperty({ maxLength: 14, example: '0.6', description: 'Output tokens (reasoning included), USD per million' })
   @IsString({ message: `output ${PRICE_MESSAGE}` })
   @Matches(USD_PER_MILLION, { message: `output ${PRICE_MESSAGE}` })
   output!: string;
 
-  @ApiPropertyOptional({ nullable: true, example: '0.075', description: 'Cached prompt tokens; null: the model has no cache reads (they cost input)' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 14, example: '0.075', description: 'Cached prompt tokens; null: the model has no cache reads (they cost input)' })
   @Nullable()
   @IsString({ message: `cache_read ${PRICE_MESSAGE}` })
   @Matches(USD_PER_MILLION, { message: `cache_read ${PRICE_MESSAGE}` })
   cache_read?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Cache writes (Anthropic: 5-minute); null: none' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 14, description: 'Cache writes (Anthropic: 5-minute); null: none' })
   @Nullable()
   @IsString({ message: `cache_write ${PRICE_MESSAGE}` })
   @Matches(USD_PER_MILLION, { message: `cache_write ${PRICE_MESSAGE}` })
   cache_write?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Hour-long cache writes (Anthropic); null: they cost cache_write' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 14, description: 'Hour-long cache writes (Anthropic); null: they cost cache_write' })
   @Nullable()
   @IsString({ message: `cache_write_1h ${PRICE_MESSAGE}` })
   @Matches(USD_PER_MILLION, { message: `cache_write_1h ${PRICE_MESSAGE}` })
   cache_write_1h?: string | null;
 }
 
-/** What an operator may change on a model (PATCH): every field optional. */
-export class UpdateCatalogModelDto {
-  @ApiPropertyOptional({ example: 'gpt-4o-mini', description: "The provider's own model id" })
-  @Given()
+/** A new model (POST): id, upstream id, limits and prices are required. */
+export class CreateCatalogModelDto {
+  @ApiProperty({ maxLength: 260, example: 'openai/gpt-4o-mini-2026-10-01', description: 'provider/model; the provider must be one the gateway speaks to' })
+  @IsString()
+  @MaxLength(260)
+  @Matches(CATALOG_ID, { message: 'id must be provider/model' })
+  id!: string;
+
+  @ApiProperty({ maxLength: 200, example: 'gpt-4o-mini-2026-10-01', description: "The provider's own model id" })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  upstream_id?: string;
+  upstream_id!: string;
 
-  @ApiPropertyOptional({ example: 'GPT-4o mini' })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, example: 128000 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKENS_LIMIT)
+  context_length!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, example: 16384, description: 'At most context_length; the default output cap (and the hold) of a request without max_tokens' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKENS_LIMIT)
+  max_output_tokens!: number;
+
+  @ApiProperty({ type: PricingDto })
+  @IsDefined({ message: 'pricing is required' })
+  @IsObject({ message: 'pricing must be an object of USD-per-million prices' })
+  @ValidateNested()
+  @Type(() => PricingDto)
+  pricing!: PricingDto;
+
+  @ApiPropertyOptional({ maxLength: 200, example: 'GPT-4o mini (2026-10-01)', description: 'Display name; the id when absent' })
   @Given()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true, example: 'openai/gpt-4o', description: 'The same model served by another provider: routing treats them as equivalents; null: none' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 260, example: 'openai/gpt-4o', description: 'Another catalog model this one is the same model as (routing treats them as equivalents); null: none' })
   @Nullable()
   @IsString()
+  @MaxLength(260)
   @Matches(CATALOG_ID, { message: 'canonical must be a provider/model id' })
   canonical?: string | null;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, example: 128000 })
-  @Given()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TOKENS_LIMIT)
-  context_length?: number;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, example: 16384, description: 'At most context_length; the default output cap (and the hold) of a request without max_tokens' })
-  @Given()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TOKENS_LIMIT)
-  max_output_tokens?: number;
-
-  @ApiPropertyOptional({ type: PricingDto })
-  @Given()
-  @ValidateNested()
-  @Type(() => PricingDto)
-  pricing?: PricingDto;
-
-  @ApiPropertyOptional({ type: [String], example: ['tools', 'vision', 'json'] })
+  @ApiPropertyOptional({ type: [String], maxItems: 50, example: ['tools', 'vision', 'json'] })
   @Given()
   @IsArray()
   @ArrayMaxSize(50)
@@ -99,13 +104,5 @@ export class UpdateCatalogModelDto {
   enabled?: boolean;
 }
 
-/** A new model (POST): the fields of an update plus its id; the controller requires upstream_id, the limits and the prices. */
-export class CreateCatalogModelDto extends UpdateCatalogModelDto {
-  @ApiProperty({ example: 'openai/gpt-4o-mini-2026-10-01', description: 'provider/model; the provider must be one the gateway speaks to' })
-  @IsString()
-  @Matches(CATALOG_ID, { message: 'id must be provider/model' })
-  id!: string;
-}
-
-/** Fields a new model cannot do without. */
-export const REQUIRED_ON_CREATE = ['upstream_id', 'context_length', 'max_output_tokens', 'pricing'] as const;
+/** What an operator may change on a model (PATCH): every field but the id, each optional; null only where it means "none". */
+export class UpdateCatalogModelDto extends PartialType(OmitType(CreateCatalogModelDto, ['id'] as const), { skipNullProperties: false }) {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma.service';
+import { decodeIdCursor, encodeIdCursor, type Page, type PageRequest } from '../pagination';
 
 export interface CatalogSeedRow {
   id: string;
@@ -26,6 +27,19 @@ export class CatalogRepository {
 
   listEnabled() {
     return this.prisma.catalogModel.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } });
+  }
+
+  /** A page of the catalog in id order; disabled models only when asked (operators). */
+  async page(req: PageRequest, includeDisabled: boolean): Promise<Page<Awaited<ReturnType<CatalogRepository['listAll']>>[number]>> {
+    const after = req.cursor === undefined ? undefined : decodeIdCursor(req.cursor);
+    const rows = await this.prisma.catalogModel.findMany({
+      where: { ...(includeDisabled ? {} : { enabled: true }), ...(after === undefined ? {} : { id: { gt: after } }) },
+      orderBy: { id: 'asc' },
+      take: req.limit + 1,
+    });
+    const more = rows.length > req.limit;
+    const page = more ? rows.slice(0, req.limit) : rows;
+    return { rows: page, nextCursor: more ? encodeIdCursor(page[page.length - 1]!.id) : null };
   }
 
   findById(id: string) {

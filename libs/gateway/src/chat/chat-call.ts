@@ -25,6 +25,8 @@ export interface ChatCall {
   logContent?: boolean;
   /** The client's W3C trace context (traceparent, tracestate headers). */
   trace?: TraceHeaders;
+  /** The prompt's local token count, taken only when it may not fit a candidate's context (pre-flight check). */
+  promptTokens?: number;
   /** The attempt whose upstream exchange was in flight when the client went away (its prompt was sent). */
   cutAttempt?: Candidate;
 }

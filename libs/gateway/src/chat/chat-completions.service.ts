@@ -9,7 +9,7 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { holdPriceOf, maxOutputOf, promptContentOf, type Candidate } from './chat-plan';
+import { holdPriceOf, maxOutputOf, mayOverflowContext, promptContentOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -76,18 +76,27 @@ export class ChatCompletionsService {
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
-      const plan = this.planner.plan({
-        key,
-        body,
-        tenant,
-        promptTokens: promptBound,
-        worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m) * n, holdPriceOf(m.price, hourLong), 0n),
-      });
+      const planFor = (counted?: number) =>
+        this.planner.plan({
+          key,
+          body,
+          tenant,
+          promptTokens: promptBound,
+          worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m, counted) * n, holdPriceOf(m.price, hourLong), 0n),
+        });
+      let plan = planFor();
+      // Pre-flight context check (reliability T12): a prompt the byte bound cannot clear is counted;
+      // a model whose context it exceeds is skipped without a call, and a default output cap is
+      // lowered to fit. Planned again, so that max-cost rules see the lowered caps.
+      if (mayOverflowContext(body, promptBound, plan.candidates)) {
+        call.promptTokens = await this.estimator.contextTokens(body);
+        plan = planFor(call.promptTokens);
+      }
       decisions = plan.decisions;
       const candidates = plan.candidates;
       const policy = tenant.routing.unsupported_params;
       // The hold covers what is really sent: an adapter may raise the output cap (thinking budgets).
-      const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model)) * n;
+      const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model, call.promptTokens)) * n;
       // The first candidate that can take the request as asked (a parameter its provider cannot
       // honour skips it, like a failed attempt); 400 only when none can.
       let first = -1;
@@ -302,11 +311,19 @@ export class ChatCompletionsService {
     }
   }
 
+  /** The candidate's upstream request; a DomainError when it cannot take the request (skipped like a failed attempt). */
   private build(call: ChatCall, c: Candidate, unsupportedParams: 'reject' | 'drop'): UpstreamHttpRequest {
+    if (call.promptTokens !== undefined && call.promptTokens > c.model.contextLength) {
+      throw new DomainError(
+        ErrorCode.ContextLengthExceeded,
+        `This model's maximum context length is ${c.model.contextLength} tokens; the messages come to about ${call.promptTokens} tokens (counted by the gateway, no provider was called). Shorten the messages or choose a model with a longer context.`,
+        { param: 'messages', meta: { model: c.model.id, context_length: c.model.contextLength, prompt_tokens: call.promptTokens } },
+      );
+    }
     return c.endpoint.adapter.buildChatRequest(
       call.body,
       { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
-      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model), unsupportedParams },
+      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams },
     );
   }
 

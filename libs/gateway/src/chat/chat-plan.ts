@@ -15,10 +15,36 @@ export function modelAllowed(key: KeyInfo, model: string): boolean {
   return key.allowedModels.some((p) => (p.endsWith('*') ? model.startsWith(p.slice(0, -1)) : p === model));
 }
 
-/** Output cap of one attempt: the request's, else the model's maximum (required by some providers). */
-export function maxOutputOf(req: ChatRequest, model: CatalogEntry): number {
+/**
+ * How much larger than the local count a provider's own count of a prompt may be (other
+ * tokenizers, message framing, images): the default output cap leaves this much room.
+ */
+export const PROMPT_COUNT_MARGIN = 1.1;
+
+/**
+ * Output cap of one attempt: the request's, else the model's maximum (required by some
+ * providers). Without a cap from the client and with the prompt counted (`promptTokens`, only
+ * for prompts large enough to matter), the default is lowered so that prompt and output fit the
+ * model's context: a provider refuses a request whose prompt plus max_tokens exceeds it, where
+ * a direct call without max_tokens would have been served. A cap the client set is theirs.
+ */
+export function maxOutputOf(req: ChatRequest, model: CatalogEntry, promptTokens?: number): number {
   const asked = req.max_completion_tokens ?? req.max_tokens ?? undefined;
-  return asked === undefined || asked === null ? model.maxOutputTokens : Math.min(asked, model.maxOutputTokens);
+  if (asked !== undefined && asked !== null) return Math.min(asked, model.maxOutputTokens);
+  if (promptTokens === undefined) return model.maxOutputTokens;
+  let room = model.contextLength - Math.ceil(promptTokens * PROMPT_COUNT_MARGIN);
+  // Within the margin of the context: whatever the count leaves (the provider has the last word).
+  if (room < 1) room = model.contextLength - promptTokens;
+  return Math.max(1, Math.min(model.maxOutputTokens, room));
+}
+
+/**
+ * Whether the prompt may not fit some candidate's context with its output cap: the byte bound
+ * (at most one token per byte) is cheap, and only a prompt it cannot clear is counted.
+ */
+export function mayOverflowContext(req: ChatRequest, promptBound: number, candidates: readonly { model: CatalogEntry }[]): boolean {
+  for (const { model: m } of candidates) if (promptBound + maxOutputOf(req, m) > m.contextLength) return true;
+  return false;
 }
 
 type Part = { type?: string; cache_control?: { ttl?: string } } | null;

@@ -25,6 +25,21 @@ export class UsageEstimator implements OnModuleInit {
     return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: await this.completion(generated), reasoningTokens: 0 };
   }
 
+  /**
+   * The prompt's tokens as far as the model's context is concerned: its text, the tool
+   * definitions, the tool calls of earlier turns and each message's framing, counted locally (o200k). Images are not counted, so
+   * this stays at or under what most providers count: a prompt over a model's context by this
+   * count is over it by theirs.
+   */
+  async contextTokens(req: ChatRequest): Promise<number> {
+    let extra = req.tools === undefined ? '' : JSON.stringify(req.tools);
+    for (const m of req.messages) {
+      const calls = (m as { tool_calls?: unknown }).tool_calls;
+      if (Array.isArray(calls)) extra += JSON.stringify(calls);
+    }
+    return (await this.count(promptText(req) + extra)) + 4 * req.messages.length + 3;
+  }
+
   /** Tokens of the text generated so far. */
   completion(generated: string): Promise<number> {
     return generated ? this.count(generated) : Promise.resolve(0);
