@@ -69,7 +69,9 @@ describe('GET /api/models', () => {
     expect(first.body.data).toHaveLength(5);
     const second = await call(t.url, 'GET', `/api/models?limit=5&cursor=${first.body.next_cursor}`, { token: tenant.token });
     const ids = [...first.body.data, ...second.body.data].map((m: { id: string }) => m.id);
-    expect(ids).toEqual([...ids].sort());
+    // Two pages of five are the first page of ten: no row skipped or repeated at the seam.
+    const ten = await call(t.url, 'GET', '/api/models?limit=10', { token: tenant.token });
+    expect(ids).toEqual(ten.body.data.map((m: { id: string }) => m.id));
     expect(new Set(ids).size).toBe(10);
     const all = await listAll(tenant.token);
     expect(all.length).toBe(await t.prisma.catalogModel.count({ where: { enabled: true } }));
@@ -181,6 +183,28 @@ describe('operators change the catalog', () => {
     expect(r.status).toBe(400);
     expect(r.body.error.param).toBe(param);
     expect(r.body.error.message).toContain(message);
+  });
+
+  it('names a canonical model only if it is itself canonical, and an empty PATCH changes nothing', async () => {
+    const alias = `${ID}-alias`;
+    expect((await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id: alias, canonical: 'openai/gpt-4o-mini' }) })).status).toBe(201);
+    const chained = await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id: `${ID}-chain`, canonical: alias }) });
+    expect(chained.status).toBe(400);
+    expect(chained.body.error).toMatchObject({ param: 'canonical' });
+    expect(chained.body.error.message).toContain('openai/gpt-4o-mini');
+    const seeded = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: SEEDED } });
+    const empty = await call(t.url, 'PATCH', `/api/models/${SEEDED}`, { token: ADMIN_TOKEN, body: {} });
+    expect(empty.status).toBe(200);
+    expect(empty.body.operator_edited).toBe(seeded.operatorEdited);
+    expect(await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: SEEDED } })).toEqual(seeded);
+  });
+
+  it('refuses ids with empty segments, and ids too long for a page cursor', async () => {
+    for (const id of ['openai/gw-test//x', 'openai/gw-test/', `openai/${'x'.repeat(140)}`]) {
+      const r = await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id }) });
+      expect(r.status).toBe(400);
+      expect(r.body.error.param).toBe('id');
+    }
   });
 
   it('refuses a second model with the same id (409), and PATCH of an unknown one (404)', async () => {

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { ADMIN_TOKEN, fundedTenant, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
+import { UsageEstimator } from '../libs/gateway/src/chat/usage-estimator';
 
 /**
  * The pre-flight context check (reliability T12): a prompt over a model's context is refused
@@ -12,6 +13,8 @@ let t: TestApp;
 const run = Math.random().toString(36).slice(2, 8);
 const SMALL = `openai/gw-ctx-${run}`;
 const SMALL_CLAUDE = `anthropic/gw-ctx-${run}`;
+/** Its maximum output is its whole context (like several catalog models). */
+const WHOLE = `openai/gw-ctx-whole-${run}`;
 /** 600 words: 601 o200k tokens with the message's newline; 608 with the framing (4 per message + 3). */
 const PROMPT_608 = Array(600).fill('hello').join(' ');
 /** 1,208 counted tokens: over SMALL's 1,000. */
@@ -29,7 +32,7 @@ const small = (id: string, upstream: string) => ({
 
 beforeAll(async () => {
   t = await startTestApp({}, { billingWorker: false });
-  for (const m of [small(SMALL, 'gpt-4o-mini'), small(SMALL_CLAUDE, 'claude-haiku-4-5')]) {
+  for (const m of [small(SMALL, 'gpt-4o-mini'), small(SMALL_CLAUDE, 'claude-haiku-4-5'), { ...small(WHOLE, 'gpt-4o-mini'), max_output_tokens: 1000 }]) {
     expect((await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: m })).status).toBe(201);
   }
   // Wait until the gateway's catalog has them (invalidation, within a second).
@@ -38,18 +41,22 @@ beforeAll(async () => {
     const s = await t.signup();
     const r = await fetch(`${t.url}/v1/models`, { headers: { authorization: `Bearer ${s.apiKey}` } });
     const ids = ((await r.json()) as { data: { id: string }[] }).data.map((m) => m.id);
-    if ((ids.includes(SMALL) && ids.includes(SMALL_CLAUDE)) || Date.now() > deadline) break;
+    if ([SMALL, SMALL_CLAUDE, WHOLE].every((id) => ids.includes(id)) || Date.now() > deadline) break;
     await new Promise((res) => setTimeout(res, 50));
   }
 });
 afterAll(async () => {
-  await t?.prisma.catalogModel.deleteMany({ where: { id: { in: [SMALL, SMALL_CLAUDE] } } });
+  await t?.prisma.catalogModel.deleteMany({ where: { id: { in: [SMALL, SMALL_CLAUDE, WHOLE] } } });
   await t?.close();
 });
 afterEach(() => {
   t.openai.reset().setDefaults({});
   t.anthropic.reset();
+  jest.restoreAllMocks();
 });
+
+/** Watches the gateway's prompt counting. */
+const countSpy = () => jest.spyOn(t.app.get(UsageEstimator), 'contextTokens');
 
 const tenant = () => fundedTenant(t);
 
@@ -80,11 +87,33 @@ describe('the default output cap fits the context', () => {
     expect(sentCap(t.openai.lastRequest()!.body)).toBe(700);
   });
 
-  it('stays the model maximum when the prompt is far from the context (no counting)', async () => {
+  it('stays the model maximum when the prompt leaves room for it, without counting', async () => {
     const { client } = await tenant();
+    const counted = countSpy();
     t.openai.enqueue({ text: 'ok' });
     await client.chat.completions.create({ model: SMALL, messages: [{ role: 'user', content: 'hi' }] });
     expect(sentCap(t.openai.lastRequest()!.body)).toBe(800);
+    expect(counted).not.toHaveBeenCalled();
+  });
+
+  it('is lowered by the byte bound, without counting, when the maximum output is the whole context', async () => {
+    const { apiKey } = await tenant();
+    const counted = countSpy();
+    t.openai.enqueue({ text: 'ok' });
+    const body = JSON.stringify({ model: WHOLE, messages: [{ role: 'user', content: 'hi' }] });
+    const r = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body });
+    expect(r.status).toBe(200);
+    // The bound: one token per body byte plus 8 per message.
+    expect(sentCap(t.openai.lastRequest()!.body)).toBe(1000 - Math.ceil((Buffer.byteLength(body) + 8) * 1.1));
+    expect(counted).not.toHaveBeenCalled();
+  });
+
+  it('is lowered on a stream too', async () => {
+    const { client } = await tenant();
+    t.openai.enqueue({ text: 'ok', deltas: 2 });
+    const stream = await client.chat.completions.create({ model: SMALL, stream: true, messages: [{ role: 'user', content: PROMPT_608 }] });
+    for await (const _ of stream) void _;
+    expect(sentCap(t.openai.lastRequest()!.body)).toBe(FITTED_CAP);
   });
 });
 
@@ -98,7 +127,7 @@ describe('a prompt over the context', () => {
     expect(e.code).toBe('context_length_exceeded');
     expect(e.param).toBe('messages');
     expect(e.message).toContain('maximum context length is 1000 tokens');
-    expect(e.message).toContain('about 1208 tokens');
+    expect(e.message).toContain('at least 1208 tokens');
     expect(t.openai.requests).toHaveLength(0);
     const after = await t.credits.getCredits(tenantId);
     expect(after).toEqual(before);
@@ -117,6 +146,19 @@ describe('a prompt over the context', () => {
     expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
     expect(body.error.message).toContain('maximum context length is 1000 tokens');
     expect(t.anthropic.requests).toHaveLength(0);
+  });
+
+  it("does not hide a provider's error behind a fallback skipped for its context", async () => {
+    const { client } = await tenant();
+    t.openai.setDefaults({ status: 503 });
+    const err = await client.chat.completions
+      .create({ model: 'openai/gpt-4o-mini', models: [SMALL], messages: [{ role: 'user', content: PROMPT_1208 }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    // gpt-4o-mini was tried (with its retries); the small model never was.
+    expect(t.openai.requests.length).toBeGreaterThanOrEqual(1);
+    expect(t.openai.requests.every((r) => (r.body as { model: string }).model === 'gpt-4o-mini')).toBe(true);
   });
 
   it('skips to a fallback model with a larger context, recorded as an attempt', async () => {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { CreditStoreModule, redisConnectionOf } from '@gw/metering';
-import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { CreditStoreModule } from '@gw/metering';
+import { APP_CONFIG, type AppConfig, redisConnectionOf } from '@gw/core';
 import { BillingCoreModule } from './billing-core.module';
 import { BillingPaymentsModule } from './billing-payments.module';
 import { AutoTopupCharger } from './auto-topup/auto-topup.charger';

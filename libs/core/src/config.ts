@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redisConnectionOf } from './redis-url';
 
 /**
  * The one validated configuration schema. `loadConfig` is the only reader of the process
@@ -43,7 +44,16 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
-  REDIS_URL: z.string().regex(/^(rediss?:\/\/|unix:\/\/\/)/, 'a redis://, rediss:// or unix:/// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        redisConnectionOf(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    })
+    .optional(),
   /** Prefix of every Redis key, pub/sub channel and BullMQ queue (tests isolate workers with it). */
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]*$/).default(''),
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),

@@ -15,3 +15,4 @@ export * from './bounded-memo';
 export * from './refreshing-cache';
 export * from './json-body';
 export * from './free-port';
+export * from './redis-url';

@@ -9,7 +9,6 @@ export { LuaScript } from './lua-script';
 export { MAX_LUA_SAFE, RESERVED_EVENT_FIELDS } from './wire';
 // Nest wiring of the stores over the process's Redis connection (infra/ is the composition side).
 export * from './infra/redis.module';
-export * from './infra/redis-url';
 export * from './infra/credit-store.module';
 export * from './infra/invalidation.bus';
 export * from './infra/ops.module';

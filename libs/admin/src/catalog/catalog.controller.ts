@@ -115,6 +115,8 @@ export class CatalogController {
     const id = idOf(raw);
     const current = await this.catalog.findById(id);
     if (!current) throw notFound(id);
+    // Nothing to change: the row stays as it is, and keeps taking the seed's updates.
+    if (Object.values(dto).every((v) => v === undefined)) return catalogModelView(current);
     assertOutputFits(dto.context_length ?? current.contextLength, dto.max_output_tokens ?? current.maxOutputTokens);
     await this.assertCanonical(dto.canonical, id);
     const changed = await this.catalog.update(id, {
@@ -131,11 +133,18 @@ export class CatalogController {
     return catalogModelView(changed);
   }
 
-  /** A canonical id names another model of the catalog (routing treats the two as one model). */
+  /**
+   * A canonical id names another model of the catalog, itself canonical (routing groups models
+   * by it: a chain would split the group).
+   */
   private async assertCanonical(canonical: string | null | undefined, id: string): Promise<void> {
     if (canonical === undefined || canonical === null) return;
     if (canonical === id) throw new DomainError(ErrorCode.InvalidBody, 'canonical must name another model', { param: 'canonical' });
-    if (!(await this.catalog.findById(canonical))) throw new DomainError(ErrorCode.InvalidBody, `canonical: no model ${canonical} in the catalog`, { param: 'canonical' });
+    const target = await this.catalog.findById(canonical);
+    if (!target) throw new DomainError(ErrorCode.InvalidBody, `canonical: no model ${canonical} in the catalog`, { param: 'canonical' });
+    if (target.canonicalId !== null && target.canonicalId !== target.id) {
+      throw new DomainError(ErrorCode.InvalidBody, `canonical: ${canonical} is itself the same model as ${target.canonicalId}; name that one`, { param: 'canonical' });
+    }
   }
 }
 

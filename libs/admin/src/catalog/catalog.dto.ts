@@ -2,8 +2,13 @@ import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 
-/** `provider/model` (the model part may hold further slashes: `openrouter/anthropic/claude-sonnet-4.5`). */
-export const CATALOG_ID = /^[a-z0-9][a-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}$/;
+/**
+ * `provider/model` (the model part may hold further slashes: `openrouter/anthropic/claude-sonnet-4.5`),
+ * each segment non-empty; at most 140 characters, so that a page cursor naming it stays within
+ * the 200 characters `cursor` accepts.
+ */
+export const CATALOG_ID = /^[a-z0-9][a-z0-9-]*(\/[A-Za-z0-9][A-Za-z0-9._:@+-]*)+$/;
+export const CATALOG_ID_MAX = 140;
 /** USD per million tokens as a decimal string, at most 6 decimals (a micro-dollar per million). */
 const USD_PER_MILLION = /^\d{1,7}(\.\d{1,6})?$/;
 const PRICE_MESSAGE = 'must be USD per million tokens as a decimal string with at most 6 decimals, e.g. "0.15"';
@@ -45,9 +50,9 @@ export class PricingDto {
 
 /** A new model (POST): id, upstream id, limits and prices are required. */
 export class CreateCatalogModelDto {
-  @ApiProperty({ maxLength: 260, example: 'openai/gpt-4o-mini-2026-10-01', description: 'provider/model; the provider must be one the gateway speaks to' })
+  @ApiProperty({ maxLength: CATALOG_ID_MAX, example: 'openai/gpt-4o-mini-2026-10-01', description: 'provider/model; the provider must be one the gateway speaks to' })
   @IsString()
-  @MaxLength(260)
+  @MaxLength(CATALOG_ID_MAX)
   @Matches(CATALOG_ID, { message: 'id must be provider/model' })
   id!: string;
 
@@ -83,10 +88,10 @@ export class CreateCatalogModelDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 260, example: 'openai/gpt-4o', description: 'Another catalog model this one is the same model as (routing treats them as equivalents); null: none' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: CATALOG_ID_MAX, example: 'openai/gpt-4o', description: 'Another catalog model this one is the same model as (routing treats them as equivalents); null: none' })
   @Nullable()
   @IsString()
-  @MaxLength(260)
+  @MaxLength(CATALOG_ID_MAX)
   @Matches(CATALOG_ID, { message: 'canonical must be a provider/model id' })
   canonical?: string | null;
 

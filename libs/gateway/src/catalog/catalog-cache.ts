@@ -24,6 +24,8 @@ const REFRESH_MS = 60_000;
 export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('catalog');
   private models = new Map<string, CatalogEntry>();
+  /** Refreshes started so far: a read installs its result only if no later one started meanwhile. */
+  private refreshes = 0;
   private byCanonical = new Map<string, CatalogEntry[]>();
   private timer?: NodeJS.Timeout;
 
@@ -46,8 +48,12 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   }
 
   async refresh(): Promise<void> {
+    // Reads can finish out of order (an invalidation during the minute's refresh): only the
+    // latest one started may install its snapshot, never an older one over a newer.
+    const seq = ++this.refreshes;
     try {
       const rows = await this.repo.listEnabled();
+      if (seq !== this.refreshes) return;
       this.models = new Map(
         rows.map((r) => [
           r.id,

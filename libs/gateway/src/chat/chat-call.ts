@@ -25,8 +25,10 @@ export interface ChatCall {
   logContent?: boolean;
   /** The client's W3C trace context (traceparent, tracestate headers). */
   trace?: TraceHeaders;
-  /** The prompt's local token count, taken only when it may not fit a candidate's context (pre-flight check). */
+  /** The prompt's size for the context check: its byte bound (one choice), or its count when that was too coarse. */
   promptTokens?: number;
+  /** Whether `promptTokens` is a count (only a count refuses a model whose context it exceeds). */
+  promptCounted?: boolean;
   /** The attempt whose upstream exchange was in flight when the client went away (its prompt was sent). */
   cutAttempt?: Candidate;
 }

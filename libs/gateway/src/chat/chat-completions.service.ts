@@ -9,7 +9,7 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { holdPriceOf, maxOutputOf, mayOverflowContext, promptContentOf, type Candidate } from './chat-plan';
+import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, promptContentOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -76,21 +76,25 @@ export class ChatCompletionsService {
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
-      const planFor = (counted?: number) =>
+      // The context side of the prompt: one choice's bound (the hold's bound counts every choice).
+      call.promptTokens = n > 1 ? promptTokenBound(call.bodyBytes, body.messages.length, images, 1) : promptBound;
+      const planFor = () =>
         this.planner.plan({
           key,
           body,
           tenant,
           promptTokens: promptBound,
-          worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m, counted) * n, holdPriceOf(m.price, hourLong), 0n),
+          worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m, call.promptTokens) * n, holdPriceOf(m.price, hourLong), 0n),
         });
       let plan = planFor();
-      // Pre-flight context check (reliability T12): a prompt the byte bound cannot clear is counted;
-      // a model whose context it exceeds is skipped without a call, and a default output cap is
-      // lowered to fit. Planned again, so that max-cost rules see the lowered caps.
-      if (mayOverflowContext(body, promptBound, plan.candidates)) {
-        call.promptTokens = await this.estimator.contextTokens(body);
-        plan = planFor(call.promptTokens);
+      // Pre-flight context check (reliability T12): default output caps fit the context by the
+      // byte bound; a prompt whose bound is too coarse for that, or that may be over a context,
+      // is counted (no further than the largest context decides), a model it is over is skipped
+      // without a call, and the plan is made again with the counted caps.
+      if (needsPromptCount(body, call.promptTokens, plan.candidates)) {
+        call.promptTokens = await this.estimator.contextTokens(body, countLimitOf(plan.candidates));
+        call.promptCounted = true;
+        plan = planFor();
       }
       decisions = plan.decisions;
       const candidates = plan.candidates;
@@ -120,6 +124,8 @@ export class ChatCompletionsService {
 
       let lastError: unknown;
       let lastCandidate: Candidate | undefined;
+      /** Set once a provider was called: from then on its error is the one reported. */
+      let called = false;
       /** Set when the provider refused one of the tenant's own keys: the platform's capacity is then off limits unless allowed. */
       let refusedOwn: DomainError | undefined;
       for (let i = first; i < candidates.length; i++) {
@@ -142,7 +148,9 @@ export class ChatCompletionsService {
           try {
             built = this.build(call, c, policy);
           } catch (e) {
-            lastError = e;
+            // A fallback that cannot take the request says nothing about why the earlier ones
+            // failed: a provider's error (a 503 the client may retry) stays the answer.
+            if (!called) lastError = e;
             attempts.push(attemptOf(c, e, 0));
             continue;
           }
@@ -171,6 +179,7 @@ export class ChatCompletionsService {
             }
             holdMicros = need;
           }
+          called = true;
           res = await this.tryTarget(call, c, built, attempts, timeouts, totalMs === undefined ? undefined : call.startedAt + totalMs);
           if (!(res instanceof DomainError)) {
             const ttfbMs = performance.now() - call.startedAt;
@@ -313,10 +322,10 @@ export class ChatCompletionsService {
 
   /** The candidate's upstream request; a DomainError when it cannot take the request (skipped like a failed attempt). */
   private build(call: ChatCall, c: Candidate, unsupportedParams: 'reject' | 'drop'): UpstreamHttpRequest {
-    if (call.promptTokens !== undefined && call.promptTokens > c.model.contextLength) {
+    if (call.promptCounted && call.promptTokens !== undefined && exceedsContext(call.promptTokens, c.model)) {
       throw new DomainError(
         ErrorCode.ContextLengthExceeded,
-        `This model's maximum context length is ${c.model.contextLength} tokens; the messages come to about ${call.promptTokens} tokens (counted by the gateway, no provider was called). Shorten the messages or choose a model with a longer context.`,
+        `This model's maximum context length is ${c.model.contextLength} tokens; the messages come to at least ${call.promptTokens} tokens (counted by the gateway, no provider was called). Shorten the messages or choose a model with a longer context.`,
         { param: 'messages', meta: { model: c.model.id, context_length: c.model.contextLength, prompt_tokens: call.promptTokens } },
       );
     }

@@ -1,6 +1,6 @@
 import type { ChatRequest } from '@gw/llm';
 import type { CatalogEntry } from '../catalog/catalog-cache';
-import { maxOutputOf, mayOverflowContext } from './chat-plan';
+import { countLimitOf, exceedsContext, maxOutputOf, needsPromptCount } from './chat-plan';
 
 const model = (contextLength: number, maxOutputTokens: number): CatalogEntry => ({
   id: 'openai/m',
@@ -15,6 +15,7 @@ const model = (contextLength: number, maxOutputTokens: number): CatalogEntry => 
   createdAt: 0,
 });
 const req = (over: Partial<ChatRequest> = {}) => ({ model: 'openai/m', messages: [{ role: 'user', content: 'x' }], ...over }) as ChatRequest;
+const candidates = (...models: CatalogEntry[]) => models.map((m) => ({ model: m }));
 
 describe('maxOutputOf', () => {
   const m = model(1000, 800);
@@ -24,13 +25,16 @@ describe('maxOutputOf', () => {
     expect(maxOutputOf(req({ max_completion_tokens: 5000 }), m)).toBe(800);
   });
 
-  it("is the model's maximum without a counted prompt", () => {
+  it("is the model's maximum while prompt × 1.1 and it fit the context", () => {
     expect(maxOutputOf(req(), m)).toBe(800);
+    expect(maxOutputOf(req(), m, 100)).toBe(800);
+    expect(maxOutputOf(req(), m, 181)).toBe(800);
   });
 
-  it('leaves a counted prompt its margin: context − ceil(prompt × 1.1), at most the maximum', () => {
-    expect(maxOutputOf(req(), m, 100)).toBe(800);
+  it('else leaves the prompt its margin: context − ceil(prompt × 1.1)', () => {
     expect(maxOutputOf(req(), m, 608)).toBe(1000 - 669);
+    // A model whose maximum output is its whole context: lowered by even a small prompt.
+    expect(maxOutputOf(req(), model(1000, 1000), 20)).toBe(978);
   });
 
   it('within the margin of the context, gives what the count leaves, at least 1', () => {
@@ -40,14 +44,33 @@ describe('maxOutputOf', () => {
   });
 });
 
-describe('mayOverflowContext', () => {
-  it('is false while the byte bound plus the output cap fits every model (no counting)', () => {
-    expect(mayOverflowContext(req(), 200, [{ model: model(1000, 800) }])).toBe(false);
-    expect(mayOverflowContext(req({ max_tokens: 100 }), 900, [{ model: model(1000, 800) }])).toBe(false);
+describe('needsPromptCount (given the byte bound of one choice)', () => {
+  it('is false while the bound leaves the default cap alone', () => {
+    expect(needsPromptCount(req(), 181, candidates(model(1000, 800)))).toBe(false);
   });
 
-  it('is true when any model might not hold the prompt with its cap', () => {
-    expect(mayOverflowContext(req(), 201, [{ model: model(128_000, 16_384) }, { model: model(1000, 800) }])).toBe(true);
-    expect(mayOverflowContext(req({ max_tokens: 100 }), 901, [{ model: model(1000, 800) }])).toBe(true);
+  it('is false while the bound is at most an eighth of the context: the bound lowers the cap itself', () => {
+    expect(needsPromptCount(req(), 125, candidates(model(1000, 1000)))).toBe(false);
+    expect(needsPromptCount(req(), 126, candidates(model(1000, 1000)))).toBe(true);
+  });
+
+  it('is true when any candidate could be over its context by more than the refusal margin', () => {
+    expect(needsPromptCount(req({ max_tokens: 10 }), 1050, candidates(model(1000, 800)))).toBe(false);
+    expect(needsPromptCount(req({ max_tokens: 10 }), 1051, candidates(model(128_000, 16_384), model(1000, 800)))).toBe(true);
+  });
+
+  it("is false for a client's own cap unless a refusal is possible: the cap is not lowered", () => {
+    expect(needsPromptCount(req({ max_tokens: 700 }), 600, candidates(model(1000, 800)))).toBe(false);
+  });
+});
+
+describe('exceedsContext and countLimitOf', () => {
+  it('refuses only more than 5% over the context', () => {
+    expect(exceedsContext(1050, model(1000, 800))).toBe(false);
+    expect(exceedsContext(1051, model(1000, 800))).toBe(true);
+  });
+
+  it('stops counting where every candidate would refuse', () => {
+    expect(countLimitOf(candidates(model(1000, 800), model(128_000, 16_384)))).toBe(134_400);
   });
 });

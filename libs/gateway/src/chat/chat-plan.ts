@@ -20,18 +20,30 @@ export function modelAllowed(key: KeyInfo, model: string): boolean {
  * tokenizers, message framing, images): the default output cap leaves this much room.
  */
 export const PROMPT_COUNT_MARGIN = 1.1;
+/**
+ * A counted prompt is refused before the call only when it exceeds the context by more than
+ * this: some tokenizers (DeepSeek's, Qwen's on Chinese) count a little lower than o200k, and a
+ * prompt near the context is left to the provider, which has the exact count.
+ */
+export const CONTEXT_REFUSAL_MARGIN = 1.05;
+/**
+ * A prompt bound up to this share of a model's context lowers the default output cap by itself,
+ * without a count: giving up an eighth of the output is cheaper than counting every request to
+ * a model whose maximum output is its whole context.
+ */
+const COUNT_ABOVE_SHARE = 1 / 8;
 
 /**
  * Output cap of one attempt: the request's, else the model's maximum (required by some
- * providers). Without a cap from the client and with the prompt counted (`promptTokens`, only
- * for prompts large enough to matter), the default is lowered so that prompt and output fit the
- * model's context: a provider refuses a request whose prompt plus max_tokens exceeds it, where
- * a direct call without max_tokens would have been served. A cap the client set is theirs.
+ * providers). Without a cap from the client, the default is lowered so that the prompt
+ * (`promptTokens`: its byte bound, or its count when the bound was too coarse) plus the output
+ * fits the model's context: a provider refuses a request whose prompt plus max_tokens exceeds
+ * it, where a direct call without max_tokens would have been served. A cap the client set is theirs.
  */
 export function maxOutputOf(req: ChatRequest, model: CatalogEntry, promptTokens?: number): number {
   const asked = req.max_completion_tokens ?? req.max_tokens ?? undefined;
   if (asked !== undefined && asked !== null) return Math.min(asked, model.maxOutputTokens);
-  if (promptTokens === undefined) return model.maxOutputTokens;
+  if (promptTokens === undefined || Math.ceil(promptTokens * PROMPT_COUNT_MARGIN) + model.maxOutputTokens <= model.contextLength) return model.maxOutputTokens;
   let room = model.contextLength - Math.ceil(promptTokens * PROMPT_COUNT_MARGIN);
   // Within the margin of the context: whatever the count leaves (the provider has the last word).
   if (room < 1) room = model.contextLength - promptTokens;
@@ -39,12 +51,29 @@ export function maxOutputOf(req: ChatRequest, model: CatalogEntry, promptTokens?
 }
 
 /**
- * Whether the prompt may not fit some candidate's context with its output cap: the byte bound
- * (at most one token per byte) is cheap, and only a prompt it cannot clear is counted.
+ * Whether the prompt must be counted, given its byte bound (at most one token per byte, one
+ * choice): only when some candidate might refuse it outright, or when the bound alone would
+ * lower that candidate's default output cap by more than an eighth of its context.
  */
-export function mayOverflowContext(req: ChatRequest, promptBound: number, candidates: readonly { model: CatalogEntry }[]): boolean {
-  for (const { model: m } of candidates) if (promptBound + maxOutputOf(req, m) > m.contextLength) return true;
+export function needsPromptCount(req: ChatRequest, promptBound: number, candidates: readonly { model: CatalogEntry }[]): boolean {
+  const clientCap = (req.max_completion_tokens ?? req.max_tokens ?? null) !== null;
+  for (const { model: m } of candidates) {
+    if (promptBound > m.contextLength * CONTEXT_REFUSAL_MARGIN) return true;
+    if (!clientCap && promptBound > m.contextLength * COUNT_ABOVE_SHARE && Math.ceil(promptBound * PROMPT_COUNT_MARGIN) + m.maxOutputTokens > m.contextLength) return true;
+  }
   return false;
+}
+
+/** Whether a counted prompt is over a model's context by more than any tokenizer difference explains. */
+export function exceedsContext(promptTokens: number, model: CatalogEntry): boolean {
+  return promptTokens > model.contextLength * CONTEXT_REFUSAL_MARGIN;
+}
+
+/** Where counting can stop: past it, every candidate refuses the prompt. */
+export function countLimitOf(candidates: readonly { model: CatalogEntry }[]): number {
+  let max = 0;
+  for (const { model: m } of candidates) max = Math.max(max, Math.ceil(m.contextLength * CONTEXT_REFUSAL_MARGIN));
+  return max;
 }
 
 type Part = { type?: string; cache_control?: { ttl?: string } } | null;

@@ -110,6 +110,17 @@ describe('TokenCounter (o200k_base)', () => {
     expect(await counter.countYielding('Hello, world!')).toBe(countTokens('Hello, world!'));
   });
 
+  it('stops soon after the count passes stopAbove: deciding a context costs at most the context', async () => {
+    const doc = FIXED.join('\n').repeat(200);
+    const full = counter.count(doc);
+    const stopped = await counter.countYielding(doc, 4, 1_000);
+    expect(stopped).toBeGreaterThan(1_000);
+    // Checked every 256 pieces: a few hundred tokens past the limit at most, far from the full count.
+    expect(stopped).toBeLessThan(2_000);
+    expect(full).toBeGreaterThan(20_000);
+    expect(await counter.countYielding(doc, 4, full)).toBe(full);
+  });
+
   it('yields inside one long piece too (an unbroken word, CJK without punctuation), with the same count', async () => {
     const next = rng(5);
     let word = '';

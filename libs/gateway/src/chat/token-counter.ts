@@ -103,8 +103,10 @@ export class TokenCounter {
    * huge prompt and hangs up gets its prompt counted). Exact: the pre-tokenizer resumes where it
    * stopped, a long piece (an unbroken word, CJK without punctuation) is counted window by window
    * from a buffer of its own, and the scratch buffers are only used between two yields.
+   * With `stopAbove`, counting ends as soon as the count passes it (the answer is then some
+   * number above it): deciding whether a prompt fits a context costs at most the context's worth.
    */
-  async countYielding(text: string, sliceMs = 4): Promise<number> {
+  async countYielding(text: string, sliceMs = 4, stopAbove = Infinity): Promise<number> {
     if (text.length <= YIELD_ABOVE_CHARS) return this.count(text);
     const split = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
     const clock = { until: performance.now() + sliceMs, sliceMs };
@@ -117,10 +119,14 @@ export class TokenCounter {
       }
       if (piece.length > YIELD_ABOVE_CHARS) {
         n += await this.countLongPiece(piece, clock);
+        if (n > stopAbove) return n;
         continue;
       }
       n += this.countPieceText(piece);
-      if ((i & 255) === 0) await yieldIfDue(clock);
+      if ((i & 255) === 0) {
+        if (n > stopAbove) return n;
+        await yieldIfDue(clock);
+      }
     }
     return n;
   }

@@ -28,16 +28,18 @@ export class UsageEstimator implements OnModuleInit {
   /**
    * The prompt's tokens as far as the model's context is concerned: its text, the tool
    * definitions, the tool calls of earlier turns and each message's framing, counted locally (o200k). Images are not counted, so
-   * this stays at or under what most providers count: a prompt over a model's context by this
-   * count is over it by theirs.
+   * this stays near or under what most providers count. Counting stops once the count passes
+   * `stopAbove` (the answer is then some number above it).
    */
-  async contextTokens(req: ChatRequest): Promise<number> {
+  async contextTokens(req: ChatRequest, stopAbove = Infinity): Promise<number> {
     let extra = req.tools === undefined ? '' : JSON.stringify(req.tools);
     for (const m of req.messages) {
       const calls = (m as { tool_calls?: unknown }).tool_calls;
       if (Array.isArray(calls)) extra += JSON.stringify(calls);
     }
-    return (await this.count(promptText(req) + extra)) + 4 * req.messages.length + 3;
+    const framing = 4 * req.messages.length + 3;
+    this.counter ??= TokenCounter.o200k();
+    return (await this.counter.countYielding(promptText(req) + extra, undefined, stopAbove - framing)) + framing;
   }
 
   /** Tokens of the text generated so far. */

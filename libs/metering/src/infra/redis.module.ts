@@ -1,8 +1,7 @@
 import { Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { APP_CONFIG, type AppConfig, redisConnectionOf } from '@gw/core';
 import { batchWritesPerTurn } from './redis-write-batching';
-import { redisConnectionOf } from './redis-url';
 
 export const REDIS = Symbol('REDIS');
 
