@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, SecretBox, type AppConfig } from '@gw/core';
-import { PrismaService, SealedSecretRepository, type SealedSecretRef } from '@gw/db';
+import { loadConfig, SecretBox } from '@gw/core';
+import { PrismaService, runCommand, SealedSecretRepository, withRunningDatabase, type SealedSecretRef } from '@gw/db';
 
 /**
  * `npm run keys:rotate`: re-encrypts every sealed secret (BYOK provider keys, alert webhook
@@ -16,14 +15,6 @@ import { PrismaService, SealedSecretRepository, type SealedSecretRef } from '@gw
  * `npm start`).
  */
 const BATCH = 200;
-
-function withRunningDatabase(config: AppConfig): AppConfig {
-  if (config.DATABASE_URL) return config;
-  const file = join(__dirname, '..', '..', '..', '.data', 'runtime.json');
-  if (!existsSync(file)) throw new Error('Set DATABASE_URL, or run this while `npm start` is running');
-  const { databaseUrl } = JSON.parse(readFileSync(file, 'utf8')) as { databaseUrl: string };
-  return { ...config, DATABASE_URL: databaseUrl };
-}
 
 export interface RotationReport {
   resealed: number;
@@ -74,9 +65,4 @@ async function main() {
   }
 }
 
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCommand(main);

@@ -29,7 +29,8 @@ async function main() {
   const owned: LocalService[] = [];
   const databaseUrl = base.DATABASE_URL ?? (await own(owned, startEmbeddedPostgres(DATA_DIR, (m) => console.error(m)))).url;
   const redisUrl = base.REDIS_URL ?? (await own(owned, startPrivateRedis(DATA_DIR))).url;
-  const config: AppConfig = Object.freeze({ ...base, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl });
+  // The usage journal sits beside the private Redis's data: what a Redis loss takes, it keeps.
+  const config: AppConfig = Object.freeze({ ...base, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, USAGE_JOURNAL_DIR: base.USAGE_JOURNAL_DIR ?? join(DATA_DIR, 'journal') });
 
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'prisma-wasm-migrate.mjs'), 'deploy'], {
     env: { ...process.env, DATABASE_URL: databaseUrl },

@@ -5,6 +5,7 @@ export * from './ledger/credit-sync.service';
 export * from './ledger/credit.service';
 export * from './ledger/reconciliation.service';
 export * from './usage/usage-writer.service';
+export * from './usage/usage-recovery';
 export * from './jobs/billing-jobs';
 export * from './stripe/stripe.client';
 export * from './stripe/stripe-event.handler';

@@ -65,6 +65,12 @@ const schema = z.object({
   OVERDRAFT_USD: usd.default('0'),
   HOLD_TTL_SECONDS: int(120, 10),
   DRAIN_TIMEOUT_MS: int(30_000, 0),
+  /**
+   * Where each gateway appends every charged request's usage event (hourly JSON-lines files):
+   * what `npm run usage:recover` writes to the ledger after a Redis data loss. Unset: no journal.
+   */
+  USAGE_JOURNAL_DIR: z.string().min(1).optional(),
+  USAGE_JOURNAL_RETENTION_HOURS: int(72, 1),
   BODY_LIMIT_BYTES: int(10 * 1024 * 1024, 1024),
   REQUEST_TIMEOUT_MS: int(60_000, 100),
   /** Mean event-loop delay (ms, over 100 ms) above which requests are shed with 503; 0: never. */

@@ -28,3 +28,4 @@ export * from './repositories/alert-delivery.repository';
 export * from './repositories/alert-signals.repository';
 export { Prisma } from './generated/prisma/client';
 export type * from './generated/prisma/enums';
+export * from './cli-database';

@@ -11,6 +11,7 @@ import { UpstreamClient } from './upstream/upstream.client';
 import { Reservations } from './chat/reservation';
 import { Settlement } from './chat/settlement';
 import { StreamRelay } from './chat/stream-relay';
+import { UsageJournal } from './chat/usage-journal';
 import { UsageEstimator } from './chat/usage-estimator';
 import { ChatCompletionsService } from './chat/chat-completions.service';
 import { EmbeddingsService } from './chat/embeddings.service';
@@ -39,6 +40,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
     UpstreamClient,
     Reservations,
     Settlement,
+    UsageJournal,
     UsageEstimator,
     StreamRelay,
     ChatCompletionsService,

@@ -186,7 +186,11 @@ function parseEntries(bucket: number, entries: readonly RawEntry[]): UsageBatch 
   return batch;
 }
 
-function parseEvent(streamId: string, bucket: number, all: Record<string, string>): UsageEvent | string {
+/**
+ * One usage entry's fields (a stream entry, or a line of the gateway's usage journal, which
+ * holds the same fields) as an event, or why it cannot be charged.
+ */
+export function parseEvent(streamId: string, bucket: number, all: Record<string, string>): UsageEvent | string {
   const { requestId, tenantId, keyId, costMicros, byokFeeMicros } = all;
   if (!requestId || !tenantId || !keyId) return 'missing requestId, tenantId or keyId';
   if (!/^\d+$/.test(costMicros ?? '') || !/^\d+$/.test(byokFeeMicros ?? '')) return 'bad amounts';

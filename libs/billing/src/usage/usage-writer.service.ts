@@ -98,22 +98,7 @@ export class UsageWriter {
   async write(bucket: number, batch: UsageBatch): Promise<number> {
     for (const m of batch.malformed) this.logger.error(`dropping malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}): ${m.reason}`);
     for (const e of batch.events) if (e.fieldsProblem) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}) charged without its details: ${e.fieldsProblem}`);
-    const entries: SettledEntryInput[] = [];
-    const rows: RequestLogInput[] = [];
-    for (const e of batch.events) {
-      const createdAt = new Date(Number(e.fields.createdAtMs) || Date.now());
-      if (e.costMicros > 0n) {
-        entries.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
-      }
-      if (e.byokFeeMicros > 0n) {
-        entries.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
-      }
-      rows.push(requestLogOf(e, createdAt));
-    }
-    await this.prisma.$transaction(async (tx) => {
-      await this.ledger.insertSettled(entries, tx);
-      await this.logs.insertMany(rows, tx);
-    });
+    const { entries } = await persistUsage(this.prisma, this.ledger, this.logs, batch.events);
     await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)]);
     const spent = [...new Set(entries.map((e) => e.tenantId))];
     if (spent.length > 0) {
@@ -124,6 +109,37 @@ export class UsageWriter {
     }
     return batch.events.length;
   }
+}
+
+/**
+ * Writes usage events to Postgres in one transaction: per event its `usage:` (and `byok_fee:`)
+ * ledger entries and its request log, each skipped if already there (unique keys). The drain
+ * and the journal recovery write through here alike. Answers the entries and how many were new.
+ */
+export async function persistUsage(
+  prisma: PrismaService,
+  ledger: LedgerRepository,
+  logs: RequestLogRepository,
+  events: readonly UsageEvent[],
+): Promise<{ entries: SettledEntryInput[]; inserted: number }> {
+  const entries: SettledEntryInput[] = [];
+  const rows: RequestLogInput[] = [];
+  for (const e of events) {
+    const createdAt = new Date(Number(e.fields.createdAtMs) || Date.now());
+    if (e.costMicros > 0n) {
+      entries.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
+    }
+    if (e.byokFeeMicros > 0n) {
+      entries.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
+    }
+    rows.push(requestLogOf(e, createdAt));
+  }
+  const inserted = await prisma.$transaction(async (tx) => {
+    const n = await ledger.insertSettled(entries, tx);
+    await logs.insertMany(rows, tx);
+    return n;
+  });
+  return { entries, inserted };
 }
 
 function merge(...batches: UsageBatch[]): UsageBatch {

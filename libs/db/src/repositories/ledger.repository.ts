@@ -144,6 +144,13 @@ export class LedgerRepository {
     });
   }
 
+  /** Which of these idempotency keys the ledger already holds. */
+  async existingKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.prisma.ledgerEntry.findMany({ where: { idempotencyKey: { in: [...keys] } }, select: { idempotencyKey: true } });
+    return new Set(rows.map((r) => r.idempotencyKey));
+  }
+
   countByIdempotencyPrefix(tenantId: string, prefix: string) {
     return this.prisma.ledgerEntry.count({ where: { tenantId, idempotencyKey: { startsWith: prefix } } });
   }

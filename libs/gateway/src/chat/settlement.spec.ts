@@ -41,11 +41,13 @@ it('charges a served request whose settle meets 1.5 s of READONLY replies, once'
   const held = await store.reserve({ tenantId, keyId, requestId, amountMicros: 2_000_000n, overdraftMicros: 0n, holdTtlMs: 60_000, nowMs: Date.now(), tokensEstimate: 10 });
   expect(held.kind).toBe('ok');
 
+  const journaled: { requestId: string; costMicros: bigint }[] = [];
   const settlement = new Settlement(
     new CreditStore(readOnlyUntil(Date.now() + 1500), keys),
     { periodOf: () => null, holdTtlMs: 60_000 } as never,
     { observe: () => undefined } as never,
     { enabled: false } as never,
+    { record: (e: { requestId: string; costMicros: bigint }) => journaled.push(e) } as never,
   );
   const started = Date.now();
   await settlement.settle(
@@ -56,4 +58,6 @@ it('charges a served request whose settle meets 1.5 s of READONLY replies, once'
   expect(await store.getCredits(tenantId)).toMatchObject({ balance: 8_500_000n, reserved: 0n });
   expect(await redis.xlen(keys.usageStreamOf(tenantId))).toBeGreaterThanOrEqual(1);
   expect(await redis.exists(keys.settled(tenantId, requestId))).toBe(1);
+  // Journaled once, by the attempt that charged.
+  expect(journaled).toMatchObject([{ requestId, costMicros: 1_500_000n }]);
 }, 20_000);

@@ -8,6 +8,7 @@ import type { KeyInfo } from '../auth/key-cache';
 import { Reservations } from './reservation';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { usageEventFields, type AttemptRecord, type UsageEventInput } from './usage-event';
+import { UsageJournal } from './usage-journal';
 
 /** Who asked for what: the request side of a usage event. */
 export interface SettleContext {
@@ -55,6 +56,7 @@ export class Settlement {
     private readonly reservations: Reservations,
     private readonly metrics: GatewayMetrics,
     @Inject(REQUEST_TRACER) private readonly tracer: RequestTracer,
+    private readonly journal: UsageJournal,
   ) {}
 
   /**
@@ -112,13 +114,17 @@ export class Settlement {
     const giveUpAt = Date.now() + this.reservations.holdTtlMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await (attempt === 1 ? first : this.credits.settle(input));
+        const settled = await (attempt === 1 ? first : this.credits.settle(input));
         if (attempt > 1) this.logger.warn(`settle for ${call.requestId} succeeded at attempt ${attempt}`);
+        // A replay ('already') was journaled by the settle that charged.
+        if (settled.kind === 'settled') this.journal.record(input);
         return;
       } catch (e) {
         if (Date.now() >= giveUpAt) {
-          // The hold is swept when it expires; the reconciliation job reports the gap.
+          // The hold is swept when it expires; the reconciliation job reports the gap. The journal
+          // keeps the charge, for `npm run usage:recover` to write to the ledger.
           this.logger.error(`settle failed for ${call.requestId} after ${attempt} attempts: ${(e as Error).message}`);
+          this.journal.record(input);
           return;
         }
         await sleep(Math.min(20 * 2 ** attempt, 2000));

@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { LedgerRepository, PrismaService, RequestLogRepository } from '@gw/db';
+import { parseEvent, type UsageEvent } from '@gw/metering';
+import { persistUsage } from './usage-writer.service';
+
+const BATCH = 500;
+
+export interface UsageRecoveryOptions {
+  /** Write what the ledger lacks (otherwise only report it). */
+  apply: boolean;
+  /**
+   * Entries younger than this are left alone: the billing worker may still be writing them from
+   * the usage streams (it drains every second). Default 10 minutes.
+   */
+  minAgeMs?: number;
+  now?: number;
+}
+
+export interface UsageRecoveryReport {
+  files: number;
+  lines: number;
+  /** Distinct requests in the journal. */
+  requests: number;
+  unreadable: number;
+  tooRecent: number;
+  /** Requests whose charges the ledger already holds. */
+  inLedger: number;
+  /** Requests with a charge the ledger lacks, in total and per tenant (micros). */
+  missing: { requests: number; costMicros: bigint; byokFeeMicros: bigint; byTenant: Record<string, { requests: number; micros: bigint }> };
+  /** Ledger entries written (0 without `apply`). */
+  written: number;
+}
+
+/** The journal files under a directory (or the files named), oldest first. */
+export async function journalFiles(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if ((await stat(p)).isDirectory()) {
+      for (const name of (await readdir(p)).sort()) if (/^usage-\d{10}-.+\.jsonl$/.test(name)) out.push(join(p, name));
+    } else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Reads gateway usage journals and writes to the ledger every charge it lacks (reliability T57):
+ * usage that Redis lost before the billing worker wrote it. Each event goes through the drain's
+ * own write (`usage:` and `byok_fee:` entries and the request log, unique keys), so a run twice,
+ * or a run racing the drain, writes each charge once. Redis learns the corrected balance from
+ * the reconciliation job (it repairs a drift once nothing is pending).
+ */
+export async function recoverUsage(
+  paths: readonly string[],
+  db: { prisma: PrismaService; ledger: LedgerRepository; logs: RequestLogRepository },
+  opts: UsageRecoveryOptions,
+): Promise<UsageRecoveryReport> {
+  const now = opts.now ?? Date.now();
+  const minAgeMs = opts.minAgeMs ?? 10 * 60_000;
+  const files = await journalFiles(paths);
+  const report: UsageRecoveryReport = {
+    files: files.length,
+    lines: 0,
+    requests: 0,
+    unreadable: 0,
+    tooRecent: 0,
+    inLedger: 0,
+    missing: { requests: 0, costMicros: 0n, byokFeeMicros: 0n, byTenant: {} },
+    written: 0,
+  };
+  const seen = new Set<string>();
+  let pending: UsageEvent[] = [];
+  const settle = async () => {
+    const batch = pending;
+    pending = [];
+    const keysOf = (e: UsageEvent) => [...(e.costMicros > 0n ? [`usage:${e.requestId}`] : []), ...(e.byokFeeMicros > 0n ? [`byok_fee:${e.requestId}`] : [])];
+    const present = await db.ledger.existingKeys(batch.flatMap(keysOf));
+    const lacking = batch.filter((e) => keysOf(e).some((k) => !present.has(k)));
+    report.inLedger += batch.length - lacking.length;
+    for (const e of lacking) {
+      report.missing.requests++;
+      report.missing.costMicros += e.costMicros;
+      report.missing.byokFeeMicros += e.byokFeeMicros;
+      const t = (report.missing.byTenant[e.tenantId] ??= { requests: 0, micros: 0n });
+      t.requests++;
+      t.micros += e.costMicros + e.byokFeeMicros;
+    }
+    if (opts.apply && lacking.length > 0) report.written += (await persistUsage(db.prisma, db.ledger, db.logs, lacking)).inserted;
+  };
+  for (const file of files) {
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      report.lines++;
+      let e: UsageEvent | string;
+      try {
+        const all = JSON.parse(line) as Record<string, string>;
+        e = all && typeof all === 'object' ? parseEvent(`journal:${file}:${report.lines}`, -1, all) : 'not an object';
+      } catch {
+        e = 'not JSON';
+      }
+      // A line cut by a crash mid-write is the only expected kind; it cannot be charged.
+      if (typeof e === 'string') {
+        report.unreadable++;
+        continue;
+      }
+      if (seen.has(e.requestId)) continue;
+      seen.add(e.requestId);
+      report.requests++;
+      // An entry without its time (details unreadable) is old enough: the gateway always writes one.
+      if (Number(e.fields.createdAtMs) > now - minAgeMs) {
+        report.tooRecent++;
+        continue;
+      }
+      pending.push(e);
+      if (pending.length >= BATCH) await settle();
+    }
+  }
+  if (pending.length > 0) await settle();
+  return report;
+}

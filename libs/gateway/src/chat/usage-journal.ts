@@ -1,0 +1,114 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { APP_CONFIG, type AppConfig, Clock } from '@gw/core';
+
+/** One charged request, with the fields of its usage stream entry (the recovery reads it the same way). */
+export interface JournalEntry {
+  requestId: string;
+  tenantId: string;
+  keyId: string;
+  costMicros: bigint;
+  byokFeeMicros: bigint;
+  /** The event's details, as settle sends them. */
+  event: Record<string, string>;
+}
+
+/** `usage-<YYYYMMDDHH UTC>-<host>-<pid>.jsonl`: one file per process and hour. */
+export const JOURNAL_FILE = /^usage-\d{10}-.+\.jsonl$/;
+
+/**
+ * The usage journal (reliability T57): every gateway appends each charged request's usage event to
+ * a local file as it settles, so that usage Redis loses before the billing worker wrote it to
+ * Postgres (a crash past the AOF's last second, a restore from an older snapshot, a FLUSHALL) can
+ * still reach the ledger: `npm run usage:recover` writes what the ledger lacks, once.
+ *
+ * Off the hot path's critical section: a line is built after the settle and the lines of one
+ * event-loop turn leave in one write. Files are hourly, per process, and deleted after
+ * USAGE_JOURNAL_RETENTION_HOURS. Written through the OS page cache without fsync: a process crash
+ * loses at most the turn being written, a machine crash what the OS had not flushed.
+ */
+@Injectable()
+export class UsageJournal implements OnApplicationShutdown {
+  private readonly logger = new Logger('usage-journal');
+  private readonly dir: string | undefined;
+  private readonly retentionMs: number;
+  private readonly tag = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}`;
+  private lines: string[] = [];
+  private scheduled = false;
+  private out?: WriteStream;
+  private hour = '';
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly clock: Clock,
+  ) {
+    this.dir = config.USAGE_JOURNAL_DIR;
+    this.retentionMs = config.USAGE_JOURNAL_RETENTION_HOURS * 3_600_000;
+    // Fails the start-up, not the first request, when the directory cannot be made.
+    if (this.dir) mkdirSync(this.dir, { recursive: true });
+  }
+
+  get enabled(): boolean {
+    return this.dir !== undefined;
+  }
+
+  /** Journals a charged request (nothing to recover for a free one). */
+  record(e: JournalEntry): void {
+    if (!this.dir || (e.costMicros === 0n && e.byokFeeMicros === 0n)) return;
+    this.lines.push(
+      JSON.stringify({
+        requestId: e.requestId,
+        tenantId: e.tenantId,
+        keyId: e.keyId,
+        costMicros: e.costMicros.toString(),
+        byokFeeMicros: e.byokFeeMicros.toString(),
+        event: JSON.stringify(e.event),
+      }),
+    );
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes the lines gathered so far (one write per event-loop turn). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.lines.length === 0 || !this.dir) return;
+    const chunk = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    this.fileFor(this.clock.now()).write(chunk);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.flush();
+    const out = this.out;
+    this.out = undefined;
+    if (out) await new Promise<void>((resolve) => out.end(resolve));
+  }
+
+  private fileFor(nowMs: number): WriteStream {
+    const hour = new Date(nowMs).toISOString().slice(0, 13).replace(/[-T]/g, '');
+    if (hour !== this.hour || !this.out) {
+      this.out?.end();
+      const path = join(this.dir!, `usage-${hour}-${this.tag}.jsonl`);
+      this.out = createWriteStream(path, { flags: 'a' });
+      this.out.on('error', (e) => this.logger.error(`usage journal ${path}: ${e.message}`));
+      this.hour = hour;
+      void this.prune(nowMs).catch((e: unknown) => this.logger.warn(`usage journal pruning failed: ${(e as Error).message}`));
+    }
+    return this.out;
+  }
+
+  /** Deletes journal files (of any process) last written before the retention. */
+  private async prune(nowMs: number): Promise<void> {
+    for (const name of await readdir(this.dir!)) {
+      if (!JOURNAL_FILE.test(name)) continue;
+      const path = join(this.dir!, name);
+      if ((await stat(path)).mtimeMs < nowMs - this.retentionMs) await unlink(path).catch(() => undefined);
+    }
+  }
+}

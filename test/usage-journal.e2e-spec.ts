@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '@gw/metering';
+import { recoverUsage } from '@gw/billing';
+import { LedgerRepository, RequestLogRepository } from '@gw/db';
+import { fundedTenant, startTestApp, type TestApp } from './support/test-app';
+import { UsageJournal } from '../libs/gateway/src/chat/usage-journal';
+
+/**
+ * The usage journal (reliability T57): usage that Redis loses before the billing worker wrote it
+ * to Postgres is written to the ledger from the gateways' journals, once.
+ */
+jest.setTimeout(60_000);
+let t: TestApp;
+const dir = mkdtempSync(join(tmpdir(), 'gw-journal-'));
+
+beforeAll(async () => {
+  t = await startTestApp({ USAGE_JOURNAL_DIR: dir }, { billingWorker: false });
+});
+afterAll(async () => {
+  await t?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const journalLines = () =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+const ledgerSum = async (tenantId: string) => (await t.prisma.ledgerEntry.findMany({ where: { tenantId } })).reduce((a, r) => a + r.amountMicros, 0n);
+
+describe('usage lost with Redis, recovered from the journal', () => {
+  it('journals every charged request and writes to the ledger exactly the charges it lacks, once', async () => {
+    const { client, tenantId } = await fundedTenant(t, 5);
+    const db = { prisma: t.prisma, ledger: t.app.get(LedgerRepository), logs: t.app.get(RequestLogRepository) };
+    const ask = (i: number) => {
+      t.openai.enqueue({ text: `answer ${i}`, promptTokens: 100 * (i + 1), completionTokens: 10 * (i + 1) });
+      return client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
+    };
+    // Two requests reach the ledger the usual way.
+    const drained = [await ask(0), await ask(1)];
+    await t.drain();
+    // Three more settle in Redis; then Redis loses their usage events before any drain.
+    const lost = [await ask(2), await ask(3), await ask(4)];
+    const keys = new RedisKeys(t.config.REDIS_PREFIX);
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      expect(await redis.del(keys.usageStreamOf(tenantId))).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    await until(() => journalLines().length >= 5);
+    const lines = journalLines().map((l) => JSON.parse(l) as Record<string, string>);
+    expect(lines.map((l) => l.requestId)).toEqual([...drained, ...lost].map((r) => r.id));
+    const costs = new Map(lines.map((l) => [l.requestId, BigInt(l.costMicros)]));
+    const lostCost = lost.reduce((a, r) => a + costs.get(r.id)!, 0n);
+    expect(lostCost).toBeGreaterThan(0n);
+    const before = await t.credits.getCredits(tenantId);
+    // The Redis balance was debited for all five; the ledger knows only two.
+    expect(await ledgerSum(tenantId)).toBe(before!.balance + lostCost);
+
+    // Recent entries are left to the drain by default.
+    expect(await recoverUsage([dir], db, { apply: false })).toMatchObject({ requests: 5, tooRecent: 5, written: 0 });
+    const report = await recoverUsage([dir], db, { apply: false, minAgeMs: 0 });
+    expect(report).toMatchObject({ files: 1, lines: 5, requests: 5, unreadable: 0, inLedger: 2, written: 0 });
+    expect(report.missing).toEqual({ requests: 3, costMicros: lostCost, byokFeeMicros: 0n, byTenant: { [tenantId]: { requests: 3, micros: lostCost } } });
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
+
+    const applied = await recoverUsage([dir], db, { apply: true, minAgeMs: 0 });
+    expect(applied.written).toBe(3);
+    const rows = await t.prisma.ledgerEntry.findMany({ where: { tenantId, kind: 'usage' } });
+    expect(rows.map((r) => r.idempotencyKey).sort()).toEqual([...drained, ...lost].map((r) => `usage:${r.id}`).sort());
+    for (const r of lost) {
+      expect(rows.find((x) => x.requestId === r.id)!.amountMicros).toBe(-costs.get(r.id)!);
+      const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: r.id } });
+      expect(log).toMatchObject({ tenantId, status: 200, costMicros: costs.get(r.id), servedModel: 'openai/gpt-4o-mini' });
+    }
+    // Ledger, Redis and /v1/credits agree again, to the micro.
+    expect(await ledgerSum(tenantId)).toBe((await t.credits.getCredits(tenantId))!.balance);
+
+    // Again: nothing left to write. A line a crash cut in half is reported, not charged.
+    // (A crashed process's file: a new process writes a file of its own.)
+    appendFileSync(join(dir, 'usage-2026112600-crashed-1.jsonl'), `${lines[0] ? JSON.stringify(lines[0]) : ''}\n{"requestId":"gen-cut","tenantId":"`);
+    const again = await recoverUsage([dir], db, { apply: true, minAgeMs: 0 });
+    expect(again).toMatchObject({ files: 2, requests: 5, inLedger: 5, unreadable: 1, written: 0, missing: { requests: 0 } });
+  });
+
+  it('has a command that reports what the ledger lacks', async () => {
+    const { client } = await fundedTenant(t, 1);
+    t.openai.enqueue({ text: 'ok', promptTokens: 10, completionTokens: 1 });
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    // Journaled once its settle is back from Redis (just after the answer), then written at the turn's end.
+    await until(() => journalLines().some((l) => l.includes(r.id)));
+    await t.app.get(UsageJournal).onApplicationShutdown();
+    const cli = spawnSync(process.execPath, ['apps/billing/dist/usage-recover.js', '--min-age-minutes', '0', dir], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+    });
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    // The newest request is not drained yet: the report names it (and writes nothing without --apply).
+    expect(cli.stdout).toMatch(/missing from the ledger: 1 request\(s\)/);
+    expect(cli.stdout).toContain('run again with --apply');
+    const bad = spawnSync(process.execPath, ['apps/billing/dist/usage-recover.js', '--bogus', dir], { cwd: join(__dirname, '..'), env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL }, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('unknown option --bogus');
+  });
+});
