@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { loadConfig, SecretBox } from '@gw/core';
 import { PrismaService, runCommand, SealedSecretRepository, withRunningDatabase, type SealedSecretRef } from '@gw/db';
 
