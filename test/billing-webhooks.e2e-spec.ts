@@ -1,4 +1,5 @@
 import { stripeSignatureHeader } from '@gw/testing';
+import { PaymentTransaction } from '@gw/db';
 import { api, checkout, ledgerSum, startBillingApp, STRIPE_WEBHOOK_SECRET, type BillingApp } from './support/billing';
 
 let b: BillingApp;
@@ -257,5 +258,42 @@ describe('POST /api/billing/webhook', () => {
     const third = await c.get(`/api/billing/ledger?limit=2&cursor=${second.body.next_cursor}`);
     expect(third.body).toMatchObject({ data: [expect.objectContaining({ amount: 1, kind: 'adjustment' })], next_cursor: null });
     expect((await c.get('/api/billing/ledger?cursor=!!')).status).toBe(400);
+  });
+});
+
+describe('a webhook whose effects fail half-way (reliability T41)', () => {
+  it('commits nothing and answers 5xx, so that Stripe delivers again; the redelivery credits once', async () => {
+    const s = await b.t.signup();
+    const sessionId = await checkout(b.t, s.token, 20);
+    // The credit is written in the transaction, then the payment's own update fails (a database
+    // that went away mid-transaction): the event id and the credit must go with it.
+    const failing = jest.spyOn(PaymentTransaction.prototype, 'succeeded').mockRejectedValue(new Error('injected failure after the credit was written'));
+    let pi: string;
+    let failures = 0;
+    try {
+      pi = b.stripe.completeCheckout(sessionId, 'paid').payment_intent!;
+      await b.stripe.idle();
+    } finally {
+      failures = failing.mock.calls.length;
+      failing.mockRestore();
+    }
+    expect(failures).toBeGreaterThanOrEqual(1);
+    const mine = b.stripe.events.filter((e) => JSON.stringify(e.data.object).includes(pi) || JSON.stringify(e.data.object).includes(sessionId));
+    const crediting = mine.filter((e) => ['checkout.session.completed', 'payment_intent.succeeded'].includes(e.type));
+    expect(crediting.length).toBeGreaterThanOrEqual(1);
+    const answers = b.stripe.deliveries.filter((d) => crediting.some((e) => e.id === d.eventId));
+    expect(answers.length).toBeGreaterThanOrEqual(crediting.length);
+    expect(answers.every((d) => d.status >= 500)).toBe(true);
+    expect(await b.t.prisma.processedStripeEvent.count({ where: { id: { in: crediting.map((e) => e.id) } } })).toBe(0);
+    expect(await entries(s.tenantId, 'topup')).toHaveLength(0);
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(0n);
+
+    b.stripe.redeliver(mine, { concurrent: true });
+    await b.stripe.idle();
+    const topups = await entries(s.tenantId, 'topup');
+    expect(topups.map((e) => e.amountMicros)).toEqual([20_000_000n]);
+    expect(await b.t.prisma.processedStripeEvent.count({ where: { id: { in: crediting.map((e) => e.id) } } })).toBe(crediting.length);
+    expect((await credits(s.tenantId)).balance).toBe(20_000_000n);
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(20_000_000n);
   });
 });
