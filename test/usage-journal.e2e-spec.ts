@@ -57,7 +57,7 @@ describe('usage lost with Redis, recovered from the journal', () => {
       redis.disconnect();
     }
     await until(() => journalLines().length >= 5);
-    const lines = journalLines().map((l) => JSON.parse(l) as Record<string, string>);
+    const lines = journalLines().map((l) => JSON.parse(l) as Record<string, unknown> & { requestId: string; costMicros: string });
     expect(lines.map((l) => l.requestId)).toEqual([...drained, ...lost].map((r) => r.id));
     const costs = new Map(lines.map((l) => [l.requestId, BigInt(l.costMicros)]));
     const lostCost = lost.reduce((a, r) => a + costs.get(r.id)!, 0n);
@@ -67,9 +67,11 @@ describe('usage lost with Redis, recovered from the journal', () => {
     expect(await ledgerSum(tenantId)).toBe(before!.balance + lostCost);
 
     // Recent entries are left to the drain by default.
-    expect(await recoverUsage([dir], db, { apply: false })).toMatchObject({ requests: 5, tooRecent: 5, written: 0 });
+    expect(await recoverUsage([dir], db, { apply: false })).toMatchObject({ entries: 5, tooRecent: 5, written: 0 });
+    // Files of earlier hours are not even read.
+    expect(await recoverUsage([dir], db, { apply: false, minAgeMs: 0, sinceMs: Date.now() + 3_600_000 })).toMatchObject({ files: 0, entries: 0 });
     const report = await recoverUsage([dir], db, { apply: false, minAgeMs: 0 });
-    expect(report).toMatchObject({ files: 1, lines: 5, requests: 5, unreadable: 0, inLedger: 2, written: 0 });
+    expect(report).toMatchObject({ files: 1, lines: 5, entries: 5, unreadable: 0, inLedger: 2, written: 0 });
     expect(report.missing).toEqual({ requests: 3, costMicros: lostCost, byokFeeMicros: 0n, byTenant: { [tenantId]: { requests: 3, micros: lostCost } } });
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
 
@@ -85,11 +87,23 @@ describe('usage lost with Redis, recovered from the journal', () => {
     // Ledger, Redis and /v1/credits agree again, to the micro.
     expect(await ledgerSum(tenantId)).toBe((await t.credits.getCredits(tenantId))!.balance);
 
-    // Again: nothing left to write. A line a crash cut in half is reported, not charged.
-    // (A crashed process's file: a new process writes a file of its own.)
-    appendFileSync(join(dir, 'usage-2026112600-crashed-1.jsonl'), `${lines[0] ? JSON.stringify(lines[0]) : ''}\n{"requestId":"gen-cut","tenantId":"`);
+    // Again: nothing left to write. A line a crash cut in half is reported, not charged, and a
+    // request journaled twice is written once. (A crashed process's file: a restarted one writes
+    // a file of its own.)
+    appendFileSync(join(dir, 'usage-2026112600-crashed-1-0.jsonl'), `${JSON.stringify(lines[0])}\n{"requestId":"gen-cut","tenantId":"`);
     const again = await recoverUsage([dir], db, { apply: true, minAgeMs: 0 });
-    expect(again).toMatchObject({ files: 2, requests: 5, inLedger: 5, unreadable: 1, written: 0, missing: { requests: 0 } });
+    expect(again).toMatchObject({ files: 2, entries: 6, inLedger: 6, unreadable: 1, written: 0, missing: { requests: 0 } });
+
+    // A BYOK fee the ledger lacks next to a usage entry it has: only the fee is written.
+    const withFee = { ...lines[1], byokFeeMicros: '123' };
+    appendFileSync(join(dir, 'usage-2026112600-crashed-2-0.jsonl'), `${JSON.stringify(withFee)}\n${JSON.stringify(withFee)}\n`);
+    const fee = await recoverUsage([dir], db, { apply: true, minAgeMs: 0 });
+    expect(fee).toMatchObject({ written: 1, missing: { requests: 1, byokFeeMicros: 123n } });
+    const feeRows = await t.prisma.ledgerEntry.findMany({ where: { requestId: drained[1].id }, orderBy: { kind: 'asc' } });
+    expect(feeRows.map((r) => [r.kind, r.amountMicros])).toEqual([
+      ['usage', -costs.get(drained[1].id)!],
+      ['byok_fee', -123n],
+    ]);
   });
 
   it('has a command that reports what the ledger lacks', async () => {
@@ -109,6 +123,14 @@ describe('usage lost with Redis, recovered from the journal', () => {
     // The newest request is not drained yet: the report names it (and writes nothing without --apply).
     expect(cli.stdout).toMatch(/missing from the ledger: 1 request\(s\)/);
     expect(cli.stdout).toContain('run again with --apply');
+    const apply = spawnSync(process.execPath, ['apps/billing/dist/usage-recover.js', '--apply', '--min-age-minutes', '0', dir], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+    });
+    expect(apply.status).toBe(0);
+    expect(apply.stdout).toContain('written: 1 ledger entry');
+    expect(await t.prisma.ledgerEntry.count({ where: { requestId: r.id, kind: 'usage' } })).toBe(1);
     const bad = spawnSync(process.execPath, ['apps/billing/dist/usage-recover.js', '--bogus', dir], { cwd: join(__dirname, '..'), env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL }, encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('unknown option --bogus');

@@ -16,30 +16,39 @@ export interface UsageRecoveryOptions {
    * the usage streams (it drains every second). Default 10 minutes.
    */
   minAgeMs?: number;
+  /** Only entries created at or after this time (ms), and only the files of its hour and later. */
+  sinceMs?: number;
   now?: number;
 }
 
 export interface UsageRecoveryReport {
   files: number;
   lines: number;
-  /** Distinct requests in the journal. */
-  requests: number;
+  /** Charge entries read (a request journaled twice counts twice). */
+  entries: number;
   unreadable: number;
   tooRecent: number;
-  /** Requests whose charges the ledger already holds. */
+  /** Entries whose charges the ledger already holds. */
   inLedger: number;
-  /** Requests with a charge the ledger lacks, in total and per tenant (micros). */
+  /** Entries older than `since`. */
+  skipped: number;
+  /** Distinct requests with a charge the ledger lacks, in total and per tenant (micros). */
   missing: { requests: number; costMicros: bigint; byokFeeMicros: bigint; byTenant: Record<string, { requests: number; micros: bigint }> };
   /** Ledger entries written (0 without `apply`). */
   written: number;
 }
 
 /** The journal files under a directory (or the files named), oldest first. */
-export async function journalFiles(paths: readonly string[]): Promise<string[]> {
+export async function journalFiles(paths: readonly string[], sinceMs?: number): Promise<string[]> {
+  // A file holds one hour (UTC) of entries, named by it: older hours are not even opened.
+  const sinceHour = sinceMs === undefined ? '' : new Date(sinceMs).toISOString().slice(0, 13).replace(/[-T]/g, '');
   const out: string[] = [];
   for (const p of paths) {
     if ((await stat(p)).isDirectory()) {
-      for (const name of (await readdir(p)).sort()) if (/^usage-\d{10}-.+\.jsonl$/.test(name)) out.push(join(p, name));
+      for (const name of (await readdir(p)).sort()) {
+        const hour = /^usage-(\d{10})-.+\.jsonl$/.exec(name)?.[1];
+        if (hour !== undefined && hour >= sinceHour) out.push(join(p, name));
+      }
     } else out.push(p);
   }
   return out;
@@ -59,26 +68,35 @@ export async function recoverUsage(
 ): Promise<UsageRecoveryReport> {
   const now = opts.now ?? Date.now();
   const minAgeMs = opts.minAgeMs ?? 10 * 60_000;
-  const files = await journalFiles(paths);
+  const files = await journalFiles(paths, opts.sinceMs);
   const report: UsageRecoveryReport = {
     files: files.length,
     lines: 0,
-    requests: 0,
+    entries: 0,
     unreadable: 0,
     tooRecent: 0,
     inLedger: 0,
+    skipped: 0,
     missing: { requests: 0, costMicros: 0n, byokFeeMicros: 0n, byTenant: {} },
     written: 0,
   };
-  const seen = new Set<string>();
+  // Memory stays bounded by what is missing, not by the journal: entries the ledger holds need
+  // no de-duplication, and a missing request is counted (and written) once.
+  const missing = new Set<string>();
   let pending: UsageEvent[] = [];
   const settle = async () => {
     const batch = pending;
     pending = [];
     const keysOf = (e: UsageEvent) => [...(e.costMicros > 0n ? [`usage:${e.requestId}`] : []), ...(e.byokFeeMicros > 0n ? [`byok_fee:${e.requestId}`] : [])];
     const present = await db.ledger.existingKeys(batch.flatMap(keysOf));
-    const lacking = batch.filter((e) => keysOf(e).some((k) => !present.has(k)));
-    report.inLedger += batch.length - lacking.length;
+    const lacking: UsageEvent[] = [];
+    for (const e of batch) {
+      if (keysOf(e).every((k) => present.has(k))) report.inLedger++;
+      else if (!missing.has(e.requestId)) {
+        missing.add(e.requestId);
+        lacking.push(e);
+      }
+    }
     for (const e of lacking) {
       report.missing.requests++;
       report.missing.costMicros += e.costMicros;
@@ -96,8 +114,13 @@ export async function recoverUsage(
       report.lines++;
       let e: UsageEvent | string;
       try {
-        const all = JSON.parse(line) as Record<string, string>;
-        e = all && typeof all === 'object' ? parseEvent(`journal:${file}:${report.lines}`, -1, all) : 'not an object';
+        const all = JSON.parse(line) as Record<string, unknown>;
+        if (all === null || typeof all !== 'object') e = 'not an object';
+        else {
+          // The journal keeps the event's details as an object; a stream entry, as its JSON.
+          if (all.event !== null && typeof all.event === 'object') all.event = JSON.stringify(all.event);
+          e = parseEvent(`journal:${file}:${report.lines}`, -1, all as Record<string, string>);
+        }
       } catch {
         e = 'not JSON';
       }
@@ -106,11 +129,14 @@ export async function recoverUsage(
         report.unreadable++;
         continue;
       }
-      if (seen.has(e.requestId)) continue;
-      seen.add(e.requestId);
-      report.requests++;
+      report.entries++;
+      const at = Number(e.fields.createdAtMs);
+      if (opts.sinceMs !== undefined && at < opts.sinceMs) {
+        report.skipped++;
+        continue;
+      }
       // An entry without its time (details unreadable) is old enough: the gateway always writes one.
-      if (Number(e.fields.createdAtMs) > now - minAgeMs) {
+      if (at > now - minAgeMs) {
         report.tooRecent++;
         continue;
       }

@@ -47,7 +47,7 @@ it('charges a served request whose settle meets 1.5 s of READONLY replies, once'
     { periodOf: () => null, holdTtlMs: 60_000 } as never,
     { observe: () => undefined } as never,
     { enabled: false } as never,
-    { record: (e: { requestId: string; costMicros: bigint }) => journaled.push(e) } as never,
+    { enabled: true, record: (e: { requestId: string; costMicros: bigint }) => journaled.push(e) } as never,
   );
   const started = Date.now();
   await settlement.settle(
@@ -58,6 +58,36 @@ it('charges a served request whose settle meets 1.5 s of READONLY replies, once'
   expect(await store.getCredits(tenantId)).toMatchObject({ balance: 8_500_000n, reserved: 0n });
   expect(await redis.xlen(keys.usageStreamOf(tenantId))).toBeGreaterThanOrEqual(1);
   expect(await redis.exists(keys.settled(tenantId, requestId))).toBe(1);
-  // Journaled once, by the attempt that charged.
+  // Journaled once, by the attempt that charged ...
   expect(journaled).toMatchObject([{ requestId, costMicros: 1_500_000n }]);
+  // ... and again by a replay ('already': a resent settle whose first reply was lost), which
+  // charges nothing more; the recovery writes a request once.
+  await settlement.settle(
+    { key: { tenantId, id: keyId, includeByokInLimit: false } as never, requestId, endpoint: 'chat.completions', requestedModel: 'm', stream: false },
+    { status: 200, cost: 1_500_000n, byokFee: 0n, attempts: [], totalMs: 1, estimated: false },
+  );
+  expect(journaled).toHaveLength(2);
+  expect(await store.getCredits(tenantId)).toMatchObject({ balance: 8_500_000n, reserved: 0n });
 }, 20_000);
+
+it('journals, at shutdown, the settles Redis has not confirmed (they would die with the process)', async () => {
+  const journaled: { requestId: string }[] = [];
+  const hanging = { settle: () => new Promise(() => undefined) };
+  const settlement = new Settlement(
+    hanging as never,
+    { periodOf: () => null, holdTtlMs: 60_000 } as never,
+    { observe: () => undefined } as never,
+    { enabled: false } as never,
+    { enabled: true, record: (e: { requestId: string }) => journaled.push(e) } as never,
+  );
+  const call = (requestId: string) =>
+    void settlement.settle(
+      { key: { tenantId: 'ten_a', id: 'key_a', includeByokInLimit: false } as never, requestId, endpoint: 'chat.completions', requestedModel: 'm', stream: false },
+      { status: 200, cost: 10n, byokFee: 0n, attempts: [], totalMs: 1, estimated: false },
+    );
+  call('gen-hanging-1');
+  call('gen-hanging-2');
+  expect(journaled).toHaveLength(0);
+  settlement.beforeApplicationShutdown();
+  expect(journaled.map((e) => e.requestId)).toEqual(['gen-hanging-1', 'gen-hanging-2']);
+});

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenUsage } from '@gw/core';
-import { CreditStore } from '@gw/metering';
+import { CreditStore, type SettleInput } from '@gw/metering';
 import { REQUEST_TRACER, type RequestTracer, type TraceHeaders } from '@gw/observability';
 import type { Candidate } from './chat-plan';
 import type { KeyInfo } from '../auth/key-cache';
@@ -48,8 +48,10 @@ export interface Outcome {
  * can never charge twice.
  */
 @Injectable()
-export class Settlement {
+export class Settlement implements BeforeApplicationShutdown {
   private readonly logger = new Logger('settle');
+  /** Settles sent and not yet confirmed (nor given up), by request id. */
+  private readonly unconfirmed = new Map<string, SettleInput>();
 
   constructor(
     private readonly credits: CreditStore,
@@ -100,6 +102,8 @@ export class Settlement {
       keyLimitIncludesByokFee: call.key.includeByokInLimit,
       event: fields,
     };
+    // Only a journal can keep what an unconfirmed settle would lose at shutdown.
+    if (this.journal.enabled) this.unconfirmed.set(call.requestId, input);
     const first = this.credits.settle(input);
     const costMicros = o.cost + (o.byokFee ?? 0n);
     // Bookkeeping must never cost the charge: whatever it throws, the settle below is awaited.
@@ -114,22 +118,41 @@ export class Settlement {
     const giveUpAt = Date.now() + this.reservations.holdTtlMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const settled = await (attempt === 1 ? first : this.credits.settle(input));
+        await (attempt === 1 ? first : this.credits.settle(input));
         if (attempt > 1) this.logger.warn(`settle for ${call.requestId} succeeded at attempt ${attempt}`);
-        // A replay ('already') was journaled by the settle that charged.
-        if (settled.kind === 'settled') this.journal.record(input);
+        // 'already' too: a settle whose reply a dropped connection lost, resent, answers it (the
+        // recovery writes each request once whatever the journal repeats).
+        this.confirmed(input);
         return;
       } catch (e) {
         if (Date.now() >= giveUpAt) {
           // The hold is swept when it expires; the reconciliation job reports the gap. The journal
           // keeps the charge, for `npm run usage:recover` to write to the ledger.
           this.logger.error(`settle failed for ${call.requestId} after ${attempt} attempts: ${(e as Error).message}`);
-          this.journal.record(input);
+          this.confirmed(input);
           return;
         }
         await sleep(Math.min(20 * 2 ** attempt, 2000));
       }
     }
+  }
+
+  /** Done with a settle (charged, or given up on): its charge goes to the journal. */
+  private confirmed(input: SettleInput): void {
+    if (!this.journal.enabled) return;
+    this.unconfirmed.delete(input.requestId);
+    this.journal.record(input);
+  }
+
+  /**
+   * At shutdown, after the drain: settles still retrying (Redis away) would die with the process.
+   * Their charges go to the journal, for `npm run usage:recover` (a duplicate of one that lands
+   * after all is written once).
+   */
+  beforeApplicationShutdown(): void {
+    if (this.unconfirmed.size === 0) return;
+    this.logger.error(`${this.unconfirmed.size} settle(s) not confirmed by Redis at shutdown${this.journal.enabled ? ': journaled for usage:recover' : ' (no usage journal: USAGE_JOURNAL_DIR is not set)'}`);
+    for (const input of this.unconfirmed.values()) this.journal.record(input);
   }
 
   private observe(call: SettleContext, o: Outcome, event: UsageEventInput, costMicros: bigint): void {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -13,7 +13,7 @@ describe('UsageJournal', () => {
   const journal = (retentionHours = 72) =>
     new UsageJournal({ USAGE_JOURNAL_DIR: dir, USAGE_JOURNAL_RETENTION_HOURS: retentionHours } as AppConfig, { now: () => now } as Clock);
   const files = () => readdirSync(dir).sort();
-  const linesOf = (f: string) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+  const linesOf = (f: string) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'gw-journal-unit-'));
@@ -25,15 +25,21 @@ describe('UsageJournal', () => {
     const j = journal();
     j.record(entry('gen-1', 1500n));
     j.record(entry('gen-free', 0n, 0n));
-    j.record(entry('gen-2', 0n, 75n));
+    j.record({ ...entry('gen-2', 0n, 75n), event: { status: '200', createdAtMs: '1', content: '{"messages":"a stored prompt"}' } });
     await turn();
     await j.onApplicationShutdown();
-    expect(files()).toEqual([expect.stringMatching(/^usage-2026112621-.+-\d+\.jsonl$/)]);
+    expect(files()).toEqual([expect.stringMatching(/^usage-2026112621-.+-\d+-[0-9a-z]+\.jsonl$/)]);
+    // Owner-only.
+    expect(statSync(join(dir, files()[0])).mode & 0o777).toBe(0o600);
     const lines = linesOf(files()[0]);
     expect(lines).toEqual([
-      { requestId: 'gen-1', tenantId: 'ten_a', keyId: 'key_a', costMicros: '1500', byokFeeMicros: '0', event: '{"status":"200","createdAtMs":"1"}' },
-      { requestId: 'gen-2', tenantId: 'ten_a', keyId: 'key_a', costMicros: '0', byokFeeMicros: '75', event: '{"status":"200","createdAtMs":"1"}' },
+      { requestId: 'gen-1', tenantId: 'ten_a', keyId: 'key_a', costMicros: '1500', byokFeeMicros: '0', event: { status: '200', createdAtMs: '1' } },
+      // A tenant's stored content never reaches the journal.
+      { requestId: 'gen-2', tenantId: 'ten_a', keyId: 'key_a', costMicros: '0', byokFeeMicros: '75', event: { status: '200', createdAtMs: '1' } },
     ]);
+    // A settle that ends after the shutdown hook is still written, at once.
+    j.record(entry('gen-late', 5n));
+    expect(linesOf(files()[0]).map((l) => l.requestId)).toEqual(['gen-1', 'gen-2', 'gen-late']);
   });
 
   it('starts a file per hour and deletes journal files older than the retention', async () => {

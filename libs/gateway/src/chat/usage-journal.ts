@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ export interface JournalEntry {
   event: Record<string, string>;
 }
 
-/** `usage-<YYYYMMDDHH UTC>-<host>-<pid>.jsonl`: one file per process and hour. */
+/** `usage-<YYYYMMDDHH UTC>-<host>-<pid>-<start>.jsonl`: one file per process and hour. */
 export const JOURNAL_FILE = /^usage-\d{10}-.+\.jsonl$/;
 
 /**
@@ -35,8 +35,13 @@ export class UsageJournal implements OnApplicationShutdown {
   private readonly logger = new Logger('usage-journal');
   private readonly dir: string | undefined;
   private readonly retentionMs: number;
-  private readonly tag = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}`;
+  /**
+   * Host, process and start time: a restarted container keeps its host name and often its pid,
+   * and must not append to the file its crash may have left with a cut line.
+   */
+  private readonly tag = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${Date.now().toString(36)}`;
   private lines: string[] = [];
+  private closed = false;
   private scheduled = false;
   private out?: WriteStream;
   private hour = '';
@@ -48,7 +53,7 @@ export class UsageJournal implements OnApplicationShutdown {
     this.dir = config.USAGE_JOURNAL_DIR;
     this.retentionMs = config.USAGE_JOURNAL_RETENTION_HOURS * 3_600_000;
     // Fails the start-up, not the first request, when the directory cannot be made.
-    if (this.dir) mkdirSync(this.dir, { recursive: true });
+    if (this.dir) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
   get enabled(): boolean {
@@ -58,6 +63,9 @@ export class UsageJournal implements OnApplicationShutdown {
   /** Journals a charged request (nothing to recover for a free one). */
   record(e: JournalEntry): void {
     if (!this.dir || (e.costMicros === 0n && e.byokFeeMicros === 0n)) return;
+    // A tenant's stored prompt and completion (content logging) stay out: the journal is about
+    // money, and its files outlive a short retention of the tenant's logs.
+    const { content: _content, ...event } = e.event;
     this.lines.push(
       JSON.stringify({
         requestId: e.requestId,
@@ -65,9 +73,14 @@ export class UsageJournal implements OnApplicationShutdown {
         keyId: e.keyId,
         costMicros: e.costMicros.toString(),
         byokFeeMicros: e.byokFeeMicros.toString(),
-        event: JSON.stringify(e.event),
+        event,
       }),
     );
+    if (this.closed) {
+      // A settle that ends after the shutdown hook (rare): written at once, the stream is gone.
+      this.flushSync();
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -85,18 +98,40 @@ export class UsageJournal implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.flush();
+    this.closed = true;
     const out = this.out;
     this.out = undefined;
     if (out) await new Promise<void>((resolve) => out.end(resolve));
   }
 
+  private flushSync(): void {
+    const chunk = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    try {
+      appendFileSync(this.pathFor(this.clock.now()), chunk, { mode: 0o600 });
+    } catch (e) {
+      this.logger.error(`usage journal: ${(e as Error).message}`);
+    }
+  }
+
+  private pathFor(nowMs: number): string {
+    return join(this.dir!, `usage-${hourOf(nowMs)}-${this.tag}.jsonl`);
+  }
+
   private fileFor(nowMs: number): WriteStream {
-    const hour = new Date(nowMs).toISOString().slice(0, 13).replace(/[-T]/g, '');
+    const hour = hourOf(nowMs);
     if (hour !== this.hour || !this.out) {
       this.out?.end();
-      const path = join(this.dir!, `usage-${hour}-${this.tag}.jsonl`);
-      this.out = createWriteStream(path, { flags: 'a' });
-      this.out.on('error', (e) => this.logger.error(`usage journal ${path}: ${e.message}`));
+      const path = this.pathFor(nowMs);
+      // Owner-only: the lines name tenants, keys and what they spent.
+      const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
+      out.on('error', (e) => {
+        // A failed write destroys the stream: the next turn opens the file again, rather than
+        // every later line failing silently until the hour turns.
+        this.logger.error(`usage journal ${path}: ${e.message}`);
+        if (this.out === out) this.out = undefined;
+      });
+      this.out = out;
       this.hour = hour;
       void this.prune(nowMs).catch((e: unknown) => this.logger.warn(`usage journal pruning failed: ${(e as Error).message}`));
     }
@@ -108,7 +143,14 @@ export class UsageJournal implements OnApplicationShutdown {
     for (const name of await readdir(this.dir!)) {
       if (!JOURNAL_FILE.test(name)) continue;
       const path = join(this.dir!, name);
-      if ((await stat(path)).mtimeMs < nowMs - this.retentionMs) await unlink(path).catch(() => undefined);
+      // Another process may prune the same file first.
+      const st = await stat(path).catch(() => null);
+      if (st && st.mtimeMs < nowMs - this.retentionMs) await unlink(path).catch(() => undefined);
     }
   }
+}
+
+/** `YYYYMMDDHH` (UTC) of a time. */
+function hourOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
 }
