@@ -134,3 +134,36 @@ describe('connect time', () => {
     expect(inside.requests).toHaveLength(0);
   });
 });
+
+describe('https only and an allowed port list (production defaults, reliability T48)', () => {
+  let tight: TestApp;
+  beforeAll(async () => {
+    // Address checks off so that only the scheme and port rules decide (no DNS here).
+    tight = await startTestApp({ PROVIDER_URL_HTTPS_ONLY: 'true', PROVIDER_URL_PORTS: '443', ALLOW_PRIVATE_PROVIDER_URLS: 'true' }, { billingWorker: false });
+  });
+  afterAll(async () => {
+    await tight?.close();
+  });
+
+  it.each([
+    ['http://127.0.0.1/v1', 'must use https'],
+    ['https://127.0.0.1:6379/v1', 'must not name port 6379'],
+    ['https://127.0.0.1:8443/v1', 'must not name port 8443'],
+  ])('refuses base_url %s (400 naming it, nothing stored)', async (url, message) => {
+    const s = await tight.signup();
+    const res = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: url } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: 'base_url' });
+    expect(res.body.error.message).toContain(message);
+    expect(await tight.prisma.providerCredential.count({ where: { tenantId: s.tenantId } })).toBe(0);
+  });
+
+  it('takes https on 443, and holds alert webhooks to the same rules', async () => {
+    const s = await tight.signup();
+    const ok = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: 'https://127.0.0.1/v1' } });
+    expect(ok.status).toBe(201);
+    const hook = await call(tight.url, 'POST', '/api/alerts', { token: s.token, body: { kind: 'balance_below', threshold: 1, webhook_url: 'http://127.0.0.1/hook' } });
+    expect(hook.status).toBe(400);
+    expect(hook.body.error).toMatchObject({ param: 'webhook_url' });
+  });
+});

@@ -39,3 +39,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_TRACES_SAMPLE_RATIO: '2' })).toThrow('OTEL_TRACES_SAMPLE_RATIO');
   });
 });
+
+describe('urlPolicy (PROVIDER_URL_HTTPS_ONLY, PROVIDER_URL_PORTS)', () => {
+  const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40), SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
+
+  it('is https on 443 in production, anything elsewhere', () => {
+    expect(loadConfig(prod).urlPolicy).toEqual({ httpsOnly: true, ports: new Set([443]) });
+    expect(loadConfig({}).urlPolicy).toEqual({ httpsOnly: false, ports: null });
+  });
+
+  it('is what the operator sets', () => {
+    expect(loadConfig({ ...prod, PROVIDER_URL_HTTPS_ONLY: 'false' }).urlPolicy).toEqual({ httpsOnly: false, ports: new Set([443, 80]) });
+    expect(loadConfig({ ...prod, PROVIDER_URL_PORTS: '443,8443' }).urlPolicy.ports).toEqual(new Set([443, 8443]));
+    expect(loadConfig({ ...prod, PROVIDER_URL_PORTS: 'any' }).urlPolicy.ports).toBeNull();
+    expect(loadConfig({ PROVIDER_URL_HTTPS_ONLY: 'true' }).urlPolicy.httpsOnly).toBe(true);
+  });
+
+  it.each(['443;80', '0', '70000', 'all'])('refuses PROVIDER_URL_PORTS=%s', (v) => {
+    expect(() => loadConfig({ PROVIDER_URL_PORTS: v })).toThrow('PROVIDER_URL_PORTS');
+  });
+});

@@ -102,6 +102,17 @@ const schema = z.object({
   /** How often Redis balances are compared with the ledger (and drift repaired). */
   RECONCILE_INTERVAL_MS: int(60_000, 100),
   ALLOW_PRIVATE_PROVIDER_URLS: bool.default(false),
+  /**
+   * User-supplied URLs (BYOK base URLs, alert webhooks) must be https. Default: on in production.
+   * A BYOK key sent over http crosses the network in clear.
+   */
+  PROVIDER_URL_HTTPS_ONLY: bool.optional(),
+  /** Ports user-supplied URLs may name (default 443, plus 80 when http is allowed); `any` lifts the rule. */
+  PROVIDER_URL_PORTS: z
+    .string()
+    .regex(/^(any|\d{1,5}(,\d{1,5})*)$/, 'a comma-separated list of ports, or any')
+    .refine((v) => v === 'any' || v.split(',').every((p) => Number(p) >= 1 && Number(p) <= 65535), 'ports are 1 to 65535')
+    .optional(),
   /** Provider health: counting window, circuit cool-down, error rate and minimum requests that open a circuit. */
   HEALTH_WINDOW_MS: int(5_000, 100),
   CIRCUIT_COOLDOWN_MS: int(15_000, 100),
@@ -167,9 +178,18 @@ export interface ProviderEnv {
   baseUrl?: string;
 }
 
+/** What user-supplied URLs may be (reliability T48), from PROVIDER_URL_HTTPS_ONLY and PROVIDER_URL_PORTS. */
+export interface UrlPolicy {
+  httpsOnly: boolean;
+  /** Allowed ports; null: any. */
+  ports: ReadonlySet<number> | null;
+}
+
 export interface AppConfig extends EnvConfig {
   /** Sandbox mode: no provider keys and not production, or SANDBOX=true. */
   sandbox: boolean;
+  /** User-supplied URLs: https only and port 443 in production, anything outside it, unless configured. */
+  urlPolicy: UrlPolicy;
   jwtSecret: string;
   /** `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` of a provider adapter. */
   provider(prefix: string): ProviderEnv;
@@ -207,7 +227,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   });
   const anyProviderKey = Object.keys(snapshot).some((k) => k.endsWith('_API_KEY') && !k.startsWith('STRIPE') && !!snapshot[k]);
   const sandbox = c.SANDBOX ?? (!anyProviderKey && c.NODE_ENV !== 'production');
-  return Object.freeze({ ...c, sandbox, jwtSecret: c.JWT_SECRET ?? DEV_JWT_SECRET, provider });
+  const production = c.NODE_ENV === 'production';
+  const httpsOnly = c.PROVIDER_URL_HTTPS_ONLY ?? production;
+  const ports = c.PROVIDER_URL_PORTS ?? (production ? (httpsOnly ? '443' : '443,80') : 'any');
+  const urlPolicy: UrlPolicy = { httpsOnly, ports: ports === 'any' ? null : new Set(ports.split(',').map(Number)) };
+  return Object.freeze({ ...c, sandbox, urlPolicy, jwtSecret: c.JWT_SECRET ?? DEV_JWT_SECRET, provider });
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

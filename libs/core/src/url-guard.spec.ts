@@ -49,6 +49,28 @@ describe('blockedAddressReason', () => {
   });
 });
 
+describe('assertPublicUrl with a scheme and port policy', () => {
+  const policy = { httpsOnly: true, ports: new Set([443]) };
+  const check = (url: string) => assertPublicUrl(url, { allowPrivate: true, policy, param: 'base_url' });
+
+  it('takes https on an allowed port', async () => {
+    expect((await check('https://api.example.com/v1')).hostname).toBe('api.example.com');
+    expect((await check('https://api.example.com:443/v1')).hostname).toBe('api.example.com');
+  });
+
+  it.each([
+    ['http://api.example.com/v1', 'must use https'],
+    ['https://api.example.com:6379/v1', 'must not name port 6379'],
+    ['https://api.example.com:80/v1', 'must not name port 80'],
+  ])('refuses %s', async (url, message) => {
+    await expect(check(url)).rejects.toThrow(message);
+  });
+
+  it('without a policy, takes http on any port (development, tests)', async () => {
+    expect((await assertPublicUrl('http://api.example.com:8000/v1', { allowPrivate: true })).port).toBe('8000');
+  });
+});
+
 describe('assertPublicUrl', () => {
   const check = (url: string) => assertPublicUrl(url, { allowPrivate: false, resolver: dns, param: 'base_url' });
 

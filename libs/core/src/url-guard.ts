@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, isIPv4 } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { DomainError, ErrorCode } from './errors';
+import type { UrlPolicy } from './config';
 
 /**
  * Server-side request forgery guard for user-supplied URLs (BYOK base URLs, alert webhooks):
@@ -162,6 +163,8 @@ export interface UrlGuardOptions {
   /** ALLOW_PRIVATE_PROVIDER_URLS: skip the address checks (self-hosted models on a LAN). */
   allowPrivate: boolean;
   resolver?: HostResolver;
+  /** PROVIDER_URL_HTTPS_ONLY / PROVIDER_URL_PORTS (write time only); absent: http(s), any port. */
+  policy?: UrlPolicy;
 }
 
 /**
@@ -181,6 +184,12 @@ export async function assertPublicUrl(url: string, opts: UrlGuardOptions & { par
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw bad('must use http or https');
   if (parsed.username || parsed.password) throw bad('must not contain credentials');
   if (!parsed.hostname) throw bad('must have a host');
+  const policy = opts.policy;
+  if (policy?.httpsOnly && parsed.protocol !== 'https:') throw bad('must use https (PROVIDER_URL_HTTPS_ONLY)');
+  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  if (policy?.ports && !policy.ports.has(port)) {
+    throw bad(`must not name port ${port}: allowed ${[...policy.ports].join(', ')} (PROVIDER_URL_PORTS)`);
+  }
   if (opts.allowPrivate) return parsed;
   try {
     await resolvePublic(parsed.hostname, opts.resolver ?? systemResolver);

@@ -58,7 +58,7 @@ export class AlertsService {
 
   async create(scope: TenantScope, dto: CreateAlertDto): Promise<CreatedAlertView> {
     const shape = ruleShape(dto);
-    const url = await assertPublicUrl(dto.webhook_url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, param: 'webhook_url' });
+    const url = await assertPublicUrl(dto.webhook_url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, policy: this.config.urlPolicy, param: 'webhook_url' });
     if ((await this.rules.count(scope)) >= MAX_RULES_PER_TENANT) {
       throw new DomainError(ErrorCode.Conflict, `A tenant has at most ${MAX_RULES_PER_TENANT} alert rules; delete one first`);
     }

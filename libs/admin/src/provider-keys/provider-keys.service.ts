@@ -109,7 +109,7 @@ export class ProviderKeysService {
 
   /** Write-time SSRF check (the connection is checked again at connect time, after DNS). */
   private async checkBaseUrl(url: string): Promise<string> {
-    const parsed = await assertPublicUrl(url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, param: 'base_url' });
+    const parsed = await assertPublicUrl(url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, policy: this.config.urlPolicy, param: 'base_url' });
     if (parsed.search || parsed.hash) throw new DomainError(ErrorCode.InvalidBody, 'base_url must not have a query or fragment', { param: 'base_url' });
     return parsed.href.replace(/\/+$/, '');
   }
