@@ -96,6 +96,28 @@ describe('BYOK provider keys', () => {
     expect(t.openai.requests).toHaveLength(0);
   });
 
+  it("the platform's key never reaches a tenant's URL, even when the tenant's key is refused and the platform stands in (T52)", async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1`, priority: 'first' } });
+    expect((await call(t.url, 'PUT', '/api/routing', { token: s.token, body: { byok_fallback_to_platform: true } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    ownOpenAi.reset();
+    t.openai.reset();
+    // The tenant's key is refused at its URL; the platform serves, on its own URL.
+    ownOpenAi.enqueue({ status: 401 }, { status: 401 }, { status: 401 });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 }),
+    });
+    expect(res.status).toBe(200);
+    expect(ownOpenAi.requests.length).toBeGreaterThanOrEqual(1);
+    expect(ownOpenAi.requests.every((r) => r.headers.authorization === `Bearer ${OWN_OPENAI}`)).toBe(true);
+    expect(JSON.stringify(ownOpenAi.requests.map((r) => r.headers))).not.toContain('sk-platform');
+    expect(t.openai.lastRequest()?.headers.authorization).toBe('Bearer sk-platform-openai');
+  });
+
   it("a key the gateway cannot open is reported, never silently replaced by the platform's key (T44)", async () => {
     const s = await t.signup();
     expect((await t.grant(s.tenantId, 5)).status).toBe(201);
