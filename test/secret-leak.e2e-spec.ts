@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 import { waitFor } from './support/billing';
@@ -85,13 +86,15 @@ describe('application output', () => {
     expect((await call(t.url, 'PUT', '/api/routing', { token, body: { byok_fallback_to_platform: true } })).status).toBe(200);
 
     const requestIds: string[] = [];
+    /** Every answer's body and headers the client received on /v1. */
+    const answers: string[] = [];
     const chat = async (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       const res = await fetch(`${t.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...body }),
       });
-      await res.text();
+      answers.push(JSON.stringify([...res.headers]), await res.text());
       if (res.headers.get('x-request-id')) requestIds.push(res.headers.get('x-request-id')!);
       return res.status;
     };
@@ -157,5 +160,61 @@ describe('application output', () => {
     expect(leaks.map(([name]) => name)).toEqual([]);
     // Not even the distinctive middle of a key.
     for (const [name, s] of Object.entries(secrets)) if (s.length > 24) expect([name, output.includes(s.slice(8, 24))]).toEqual([name, false]);
+
+    // Nor what the clients were answered (the upstream 400 above echoed the BYOK key) ...
+    const answered = answers.join('\n');
+    expect(answered.length).toBeGreaterThan(500);
+    expect(Object.entries(secrets).filter(([, v]) => answered.includes(v)).map(([name]) => name)).toEqual([]);
+    // ... nor anything stored: every Redis key under this suite's prefix (BullMQ's jobs and failed
+    // jobs included) and every row of every table (reliability T47).
+    // The email outbox is left out: it is the email port's delivery queue, and an invitation's
+    // email carries its token to the invitee by design (the invites table keeps only its hash).
+    const stored = [...(await redisContents(t)), ...(await databaseContents(t, ['email_outbox']))].join('\n');
+    expect(stored).toContain(tenantId);
+    const inStore = Object.entries(secrets).filter(([, v]) => stored.includes(v) || (v.length > 24 && stored.includes(v.slice(8, 24))));
+    expect(inStore.map(([name]) => name)).toEqual([]);
   });
 });
+
+/** Every key and value under the suite's Redis prefix, as text. */
+async function redisContents(app: TestApp): Promise<string[]> {
+  const redis = new Redis(app.config.REDIS_URL!);
+  const out: string[] = [];
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${app.config.REDIS_PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const type = await redis.type(k);
+        const value =
+          type === 'string' ? await redis.getBuffer(k).then((b) => b?.toString('latin1'))
+          : type === 'hash' ? await redis.hgetall(k)
+          : type === 'list' ? await redis.lrange(k, 0, -1)
+          : type === 'set' ? await redis.smembers(k)
+          : type === 'zset' ? await redis.zrange(k, 0, -1, 'WITHSCORES')
+          : type === 'stream' ? await redis.xrange(k, '-', '+')
+          : type;
+        out.push(k, JSON.stringify(value));
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  expect(out.length).toBeGreaterThan(10);
+  return out;
+}
+
+/** Every row of every table of the test database but `except`, as JSON. */
+async function databaseContents(app: TestApp, except: string[]): Promise<string[]> {
+  const tables = await app.prisma.$queryRaw<{ table_name: string }[]>`
+    SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`;
+  expect(tables.length).toBeGreaterThan(10);
+  const out: string[] = [];
+  for (const { table_name: name } of tables) {
+    if (except.includes(name)) continue;
+    const rows = await app.prisma.$queryRawUnsafe<unknown[]>(`SELECT * FROM "${name.replace(/"/g, '""')}"`);
+    out.push(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)));
+  }
+  return out;
+}
