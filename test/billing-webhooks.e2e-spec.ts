@@ -1,6 +1,6 @@
 import { stripeSignatureHeader } from '@gw/testing';
 import { PaymentTransaction } from '@gw/db';
-import { api, checkout, ledgerSum, startBillingApp, STRIPE_WEBHOOK_SECRET, type BillingApp } from './support/billing';
+import { api, checkout, ledgerSum, startBillingApp, STRIPE_WEBHOOK_SECRET, waitFor, type BillingApp } from './support/billing';
 
 let b: BillingApp;
 
@@ -295,5 +295,40 @@ describe('a webhook whose effects fail half-way (reliability T41)', () => {
     expect(await b.t.prisma.processedStripeEvent.count({ where: { id: { in: crediting.map((e) => e.id) } } })).toBe(crediting.length);
     expect((await credits(s.tenantId)).balance).toBe(20_000_000n);
     expect(await ledgerSum(b.t, s.tenantId)).toBe(20_000_000n);
+  });
+});
+
+describe('a refund of credit already spent (reliability T42)', () => {
+  it('takes the balance below zero, and the next request gets 402 until the tenant pays again', async () => {
+    const { tenantId, apiKey, token, pi } = await paid(10);
+    const chat = () =>
+      fetch(`${b.t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    // Spend some of it.
+    b.t.openai.enqueue({ text: 'spent', promptTokens: 1_000_000, completionTokens: 100 });
+    expect((await chat()).status).toBe(200);
+    const spent = 10_000_000n - (await credits(tenantId)).balance;
+    expect(spent).toBeGreaterThan(0n);
+    // The whole payment is refunded: what was spent is owed.
+    b.stripe.refund(pi);
+    await b.stripe.idle();
+    await waitFor('the refund applied', async () => (await credits(tenantId)).balance < 0n);
+    expect((await credits(tenantId)).balance).toBe(-spent);
+    await b.t.drain();
+    expect(await ledgerSum(b.t, tenantId)).toBe(-spent);
+    const refused = await chat();
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('insufficient_credits');
+    // Paying again covers the debt first.
+    const again = await checkout(b.t, token, 20);
+    b.stripe.completeCheckout(again, 'paid');
+    await b.stripe.idle();
+    await waitFor('the new payment applied', async () => (await credits(tenantId)).balance > 0n);
+    expect((await credits(tenantId)).balance).toBe(20_000_000n - spent);
+    b.t.openai.enqueue({ text: 'served again' });
+    expect((await chat()).status).toBe(200);
   });
 });
