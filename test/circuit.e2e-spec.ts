@@ -1,5 +1,7 @@
 import OpenAI from 'openai';
+import { FakeOpenAiServer } from '@gw/testing';
 import { startTestApp, type TestApp } from './support/test-app';
+import { call } from './support/admin-api';
 
 const env = { HEALTH_WINDOW_MS: '1000', CIRCUIT_COOLDOWN_MS: '4000', CIRCUIT_MIN_REQUESTS: '10', CIRCUIT_ERROR_RATE: '0.5' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,5 +53,46 @@ describe('circuit breaker shared by two gateway processes', () => {
     const after = [];
     for (let i = 0; i < 6; i++) after.push((await ask(i)).model);
     expect(after.every((m) => m === 'openai/gpt-4o-mini')).toBe(true);
+  }, 30_000);
+});
+
+describe("one tenant's failing own key (reliability T23)", () => {
+  let t: TestApp;
+  let own: FakeOpenAiServer;
+
+  beforeAll(async () => {
+    t = await startTestApp({ ...env, ALLOW_PRIVATE_PROVIDER_URLS: 'true' }, { billingWorker: false });
+    own = new FakeOpenAiServer({ apiKey: 'sk-own-circuit-0001' });
+    await own.start();
+  });
+  afterAll(async () => {
+    await Promise.all([t?.close(), own?.close()]);
+  });
+
+  it("opens that key's circuit only: the platform's for the same model stays closed for everyone", async () => {
+    const a = await t.signup();
+    const b = await t.signup();
+    for (const s of [a, b]) expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    const pk = await call(t.url, 'POST', '/api/provider-keys', { token: a.token, body: { provider: 'openai', api_key: 'sk-own-circuit-0001', base_url: `${own.baseUrl}/v1`, priority: 'first' } });
+    expect(pk.status).toBe(201);
+    own.setDefaults({ status: 500 });
+    const ask = (apiKey: string, i: number) =>
+      new OpenAI({ baseURL: `${t.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        models: ['anthropic/claude-haiku-4.5'],
+        messages: [{ role: 'user', content: `q${i}` }],
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    // Tenant A's own key fails every call; its requests are served after it.
+    for (let i = 0; i < 12; i++) await ask(a.apiKey, i);
+    const ownCalls = own.requestCount;
+    expect(ownCalls).toBeGreaterThanOrEqual(10);
+    await sleep(1200);
+    // A's key is now tried after the platform (its circuit is open): A is served at once ...
+    const platformCalls = t.openai.requestCount;
+    expect((await ask(a.apiKey, 100)).model).toBe('openai/gpt-4o-mini');
+    expect(own.requestCount).toBe(ownCalls);
+    // ... and tenant B is still served by the platform's gpt-4o-mini: that circuit never opened.
+    for (let i = 0; i < 5; i++) expect((await ask(b.apiKey, i)).model).toBe('openai/gpt-4o-mini');
+    expect(t.openai.requestCount).toBe(platformCalls + 6);
   }, 30_000);
 });

@@ -59,7 +59,12 @@ export class RoutePlanner {
           .filter((c) => c.priority === priority)
           .map((c) => ({ adapter, apiKey: c.apiKey, baseUrl: c.baseUrl ?? adapter.defaultBaseUrl, sandbox: false, credentialId: c.id, ...(c.unavailable ? { unavailable: true as const } : {}) }));
       const platform = this.endpoints.get(model.provider);
-      for (const endpoint of [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')]) candidates.push({ model, endpoint });
+      const endpoints = [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')];
+      // A tenant's own key whose circuit is open (its provider or base URL keeps failing) is tried
+      // after the others, as an open model is: its breaker is its own, never the platform's.
+      const open = own.length === 0 ? [] : endpoints.filter((e) => e.credentialId !== undefined && this.health.health(`${model.id}|${e.credentialId}`).open);
+      for (const endpoint of endpoints) if (!open.includes(endpoint)) candidates.push({ model, endpoint });
+      for (const endpoint of open) candidates.push({ model, endpoint });
     }
     return { candidates, decisions: plan.decisions };
   }
