@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { generateApiKey } from '@gw/core';
+import { Clock, generateApiKey } from '@gw/core';
 import { ADMIN_TOKEN, fundedTenant, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 
@@ -51,11 +51,14 @@ describe('bad keys on /v1 (T01)', () => {
   it('all get the same 401 body, never echoing the key; nothing is called, held or charged', async () => {
     const revoked = await keyWith({});
     expect((await call(t.url, 'DELETE', `/api/keys/${revoked.id}`, { token: tenant.token })).status).toBe(200);
-    const expiring = await keyWith({ expires_at: new Date(Date.now() + 1500).toISOString() });
-    // Used once while valid, so the gateway's key cache holds it when it expires.
+    const expiring = await keyWith({ expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    // Used once while valid, so the gateway's key cache holds it when it expires ...
     t.openai.enqueue({ text: 'ok' });
     expect((await rawChat([['authorization', `Bearer ${expiring.key}`]])).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1600));
+    // ... two hours later, by the gateway's clock.
+    const clock = t.app.get(Clock);
+    const realNow = clock.now.bind(clock);
+    jest.spyOn(clock, 'now').mockImplementation(() => realNow() + 7_200_000);
     t.openai.reset().setDefaults({});
     const before = await t.credits.getCredits(tenant.tenantId);
 
@@ -81,6 +84,32 @@ describe('bad keys on /v1 (T01)', () => {
     expect([...bodies]).toHaveLength(1);
     expect(t.openai.requests).toHaveLength(0);
     expect(await t.credits.getCredits(tenant.tenantId)).toEqual(before);
+    jest.restoreAllMocks();
+  });
+
+  it("still takes one x-api-key beside one Authorization header (the Anthropic SDK's way)", async () => {
+    t.anthropic.enqueue({ text: 'both headers' });
+    const r = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': tenant.apiKey, authorization: `Bearer ${tenant.apiKey}`, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'anthropic/claude-haiku-4.5', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(r.status).toBe(200);
+  });
+
+  it('the dashboard API refuses two Authorization headers too (401), even with a valid token first', async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const url = new URL(t.url);
+      const req = request({ host: url.hostname, port: url.port, path: '/api/keys', method: 'GET', headers: { authorization: [`Bearer ${tenant.token}`, 'Bearer garbage'] } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r).toBe(401);
+    expect((await call(t.url, 'GET', '/api/keys', { token: tenant.token })).status).toBe(200);
   });
 });
 

@@ -147,8 +147,8 @@ describe('https only and an allowed port list (production defaults, reliability 
 
   it.each([
     ['http://127.0.0.1/v1', 'must use https'],
-    ['https://127.0.0.1:6379/v1', 'must not name port 6379'],
-    ['https://127.0.0.1:8443/v1', 'must not name port 8443'],
+    ['https://127.0.0.1:6379/v1', 'must not use port 6379'],
+    ['https://127.0.0.1:8443/v1', 'must not use port 8443'],
   ])('refuses base_url %s (400 naming it, nothing stored)', async (url, message) => {
     const s = await tight.signup();
     const res = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: url } });
@@ -158,12 +158,25 @@ describe('https only and an allowed port list (production defaults, reliability 
     expect(await tight.prisma.providerCredential.count({ where: { tenantId: s.tenantId } })).toBe(0);
   });
 
-  it('takes https on 443, and holds alert webhooks to the same rules', async () => {
+  it('takes https on 443, and holds a changed base_url and alert webhooks to the same rules', async () => {
     const s = await tight.signup();
     const ok = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: 'https://127.0.0.1/v1' } });
     expect(ok.status).toBe(201);
+    const patched = await call(tight.url, 'PATCH', `/api/provider-keys/${ok.body.id}`, { token: s.token, body: { base_url: 'http://127.0.0.1/v1' } });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error).toMatchObject({ param: 'base_url' });
     const hook = await call(tight.url, 'POST', '/api/alerts', { token: s.token, body: { kind: 'balance_below', threshold: 1, webhook_url: 'http://127.0.0.1/hook' } });
     expect(hook.status).toBe(400);
     expect(hook.body.error).toMatchObject({ param: 'webhook_url' });
+  });
+
+  it('keeps a URL stored before the rule, and lets it be saved again unchanged', async () => {
+    const s = await tight.signup();
+    const ok = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: 'https://127.0.0.1/v1' } });
+    // As if stored by an earlier version, or before the operator tightened the rule.
+    await tight.prisma.providerCredential.update({ where: { id: ok.body.id }, data: { baseUrl: 'http://127.0.0.1:8000/v1' } });
+    const same = await call(tight.url, 'PATCH', `/api/provider-keys/${ok.body.id}`, { token: s.token, body: { base_url: 'http://127.0.0.1:8000/v1/', label: 'renamed' } });
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ base_url: 'http://127.0.0.1:8000/v1', label: 'renamed' });
   });
 });

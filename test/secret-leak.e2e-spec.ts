@@ -164,7 +164,7 @@ describe('application output', () => {
     // Nor what the clients were answered (the upstream 400 above echoed the BYOK key) ...
     const answered = answers.join('\n');
     expect(answered.length).toBeGreaterThan(500);
-    expect(Object.entries(secrets).filter(([, v]) => answered.includes(v)).map(([name]) => name)).toEqual([]);
+    expect(Object.entries(secrets).filter(([, v]) => answered.includes(v) || (v.length > 24 && answered.includes(v.slice(8, 24)))).map(([name]) => name)).toEqual([]);
     // ... nor anything stored: every Redis key under this suite's prefix (BullMQ's jobs and failed
     // jobs included) and every row of every table (reliability T47).
     // The email outbox is left out: it is the email port's delivery queue, and an invitation's

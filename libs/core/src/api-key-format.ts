@@ -44,3 +44,20 @@ export function hashApiKey(key: string): string {
 export function apiKeyDisplayPrefix(key: string): string {
   return key.slice(0, API_KEY_PREFIX.length + 6);
 }
+
+/**
+ * Whether a request carries `Authorization` or `x-api-key` more than once (`rawHeaders`, names and
+ * values alternating). Node keeps the first of two Authorization headers and a proxy in front may
+ * have honoured the other: such a request presents no credential (reliability T01).
+ */
+export function repeatsCredentialHeaders(rawHeaders: readonly string[]): boolean {
+  let auth = 0;
+  let xKey = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    // Cheap first test: only names of these two lengths can match.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') auth++;
+    else if (name.length === 9 && name.toLowerCase() === 'x-api-key') xKey++;
+  }
+  return auth > 1 || xKey > 1;
+}

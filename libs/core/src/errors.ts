@@ -49,6 +49,9 @@ export interface ErrorDetails {
   meta?: Record<string, unknown>;
 }
 
+/** The one 401 message for any key or token that does not authenticate: no case tells another apart. */
+export const INVALID_API_KEY_MESSAGE = 'Invalid API key';
+
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,

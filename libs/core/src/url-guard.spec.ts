@@ -60,8 +60,8 @@ describe('assertPublicUrl with a scheme and port policy', () => {
 
   it.each([
     ['http://api.example.com/v1', 'must use https'],
-    ['https://api.example.com:6379/v1', 'must not name port 6379'],
-    ['https://api.example.com:80/v1', 'must not name port 80'],
+    ['https://api.example.com:6379/v1', 'must not use port 6379'],
+    ['https://api.example.com:80/v1', 'must not use port 80'],
   ])('refuses %s', async (url, message) => {
     await expect(check(url)).rejects.toThrow(message);
   });

@@ -188,7 +188,7 @@ export async function assertPublicUrl(url: string, opts: UrlGuardOptions & { par
   if (policy?.httpsOnly && parsed.protocol !== 'https:') throw bad('must use https (PROVIDER_URL_HTTPS_ONLY)');
   const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
   if (policy?.ports && !policy.ports.has(port)) {
-    throw bad(`must not name port ${port}: allowed ${[...policy.ports].join(', ')} (PROVIDER_URL_PORTS)`);
+    throw bad(`must not use port ${port}: allowed ${[...policy.ports].join(', ')} (PROVIDER_URL_PORTS)`);
   }
   if (opts.allowPrivate) return parsed;
   try {

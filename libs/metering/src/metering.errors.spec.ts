@@ -1,4 +1,4 @@
-import { ErrorCode } from '@gw/core';
+import { ErrorCode, INVALID_API_KEY_MESSAGE } from '@gw/core';
 import { formatUsd, reserveRejectionError } from './metering.errors';
 import type { ModelPrice } from './pricing';
 
@@ -8,7 +8,9 @@ describe('reserveRejectionError', () => {
   const ctx = { neededMicros: 420_000n, price: PRICE, markupBps: 0n, promptTokens: 1000 };
 
   it('maps each refusal to its code, with Retry-After only where waiting helps', () => {
-    expect(reserveRejectionError({ kind: 'key_inactive', status: 'revoked' }, ctx).code).toBe(ErrorCode.InvalidApiKey);
+    const revoked = reserveRejectionError({ kind: 'key_inactive', status: 'revoked' }, ctx);
+    // The same words as any unknown key's 401: nothing tells a revoked key apart.
+    expect([revoked.code, revoked.message]).toEqual([ErrorCode.InvalidApiKey, INVALID_API_KEY_MESSAGE]);
     // A status Redis lost (being restored) is not a verdict on the key: 503, retry in a second.
     const lost = reserveRejectionError({ kind: 'key_inactive', status: null }, ctx);
     expect(lost.code).toBe(ErrorCode.BillingUnavailable);

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, type Micros } from '@gw/core';
+import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, type Micros } from '@gw/core';
 import type { ReserveRejection } from './credit-store.types';
 import { affordableTokens, type ModelPrice } from './pricing';
 
@@ -25,7 +25,7 @@ export function reserveRejectionError(r: ReserveRejection, ctx: RejectionContext
       // No status at all: the key was found active in Postgres (the key cache) but Redis lost its
       // status; recovery restores it within seconds. A valid key must not read as invalid meanwhile.
       if (r.status === null) return new DomainError(ErrorCode.BillingUnavailable, 'Billing is briefly unavailable; retry shortly.', { retryAfterSeconds: 1, retryable: true });
-      return new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
+      return new DomainError(ErrorCode.InvalidApiKey, INVALID_API_KEY_MESSAGE);
     case 'rate_limited':
       if (r.retryAfterMs === null) {
         return new DomainError(

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { DomainError, ErrorCode } from '@gw/core';
+import { DomainError, ErrorCode, repeatsCredentialHeaders } from '@gw/core';
 import { IS_PUBLIC, OPERATOR_ONLY, type Principal } from './principal';
 import { MANAGEMENT_KEY_PERMISSIONS, REQUIRES, ROLE_PERMISSIONS, type Permission, type Role } from '../common/permissions';
 
@@ -19,6 +19,8 @@ export class AdminAuthGuard extends AuthGuard('admin-bearer') {
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const raw = ctx.switchToHttp().getRequest<{ raw?: { rawHeaders?: string[] } }>().raw?.rawHeaders;
+    if (raw && repeatsCredentialHeaders(raw)) throw new DomainError(ErrorCode.Unauthorized, 'Missing or invalid bearer token');
     await (super.canActivate(ctx) as Promise<boolean>);
     const principal = ctx.switchToHttp().getRequest<{ user: Principal }>().user;
     if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ONLY, targets)) {

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { JwtService } from '@nestjs/jwt';
 import { Strategy } from 'passport-http-bearer';
 import { timingSafeEqual } from 'node:crypto';
-import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, isWellFormedApiKey } from '@gw/core';
+import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, INVALID_API_KEY_MESSAGE, isWellFormedApiKey } from '@gw/core';
 import { ApiKeyRepository, UserRepository } from '@gw/db';
 import type { Principal } from './principal';
 import { passwordVersion } from './password-version';
@@ -55,7 +55,7 @@ export class AdminBearerStrategy extends PassportStrategy(Strategy, 'admin-beare
     // Same rule as the gateway's key cache: a rotated key works until its grace period ends.
     const live = row && (row.status === 'active' || (row.status === 'rotated' && row.graceUntil !== null && row.graceUntil.getTime() > now));
     const usable = live && (!row.expiresAt || row.expiresAt.getTime() > now);
-    if (!row || !usable) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
+    if (!row || !usable) throw new DomainError(ErrorCode.InvalidApiKey, INVALID_API_KEY_MESSAGE);
     if (row.kind !== 'management') throw new DomainError(ErrorCode.Forbidden, 'Inference keys cannot call the admin API; use a management key');
     return { kind: 'management_key', keyId: row.id, tenantId: row.tenantId };
   }

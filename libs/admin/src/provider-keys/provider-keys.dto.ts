@@ -21,7 +21,7 @@ export class CreateProviderKeyDto {
   @Matches(/^[\x21-\x7e]+$/, { message: 'api_key must be printable ASCII without spaces' })
   api_key!: string;
 
-  @ApiPropertyOptional({ maxLength: 500, example: 'https://api.openai.com/v1', description: "Default: the platform's base URL for this provider. Private, loopback and link-local addresses are refused unless the operator allows them." })
+  @ApiPropertyOptional({ maxLength: 500, example: 'https://api.openai.com/v1', description: "Default: the platform's base URL for this provider. Private, loopback and link-local addresses are refused unless the operator allows them; in production it must be https on port 443 unless the operator allows more (PROVIDER_URL_HTTPS_ONLY, PROVIDER_URL_PORTS)." })
   @IsOptional()
   @IsString()
   @MaxLength(500)

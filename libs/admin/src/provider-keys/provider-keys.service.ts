@@ -68,8 +68,10 @@ export class ProviderKeysService {
   }
 
   async update(scope: TenantScope, id: string, changes: { baseUrl?: string | null; label?: string | null; priority?: 'first' | 'fallback' }): Promise<ProviderKeyView> {
-    await this.get(scope, id);
-    const baseUrl = changes.baseUrl === undefined || changes.baseUrl === null ? changes.baseUrl : await this.checkBaseUrl(changes.baseUrl);
+    const current = await this.get(scope, id);
+    // The stored URL sent back unchanged (a client saving a label) is not a new URL: a scheme or
+    // port rule added since does not refuse it (its addresses are still checked).
+    const baseUrl = changes.baseUrl === undefined || changes.baseUrl === null ? changes.baseUrl : await this.checkBaseUrl(changes.baseUrl, current.baseUrl);
     const updated = await this.creds.update(scope, id, {
       ...(baseUrl !== undefined ? { baseUrl } : {}),
       ...(changes.label !== undefined ? { label: changes.label } : {}),
@@ -108,9 +110,19 @@ export class ProviderKeysService {
   }
 
   /** Write-time SSRF check (the connection is checked again at connect time, after DNS). */
-  private async checkBaseUrl(url: string): Promise<string> {
-    const parsed = await assertPublicUrl(url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, policy: this.config.urlPolicy, param: 'base_url' });
+  private async checkBaseUrl(url: string, stored?: string | null): Promise<string> {
+    const unchanged = stored != null && normalizedUrl(url) === stored;
+    const parsed = await assertPublicUrl(url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, policy: unchanged ? undefined : this.config.urlPolicy, param: 'base_url' });
     if (parsed.search || parsed.hash) throw new DomainError(ErrorCode.InvalidBody, 'base_url must not have a query or fragment', { param: 'base_url' });
     return parsed.href.replace(/\/+$/, '');
+  }
+}
+
+/** A base URL as stored: WHATWG-normalised, without trailing slashes (undefined when unparsable). */
+function normalizedUrl(url: string): string | undefined {
+  try {
+    return new URL(url).href.replace(/\/+$/, '');
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, ErrorCode, newRequestId } from '@gw/core';
+import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, newRequestId } from '@gw/core';
 import { anthropicToChatRequest, type ChatRequest } from '@gw/llm';
 import { traceHeadersOf } from '@gw/observability';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
@@ -105,7 +105,7 @@ export class GatewayRoutes implements OnModuleInit {
     reply.header('x-request-id', req.gwRequestId);
     const presented = presentedKey(req);
     const key = presented ? await this.keys.resolve(presented) : null;
-    if (!key) throw new DomainError(ErrorCode.InvalidApiKey, 'Invalid API key');
+    if (!key) throw new DomainError(ErrorCode.InvalidApiKey, INVALID_API_KEY_MESSAGE);
     if (key.kind !== 'inference') throw new DomainError(ErrorCode.Forbidden, 'Management keys cannot call models; use an inference key');
     req.gwKey = key;
     req.gwAuthMs = performance.now() - started;
