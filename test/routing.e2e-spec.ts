@@ -1,5 +1,8 @@
 import OpenAI from 'openai';
 import { FakeOpenAiServer } from '@gw/testing';
+import { freePort } from '@gw/core';
+import { costMicros } from '@gw/metering';
+import { call as adminCall } from './support/admin-api';
 import { postChat, startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -354,5 +357,38 @@ describe("the platform's own key refused", () => {
     expect(e.status).toBe(503);
     expect(e.error).toMatchObject({ code: 'no_available_provider' });
     expect(e.message).toContain("platform's openai capacity is unavailable");
+  });
+
+  it('falls over on an empty answer (200 with no choices), and bills only the attempt that served (T14, T28)', async () => {
+    const { client, tenantId, apiKey } = await tenant();
+    t.openai.enqueue({ rawBody: JSON.stringify({ id: 'chatcmpl-empty', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 50, completion_tokens: 0, total_tokens: 50 } }), times: 3 });
+    t.anthropic.enqueue({ text: 'served by the fallback', promptTokens: 120, completionTokens: 30 });
+    const before = (await t.credits.getCredits(tenantId))!.balance;
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(r.choices[0].message.content).toBe('served by the fallback');
+    const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: 'anthropic/claude-haiku-4.5' } });
+    const cost = costMicros({ promptTokens: 120, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 30, reasoningTokens: 0 }, { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice, cacheWrite1h: m.cacheWrite1hPrice }, 0n);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - cost);
+    const g = await generation(apiKey, r.id);
+    expect(g.attempts.map((a) => [a.model, a.error ?? null])).toEqual([
+      ['openai/gpt-4o-mini', 'upstream_bad_response'],
+      ['openai/gpt-4o-mini', 'upstream_bad_response'],
+      ['anthropic/claude-haiku-4.5', null],
+    ]);
+    const usage = await t.prisma.ledgerEntry.findMany({ where: { tenantId, kind: 'usage' } });
+    expect(usage.map((e) => e.amountMicros)).toEqual([-cost]);
+  });
+
+  it("falls over when a provider's address refuses connections (T14)", async () => {
+    const { client, token, apiKey } = await tenant();
+    // A tenant's own key on a port nothing listens on: connection refused, then the platform serves.
+    const closed = await freePort();
+    expect((await adminCall(t.url, 'POST', '/api/provider-keys', { token, body: { provider: 'openai', api_key: 'sk-own-refused-0001', base_url: `http://127.0.0.1:${closed}/v1`, priority: 'first' } })).status).toBe(201);
+    t.openai.enqueue({ text: 'served by the platform' });
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0].message.content).toBe('served by the platform');
+    const g = await generation(apiKey, r.id);
+    expect(g.attempts[0]).toMatchObject({ model: 'openai/gpt-4o-mini', error: 'upstream_unavailable' });
+    expect(g.attempts[g.attempts.length - 1]).toMatchObject({ model: 'openai/gpt-4o-mini', status: 200 });
   });
 });
