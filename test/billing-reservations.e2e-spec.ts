@@ -2,6 +2,7 @@ import { CreditStore, RedisKeys } from '@gw/metering';
 import { Redis } from 'ioredis';
 import { api, ledgerSum, waitFor } from './support/billing';
 import { startTestApp, type TestApp } from './support/test-app';
+import { PlatformCapGate } from '../libs/gateway/src/routing/platform-cap-gate';
 
 /** Holds: per tenant and per key, with their reset period, expiry, Retry-After and overdraft. */
 let t: TestApp;
@@ -172,5 +173,31 @@ describe('overdraft', () => {
     } finally {
       await o.close();
     }
+  });
+});
+
+describe('a crash between the hold and the upstream call (reliability T31)', () => {
+  it('answers 500 in the OpenAI shape, releases the hold and charges nothing', async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const before = await t.credits.getCredits(s.tenantId);
+    // A bug after the hold was taken, before the upstream call (the platform-cap lease throws).
+    const crash = jest.spyOn(t.app.get(PlatformCapGate), 'take').mockRejectedValueOnce(new TypeError('injected: a bug after the reservation'));
+    const r = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const calls = crash.mock.calls.length;
+    crash.mockRestore();
+    expect(calls).toBe(1);
+    expect(r.status).toBe(500);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('internal_error');
+    const after = await t.credits.getCredits(s.tenantId);
+    expect(after).toEqual(before);
+    expect(after!.reserved).toBe(0n);
+    expect(t.openai.requests).toHaveLength(0);
+    await t.drain();
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId: s.tenantId, kind: 'usage' } })).toBe(0);
   });
 });
