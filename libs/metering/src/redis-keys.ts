@@ -113,6 +113,11 @@ export class RedisKeys {
     return `${this.prefix}usage:{${checkBucket(bucket)}}`;
   }
 
+  /** Entries of a usage stream that could not be charged, kept for an operator (same slot as the stream). */
+  usageDeadLetter(bucket: number): string {
+    return `${this.prefix}usage:{${checkBucket(bucket)}}:dead`;
+  }
+
   usageStreamOf(tenantId: string): string {
     return this.usageStream(this.tenant(tenantId).bucket);
   }

@@ -65,7 +65,13 @@ describe('UsageStream (real Redis)', () => {
     const batch = await workerA.readUsage(b, 10);
     expect(batch.events.map((e) => e.requestId)).toEqual([id]);
     expect(batch.malformed).toEqual([expect.objectContaining({ streamId: junk, bucket: b })]);
-    await workerA.ackUsage(b, [String(junk), ...batch.events.map((e) => e.streamId)]);
+    await workerA.ackUsage(b, [String(junk), ...batch.events.map((e) => e.streamId)], batch.malformed);
+    // Gone from the usage stream, kept with its reason in the bucket's dead-letter stream.
+    expect(await env.redis.xrange(env.keys.usageStream(b), junk!, junk!)).toEqual([]);
+    const dead = await env.redis.xrange(env.keys.usageDeadLetter(b), '-', '+');
+    const mine = dead.map(([, f]) => Object.fromEntries(f.reduce<string[][]>((a, v, i) => (i % 2 ? a : [...a, [v, f[i + 1]!]]), []))).find((d) => d.streamId === junk);
+    expect(mine).toMatchObject({ streamId: junk, reason: 'missing requestId, tenantId or keyId' });
+    expect(JSON.parse(mine!.fields!)).toEqual({ requestId: 'x', costMicros: '1.5' });
   });
 
   it('reads entries an earlier settle wrote (one stream field per event field) like its own', async () => {

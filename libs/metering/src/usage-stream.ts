@@ -22,6 +22,9 @@ export interface UsageEvent {
 }
 
 /** An entry that is not a usage event settle could have written (no valid ids or amounts): dead-letter it, then ack. */
+/** Dead letters kept per bucket (the oldest are trimmed). */
+export const DEAD_LETTERS_KEPT = 10_000;
+
 export interface MalformedEntry {
   streamId: string;
   bucket: number;
@@ -110,11 +113,22 @@ export class UsageStream {
   }
 
   /** Acknowledges and deletes written events; returns how many were pending. */
-  async ackUsage(bucket: number, ids: readonly string[]): Promise<number> {
+  /**
+   * Acknowledges and deletes written entries. `dead` (entries that could not be charged) are
+   * copied to the bucket's dead-letter stream in the same transaction, with why, for an
+   * operator to look at (`XRANGE <prefix>usage:{b}:dead - +`); it keeps the last DEAD_LETTERS_KEPT.
+   */
+  async ackUsage(bucket: number, ids: readonly string[], dead: readonly MalformedEntry[] = []): Promise<number> {
     if (ids.length === 0) return 0;
     const key = this.keys.usageStream(bucket);
-    const res = await this.redis.multi().xack(key, this.group, ...ids).xdel(key, ...ids).exec();
+    const tx = this.redis.multi().xack(key, this.group, ...ids).xdel(key, ...ids);
+    const deadKey = this.keys.usageDeadLetter(bucket);
+    for (const m of dead) {
+      tx.xadd(deadKey, 'MAXLEN', '~', String(DEAD_LETTERS_KEPT), '*', 'streamId', m.streamId, 'reason', m.reason, 'fields', JSON.stringify(m.fields));
+    }
+    const res = await tx.exec();
     if (!res) throw new Error('usage ack transaction aborted');
+    for (const [err] of res.slice(2)) if (err) throw err;
     const [ackErr, acked] = res[0];
     if (ackErr) throw ackErr;
     if (res[1][0]) throw res[1][0];

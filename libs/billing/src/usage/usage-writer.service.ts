@@ -96,10 +96,10 @@ export class UsageWriter {
   }
 
   async write(bucket: number, batch: UsageBatch): Promise<number> {
-    for (const m of batch.malformed) this.logger.error(`dropping malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}): ${m.reason}`);
+    for (const m of batch.malformed) this.logger.error(`malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}) moved to the dead-letter stream: ${m.reason}`);
     for (const e of batch.events) if (e.fieldsProblem) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}) charged without its details: ${e.fieldsProblem}`);
     const { entries } = await persistUsage(this.prisma, this.ledger, this.logs, batch.events);
-    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)]);
+    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)], batch.malformed);
     const spent = [...new Set(entries.map((e) => e.tenantId))];
     if (spent.length > 0) {
       for (const listener of this.listeners) {
