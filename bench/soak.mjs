@@ -28,6 +28,8 @@ const cfg = {
   latencyMs: num('SOAK_UPSTREAM_LATENCY_MS', 50),
   chunkMs: num('SOAK_CHUNK_MS', 5),
   quiesceS: num('SOAK_QUIESCE_S', 40),
+  /** Every this many seconds the tenant adds its own provider key (BYOK) or deletes it; 0: never. */
+  byokChurnS: num('SOAK_BYOK_CHURN_S', 5),
   pgUrl: env.BENCH_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres',
   redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
 };
@@ -103,8 +105,10 @@ async function main() {
   const upstream = stack.spawnNode('upstream', path.join(ROOT, 'bench/lib/soak-upstream-child.mjs'), { ...baseEnv, SOAK_FAULTS: JSON.stringify(cfg.faults), SOAK_UPSTREAM_LATENCY_MS: String(cfg.latencyMs), SOAK_CHUNK_MS: String(cfg.chunkMs) });
   const upstreamUrl = (await stack.waitMessage(upstream, 'ready')).url;
   // A stall outlasts these timeouts: the gateway must time it out, retry or fail, and settle.
-  const appEnv = stack.appEnv(databaseUrl, upstreamUrl, 'sk-soak-upstream', { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000', UPSTREAM_IDLE_TIMEOUT_MS: '1000' });
-  const { tenant, apiKey } = await stack.fundedTenant(appEnv, 'soak', 1_000_000);
+  // BYOK churn points the tenant's own keys at the local fake: private, plain-http URLs allowed.
+  const churnEnv = cfg.byokChurnS > 0 ? { ALLOW_PRIVATE_PROVIDER_URLS: 'true', PROVIDER_URL_HTTPS_ONLY: 'false', PROVIDER_URL_PORTS: 'any' } : {};
+  const appEnv = stack.appEnv(databaseUrl, upstreamUrl, 'sk-soak-upstream', { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000', UPSTREAM_IDLE_TIMEOUT_MS: '1000', ...churnEnv });
+  const { tenant, apiKey, token, admin, adminUrl } = await stack.fundedTenant(appEnv, 'soak', 1_000_000, undefined, { keepAdmin: cfg.byokChurnS > 0 });
   const ports = { billing: await freePort(), gateway: await freePort() };
   const billing = stack.spawnNode('billing', path.join(ROOT, 'apps/billing/dist/main.js'), { ...appEnv, PORT: String(ports.billing) });
   const gateway = stack.spawnNode('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...appEnv, PORT: String(ports.gateway) });
@@ -140,6 +144,31 @@ async function main() {
         inFlight--;
       });
   };
+  // BYOK churn: the tenant's own key comes and goes while requests run (tenant-cache invalidation,
+  // sealed-key decryption, the guarded agent's pools for two origins: 127.0.0.1 and localhost).
+  const churn = { added: 0, deleted: 0, failed: 0 };
+  let ownKey = null;
+  const adminCall = (method, p, body) =>
+    request(`${adminUrl}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
+  const churner = cfg.byokChurnS > 0
+    ? setInterval(() => {
+        const step = ownKey
+          ? adminCall('DELETE', `/api/provider-keys/${ownKey}`).then((r) => {
+              if (r.status !== 200) throw new Error(`delete ${r.status}`);
+              ownKey = null;
+              churn.deleted++;
+            })
+          : adminCall('POST', '/api/provider-keys', { provider: 'openai', api_key: 'sk-soak-upstream', base_url: `${churn.added % 2 ? upstreamUrl.replace('127.0.0.1', 'localhost') : upstreamUrl}/v1`, priority: 'first' }).then((r) => {
+              if (r.status !== 201) throw new Error(`add ${r.status} ${r.body.slice(0, 200)}`);
+              ownKey = JSON.parse(r.body).id;
+              churn.added++;
+            });
+        step.catch((e) => {
+          churn.failed++;
+          log(`BYOK churn: ${e.message}`);
+        });
+      }, cfg.byokChurnS * 1000)
+    : null;
   const samples = [];
   const endAt = Date.now() + cfg.minutes * 60_000;
   const startedAt = Date.now();
@@ -168,6 +197,7 @@ async function main() {
     log(`${minute.toFixed(1)} min: ${sent} sent, ${inFlight} in flight, gateway RSS ${(s.rss / 2 ** 20).toFixed(1)} MB`);
   }
   clearInterval(ticker);
+  if (churner) clearInterval(churner);
   log(`load stopped after ${sent} requests; waiting for the last answers and ${cfg.quiesceS} s of quiet`);
   for (let i = 0; i < 600 && inFlight > 0; i++) await sleep(100);
   await dispatcher.close();
@@ -178,6 +208,8 @@ async function main() {
   const c = await credits();
   const [{ sum }] = (await pgAdmin(databaseUrl, (db) => db.query('SELECT COALESCE(SUM(amount_micros), 0)::text AS sum FROM ledger_entries WHERE tenant_id = $1', [tenant.id]))).rows;
   const logs = (await pgAdmin(databaseUrl, (db) => db.query('SELECT count(*)::int AS n FROM request_logs WHERE tenant_id = $1', [tenant.id]))).rows[0].n;
+  const byokFees = cfg.byokChurnS > 0 ? (await pgAdmin(databaseUrl, (db) => db.query("SELECT count(*)::int AS n FROM ledger_entries WHERE tenant_id = $1 AND kind = 'byok_fee'", [tenant.id]))).rows[0].n : 0;
+  if (admin) await stack.stopChild(admin);
   upstream.proc.send({ type: 'counts' });
   const upstreamCounts = (await stack.waitMessage(upstream, 'counts')).counts;
   await redis.quit();
@@ -197,6 +229,7 @@ async function main() {
     ['Redis keys that never expire, end vs warm-up', `±${LIMITS.keysDrift * 100}%`, `${keysAtWarmup?.persistent} → ${end.keys.persistent} ${JSON.stringify(grownShapes(keysAtWarmup, end.keys))} (all keys ${keysAtWarmup?.total} → ${end.keys.total}; the rest expire)`, keysAtWarmup !== null && Math.abs(end.keys.persistent - keysAtWarmup.persistent) <= Math.max(2, keysAtWarmup.persistent * LIMITS.keysDrift)],
     ['holds left (Σ reserved)', '0', String(c.reserved), c.reserved === 0],
     ['ledger sum == Redis balance (/v1/credits)', 'equal to the micro', `${sum} vs ${balanceMicros}`, BigInt(sum) === balanceMicros],
+    ...(cfg.byokChurnS > 0 ? [['BYOK churn: own keys added and deleted, requests served on them', `every ${cfg.byokChurnS} s, no failure, BYOK fees charged`, `${churn.added} added, ${churn.deleted} deleted, ${churn.failed} failed; ${byokFees} BYOK fee entries`, churn.failed === 0 && churn.added > 0 && byokFees > 0]] : []),
     ['gateway 5xx that are not a fault class (500 internal)', '0', String(Object.entries(outcomes).filter(([k]) => / 500$/.test(k)).reduce((a, [, v]) => a + v, 0)), !Object.keys(outcomes).some((k) => / 500$/.test(k))],
   ];
   const ok = checks.every((x) => x[3]);
@@ -204,6 +237,8 @@ async function main() {
     `## Soak ${stamp}`,
     '',
     `${cfg.minutes} min at ${cfg.rps} req/s open loop (${sent} requests, ${Math.round(cfg.streamShare * 100)}% streamed), warm-up ${cfg.warmupMinutes} min, then ${cfg.quiesceS} s quiet. The upstream answers after ${cfg.latencyMs} ms and paces stream chunks ${cfg.chunkMs} ms apart. Faults: ${(cfg.clientAbort * 100).toFixed(0)}% of clients set to leave 0–200 ms in ("client abort" below: those still waiting when they left), upstream ${(cfg.faults.error5xx * 100).toFixed(0)}% 503, ${(cfg.faults.cut * 100).toFixed(0)}% streams cut after 6 events, ${(cfg.faults.stall * 100).toFixed(0)}% stalls of ${cfg.faults.stallMs} ms (first byte or between chunks; the gateway's timeouts are 1 s). Upstream drew: ${JSON.stringify(upstreamCounts)}.`,
+    '',
+    cfg.byokChurnS > 0 ? `The tenant adds its own OpenAI key (BYOK, alternately on 127.0.0.1 and localhost) or deletes it every ${cfg.byokChurnS} s: ${churn.added} added, ${churn.deleted} deleted.` : 'No BYOK churn (SOAK_BYOK_CHURN_S=0).',
     '',
     `Client outcomes: ${Object.entries(outcomes).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}. Request logs written: ${logs}.`,
     '',

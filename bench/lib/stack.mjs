@@ -112,7 +112,11 @@ export class Stack {
    * Runs the admin app just long enough to seed the catalog, sign a tenant up and credit it
    * `usd`; returns the tenant and its API key (`{ id, key, ... }`).
    */
-  async fundedTenant(appEnv, name, usd, cpu) {
+  /**
+   * Signs a tenant up and funds it through a short-lived admin process; with `keepAdmin` the
+   * process stays up (the caller uses `adminUrl` and the owner's `token`, and stops `admin`).
+   */
+  async fundedTenant(appEnv, name, usd, cpu, { keepAdmin = false } = {}) {
     const adminToken = `${name}-admin-${randomBytes(12).toString('hex')}`;
     const port = await freePort();
     const admin = this.spawnNode('admin', path.join(this.o.root, 'apps/admin/dist/main.js'), { ...appEnv, PORT: String(port), ADMIN_TOKEN: adminToken }, cpu);
@@ -125,7 +129,7 @@ export class Stack {
     });
     const signupText = await signup.body.text();
     if (signup.statusCode !== 201) throw new Error(`signup failed: ${signup.statusCode} ${signupText}`);
-    const { tenant, api_key: apiKey } = JSON.parse(signupText);
+    const { tenant, api_key: apiKey, token } = JSON.parse(signupText);
     const grant = await request(`${adminUrl}/api/admin/tenants/${tenant.id}/credits`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, 'idempotency-key': `${name}-${this.o.dbName}` },
@@ -133,6 +137,7 @@ export class Stack {
     });
     const grantText = await grant.body.text();
     if (grant.statusCode < 200 || grant.statusCode > 299) throw new Error(`credit grant failed: ${grant.statusCode} ${grantText}`);
+    if (keepAdmin) return { tenant, apiKey, token, admin, adminUrl };
     await this.stopChild(admin);
     return { tenant, apiKey };
   }
