@@ -150,25 +150,34 @@ async function main() {
   let ownKey = null;
   const adminCall = (method, p, body) =>
     request(`${adminUrl}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
-  const churner = cfg.byokChurnS > 0
-    ? setInterval(() => {
-        const step = ownKey
-          ? adminCall('DELETE', `/api/provider-keys/${ownKey}`).then((r) => {
-              if (r.status !== 200) throw new Error(`delete ${r.status}`);
-              ownKey = null;
-              churn.deleted++;
-            })
-          : adminCall('POST', '/api/provider-keys', { provider: 'openai', api_key: 'sk-soak-upstream', base_url: `${churn.added % 2 ? upstreamUrl.replace('127.0.0.1', 'localhost') : upstreamUrl}/v1`, priority: 'first' }).then((r) => {
-              if (r.status !== 201) throw new Error(`add ${r.status} ${r.body.slice(0, 200)}`);
-              ownKey = JSON.parse(r.body).id;
-              churn.added++;
-            });
-        step.catch((e) => {
-          churn.failed++;
-          log(`BYOK churn: ${e.message}`);
-        });
-      }, cfg.byokChurnS * 1000)
-    : null;
+  // One change at a time: the next is scheduled when the last has answered.
+  let churning = true;
+  let churnStep = Promise.resolve();
+  const churnOnce = async () => {
+    try {
+      if (ownKey) {
+        const r = await adminCall('DELETE', `/api/provider-keys/${ownKey}`);
+        if (r.status !== 200) throw new Error(`delete ${r.status}`);
+        ownKey = null;
+        churn.deleted++;
+      } else {
+        const r = await adminCall('POST', '/api/provider-keys', { provider: 'openai', api_key: 'sk-soak-upstream', base_url: `${churn.added % 2 ? upstreamUrl.replace('127.0.0.1', 'localhost') : upstreamUrl}/v1`, priority: 'first' });
+        if (r.status !== 201) throw new Error(`add ${r.status} ${r.body.slice(0, 200)}`);
+        ownKey = JSON.parse(r.body).id;
+        churn.added++;
+      }
+    } catch (e) {
+      churn.failed++;
+      log(`BYOK churn: ${e.message}`);
+    }
+  };
+  const churnLoop = async () => {
+    while (churning) {
+      await sleep(cfg.byokChurnS * 1000);
+      if (churning) await (churnStep = churnOnce());
+    }
+  };
+  if (cfg.byokChurnS > 0) void churnLoop();
   const samples = [];
   const endAt = Date.now() + cfg.minutes * 60_000;
   const startedAt = Date.now();
@@ -197,7 +206,8 @@ async function main() {
     log(`${minute.toFixed(1)} min: ${sent} sent, ${inFlight} in flight, gateway RSS ${(s.rss / 2 ** 20).toFixed(1)} MB`);
   }
   clearInterval(ticker);
-  if (churner) clearInterval(churner);
+  churning = false;
+  await churnStep;
   log(`load stopped after ${sent} requests; waiting for the last answers and ${cfg.quiesceS} s of quiet`);
   for (let i = 0; i < 600 && inFlight > 0; i++) await sleep(100);
   await dispatcher.close();

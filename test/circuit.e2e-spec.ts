@@ -75,6 +75,9 @@ describe("one tenant's failing own key (reliability T23)", () => {
     for (const s of [a, b]) expect((await t.grant(s.tenantId, 5)).status).toBe(201);
     const pk = await call(t.url, 'POST', '/api/provider-keys', { token: a.token, body: { provider: 'openai', api_key: 'sk-own-circuit-0001', base_url: `${own.baseUrl}/v1`, priority: 'first' } });
     expect(pk.status).toBe(201);
+    // A lets the platform stand in for its own key (only then is an open own key moved back).
+    expect((await call(t.url, 'PUT', '/api/routing', { token: a.token, body: { byok_fallback_to_platform: true } })).status).toBe(200);
+    await sleep(100);
     own.setDefaults({ status: 500 });
     const ask = (apiKey: string, i: number) =>
       new OpenAI({ baseURL: `${t.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
@@ -94,5 +97,28 @@ describe("one tenant's failing own key (reliability T23)", () => {
     // ... and tenant B is still served by the platform's gpt-4o-mini: that circuit never opened.
     for (let i = 0; i < 5; i++) expect((await ask(b.apiKey, i)).model).toBe('openai/gpt-4o-mini');
     expect(t.openai.requestCount).toBe(platformCalls + 6);
+  }, 30_000);
+
+  it('keeps an open own key first when the tenant does not let the platform stand in: its 429 stays the answer', async () => {
+    const c = await t.signup();
+    expect((await t.grant(c.tenantId, 5)).status).toBe(201);
+    const limited = new FakeOpenAiServer({ apiKey: 'sk-own-circuit-0002' });
+    await limited.start();
+    try {
+      expect((await call(t.url, 'POST', '/api/provider-keys', { token: c.token, body: { provider: 'openai', api_key: 'sk-own-circuit-0002', base_url: `${limited.baseUrl}/v1`, priority: 'first' } })).status).toBe(201);
+      limited.setDefaults({ status: 429, retryAfter: 0 });
+      const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: c.apiKey, maxRetries: 0 });
+      const ask = () => client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      for (let i = 0; i < 12; i++) expect(((await ask()) as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+      await sleep(1200);
+      const platformCalls = t.openai.requestCount;
+      const calls = limited.requestCount;
+      // The key's circuit is open by now; still its own limit answers, and the platform is not used.
+      expect(((await ask()) as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+      expect(limited.requestCount).toBeGreaterThan(calls);
+      expect(t.openai.requestCount).toBe(platformCalls);
+    } finally {
+      await limited.close();
+    }
   }, 30_000);
 });

@@ -60,7 +60,7 @@ describe('UsageStream (real Redis)', () => {
   it('reports foreign entries as malformed instead of blocking the stream', async () => {
     const t = await openTenant(store, USD);
     const b = bucketOf(t.tenantId);
-    const junk = await env.redis.xadd(env.keys.usageStream(b), '*', 'requestId', 'x', 'costMicros', '1.5');
+    const junk = await env.redis.xadd(env.keys.usageStream(b), '*', 'requestId', 'x', 'costMicros', '1.5', 'content', 'a stored prompt', 'note', 'n'.repeat(2000));
     const id = await settleOne(t, 1n);
     const batch = await workerA.readUsage(b, 10);
     expect(batch.events.map((e) => e.requestId)).toEqual([id]);
@@ -71,7 +71,8 @@ describe('UsageStream (real Redis)', () => {
     const dead = await env.redis.xrange(env.keys.usageDeadLetter(b), '-', '+');
     const mine = dead.map(([, f]) => Object.fromEntries(f.reduce<string[][]>((a, v, i) => (i % 2 ? a : [...a, [v, f[i + 1]!]]), []))).find((d) => d.streamId === junk);
     expect(mine).toMatchObject({ streamId: junk, reason: 'missing requestId, tenantId or keyId' });
-    expect(JSON.parse(mine!.fields!)).toEqual({ requestId: 'x', costMicros: '1.5' });
+    // Without stored content, long values cut.
+    expect(JSON.parse(mine!.fields!)).toEqual({ requestId: 'x', costMicros: '1.5', note: `${'n'.repeat(512)}…` });
   });
 
   it('reads entries an earlier settle wrote (one stream field per event field) like its own', async () => {

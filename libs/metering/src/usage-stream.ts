@@ -21,10 +21,26 @@ export interface UsageEvent {
   fieldsProblem?: string;
 }
 
-/** An entry that is not a usage event settle could have written (no valid ids or amounts): dead-letter it, then ack. */
-/** Dead letters kept per bucket (the oldest are trimmed). */
-export const DEAD_LETTERS_KEPT = 10_000;
+/** Dead letters kept per bucket (the oldest are trimmed): at most 256 × 1,000 small entries. */
+export const DEAD_LETTERS_KEPT = 1_000;
+/** Longest field value a dead letter keeps. */
+const DEAD_LETTER_VALUE_CHARS = 512;
 
+/**
+ * What a dead letter keeps of an entry: its fields but the event's details and any stored prompt
+ * (a tenant's content must not outlive its log retention in an operator's queue), each value cut
+ * to DEAD_LETTER_VALUE_CHARS.
+ */
+function deadLetterFields(fields: Record<string, string>): string {
+  const kept: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === 'event' || k === 'content') continue;
+    kept[k] = v.length > DEAD_LETTER_VALUE_CHARS ? `${v.slice(0, DEAD_LETTER_VALUE_CHARS)}…` : v;
+  }
+  return JSON.stringify(kept);
+}
+
+/** An entry that is not a usage event settle could have written (no valid ids or amounts): dead-letter it, then ack. */
 export interface MalformedEntry {
   streamId: string;
   bucket: number;
@@ -121,14 +137,16 @@ export class UsageStream {
   async ackUsage(bucket: number, ids: readonly string[], dead: readonly MalformedEntry[] = []): Promise<number> {
     if (ids.length === 0) return 0;
     const key = this.keys.usageStream(bucket);
-    const tx = this.redis.multi().xack(key, this.group, ...ids).xdel(key, ...ids);
-    const deadKey = this.keys.usageDeadLetter(bucket);
-    for (const m of dead) {
-      tx.xadd(deadKey, 'MAXLEN', '~', String(DEAD_LETTERS_KEPT), '*', 'streamId', m.streamId, 'reason', m.reason, 'fields', JSON.stringify(m.fields));
+    // Dead letters first, on their own: if one cannot be written, nothing is acknowledged and the
+    // entries are read again (a MULTI would still have acknowledged them).
+    if (dead.length > 0) {
+      const deadKey = this.keys.usageDeadLetter(bucket);
+      const p = this.redis.pipeline();
+      for (const m of dead) p.xadd(deadKey, 'MAXLEN', '~', String(DEAD_LETTERS_KEPT), '*', 'streamId', m.streamId, 'reason', m.reason, 'fields', deadLetterFields(m.fields));
+      for (const [err] of (await p.exec()) ?? []) if (err) throw err;
     }
-    const res = await tx.exec();
+    const res = await this.redis.multi().xack(key, this.group, ...ids).xdel(key, ...ids).exec();
     if (!res) throw new Error('usage ack transaction aborted');
-    for (const [err] of res.slice(2)) if (err) throw err;
     const [ackErr, acked] = res[0];
     if (ackErr) throw ackErr;
     if (res[1][0]) throw res[1][0];

@@ -61,8 +61,11 @@ export class RoutePlanner {
       const platform = this.endpoints.get(model.provider);
       const endpoints = [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')];
       // A tenant's own key whose circuit is open (its provider or base URL keeps failing) is tried
-      // after the others, as an open model is: its breaker is its own, never the platform's.
-      const open = own.length === 0 ? [] : endpoints.filter((e) => e.credentialId !== undefined && this.health.health(`${model.id}|${e.credentialId}`).open);
+      // after the others, as an open model is: its breaker is its own, never the platform's. Only
+      // when the tenant lets the platform stand in for its keys: otherwise the platform must not
+      // serve (and charge) what the tenant's own key would have answered, a 429 included.
+      const demote = own.length > 0 && r.tenant.routing.byok_fallback_to_platform;
+      const open = !demote ? [] : endpoints.filter((e) => e.credentialId !== undefined && this.health.health(`${model.id}|${e.credentialId}`).open);
       for (const endpoint of endpoints) if (!open.includes(endpoint)) candidates.push({ model, endpoint });
       for (const endpoint of open) candidates.push({ model, endpoint });
     }
