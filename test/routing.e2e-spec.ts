@@ -361,18 +361,19 @@ describe("the platform's own key refused", () => {
 
   it('falls over on an empty answer (200 with no choices), and bills only the attempt that served (T14, T28)', async () => {
     const { client, tenantId, apiKey } = await tenant();
-    t.openai.enqueue({ rawBody: JSON.stringify({ id: 'chatcmpl-empty', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 50, completion_tokens: 0, total_tokens: 50 } }), times: 3 });
+    // A model no other test here uses: earlier failures in this file may have opened gpt-4o-mini's circuit.
+    t.openai.enqueue({ rawBody: JSON.stringify({ id: 'chatcmpl-empty', object: 'chat.completion', created: 1, model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 50, completion_tokens: 0, total_tokens: 50 } }), times: 3 });
     t.anthropic.enqueue({ text: 'served by the fallback', promptTokens: 120, completionTokens: 30 });
     const before = (await t.credits.getCredits(tenantId))!.balance;
-    const r = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const r = await client.chat.completions.create({ model: 'openai/gpt-4.1', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'hi' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     expect(r.choices[0].message.content).toBe('served by the fallback');
     const m = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: 'anthropic/claude-haiku-4.5' } });
     const cost = costMicros({ promptTokens: 120, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 30, reasoningTokens: 0 }, { input: m.inputPrice, output: m.outputPrice, cacheRead: m.cacheReadPrice, cacheWrite: m.cacheWritePrice, cacheWrite1h: m.cacheWrite1hPrice }, 0n);
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - cost);
     const g = await generation(apiKey, r.id);
     expect(g.attempts.map((a) => [a.model, a.error ?? null])).toEqual([
-      ['openai/gpt-4o-mini', 'upstream_bad_response'],
-      ['openai/gpt-4o-mini', 'upstream_bad_response'],
+      ['openai/gpt-4.1', 'upstream_bad_response'],
+      ['openai/gpt-4.1', 'upstream_bad_response'],
       ['anthropic/claude-haiku-4.5', null],
     ]);
     const usage = await t.prisma.ledgerEntry.findMany({ where: { tenantId, kind: 'usage' } });
