@@ -103,4 +103,34 @@ describe('HealthTracker (shared through the real Redis)', () => {
     await a.tick();
     expect(a.health(t)).toMatchObject({ inFlight: 0, latencyMs: 200, open: false });
   });
+
+  it('forgets a target nobody used for longer than the windows reach, unless its circuit is not closed', async () => {
+    const a = new HealthTracker(redis, prefix, policy, clock);
+    const b = new HealthTracker(redis, prefix, policy, clock);
+    const gone = 'openai/gpt-4o|pk_deleted';
+    const busy = 'openai/gpt-4o|pk_busy';
+    const failing = 'openai/gpt-4o|pk_failing';
+    a.ended(gone, true, 10);
+    for (let i = 0; i < 12; i++) a.ended(failing, false, 10);
+    await a.tick();
+    await a.tick();
+    expect(a.state(failing)).toBe('open');
+    const members = () => redis.smembers(`${prefix}gw:h:targets`);
+    expect(await members()).toEqual(expect.arrayContaining([gone, failing]));
+    // Long after: only another instance keeps using `busy`, nobody uses `gone`.
+    const idle = policy.windowMs * (policy.windows + 2) + 1;
+    now += idle;
+    b.ended(busy, true, 10);
+    await b.tick();
+    await a.tick();
+    expect(await members()).not.toContain(gone);
+    expect(a.states().map(([t]) => t)).not.toContain(gone);
+    // Used elsewhere, it stays; an open circuit is never forgotten.
+    expect(await members()).toEqual(expect.arrayContaining([busy, failing]));
+    expect(a.state(failing)).not.toBe('closed');
+    // Used again, it is seen again.
+    a.ended(gone, true, 10);
+    await a.tick();
+    expect(await members()).toContain(gone);
+  });
 });

@@ -7,6 +7,8 @@ interface Local {
   inFlight: number;
   snapshot: { state: CircuitState; errorRate: number; latencyMs?: number; since: number };
   lastProbe: number;
+  /** When this process last saw the target used, here or (through the windows) anywhere. */
+  lastUsed: number;
 }
 
 const empty = (): WindowCounts => ({ ok: 0, err: 0, latencySum: 0, latencyN: 0 });
@@ -20,7 +22,7 @@ const empty = (): WindowCounts => ({ ok: 0, err: 0, latencySum: 0, latencyN: 0 }
  * Keys (hash tag per target so a Cluster keeps one target's keys together):
  *   {p}gw:h:{target}:w:{window}  hash ok, err, ls (latency sum ms), ln
  *   {p}gw:h:{target}:c           hash state, until (ms), since (ms)
- *   {p}gw:h:targets              set of targets seen
+ *   {p}gw:h:targets              set of targets seen (idle ones are removed)
  */
 export class HealthTracker {
   private readonly targets = new Map<string, Local>();
@@ -65,13 +67,16 @@ export class HealthTracker {
   }
 
   began(target: string): void {
-    this.local(target).inFlight++;
+    const l = this.local(target);
+    l.inFlight++;
+    l.lastUsed = this.now();
   }
 
   /** One attempt's outcome: errors are the retryable kind (5xx, 429, timeouts, connection). */
   ended(target: string, ok: boolean, latencyMs?: number): void {
     const l = this.local(target);
     l.inFlight = Math.max(0, l.inFlight - 1);
+    l.lastUsed = this.now();
     if (ok) l.pending.ok++;
     else l.pending.err++;
     if (latencyMs !== undefined) {
@@ -92,7 +97,7 @@ export class HealthTracker {
   private local(target: string): Local {
     let l = this.targets.get(target);
     if (!l) {
-      l = { pending: empty(), inFlight: 0, snapshot: { state: 'closed', errorRate: 0, since: 0 }, lastProbe: 0 };
+      l = { pending: empty(), inFlight: 0, snapshot: { state: 'closed', errorRate: 0, since: 0 }, lastProbe: 0, lastUsed: this.now() };
       this.targets.set(target, l);
     }
     return l;
@@ -129,6 +134,25 @@ export class HealthTracker {
     const res = (await read.exec()) ?? [];
     const per = this.policy.windows + 1;
     await Promise.all(names.map((t, j) => this.evaluate(t, res.slice(j * per, (j + 1) * per).map((r) => (r[1] ?? {}) as Record<string, string>), win, now)));
+    await this.forgetIdle(now);
+  }
+
+  /**
+   * Targets nobody used for longer than the windows reach, with a closed circuit, are forgotten
+   * here and in the shared set: a deleted own key, a model no one asks for any more. Each would
+   * otherwise cost a read of every window every second, for ever (own keys come and go). A target
+   * used again is simply seen again.
+   */
+  private async forgetIdle(now: number): Promise<void> {
+    const idleMs = this.policy.windowMs * (this.policy.windows + 2);
+    const gone: string[] = [];
+    for (const [t, l] of this.targets) {
+      const p = l.pending;
+      if (l.snapshot.state === 'closed' && l.inFlight === 0 && p.ok + p.err === 0 && now - l.lastUsed > idleMs) gone.push(t);
+    }
+    if (gone.length === 0) return;
+    for (const t of gone) this.targets.delete(t);
+    await this.redis.srem(`${this.prefix}gw:h:targets`, ...gone);
   }
 
   private async evaluate(target: string, rows: Record<string, string>[], win: number, now: number): Promise<void> {
@@ -157,6 +181,7 @@ export class HealthTracker {
     const until = Number(circuit.until ?? 0);
     const c = this.key(target, 'c');
     const total = ok + err;
+    if (total > 0) this.local(target).lastUsed = now;
     const failing = total >= this.policy.minRequests && err / total >= this.policy.errorRate;
     if (state === 'closed' && failing) {
       state = 'open';
