@@ -28,6 +28,11 @@ export function microsToUsd(m: Micros): number {
   return Number(m) / 1e6;
 }
 
+/** A price as the APIs show it: USD as a decimal string (`"0.15"`), null for none. */
+export function microsToUsdText(m: Micros | null): string | null {
+  return m === null ? null : String(microsToUsd(m));
+}
+
 export function ceilDiv(a: bigint, b: bigint): bigint {
   if (b <= 0n) throw new RangeError('divisor must be positive');
   if (a <= 0n) return -((-a) / b);

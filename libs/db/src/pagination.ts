@@ -50,9 +50,14 @@ export const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'desc' as con
 
 /** Rows fetched with `take: limit + 1` become a page and the cursor of its last row. */
 export function toPage<T extends CursorKey>(rows: T[], limit: number): Page<T> {
+  return pageOf(rows, limit, encodeCursor);
+}
+
+/** `toPage` for any order: `cursorOf` names the last row served. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  return { rows: page, nextCursor: more ? encodeCursor(page[page.length - 1]!) : null };
+  return { rows: page, nextCursor: more ? cursorOf(page[page.length - 1]!) : null };
 }
 
 /** Cursors of lists ordered by id alone, ascending (the model catalog, listed alphabetically). */

@@ -3,6 +3,7 @@ export * from './redis-keys';
 export * from './credit-store.types';
 export * from './credit-store';
 export * from './usage-stream';
+export * from './usage-journal-format';
 export * from './platform-caps';
 export * from './metering.errors';
 export { LuaScript } from './lua-script';

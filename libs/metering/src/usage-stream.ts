@@ -128,10 +128,9 @@ export class UsageStream {
     return parseEntries(bucket, entries);
   }
 
-  /** Acknowledges and deletes written events; returns how many were pending. */
   /**
-   * Acknowledges and deletes written entries. `dead` (entries that could not be charged) are
-   * copied to the bucket's dead-letter stream in the same transaction, with why, for an
+   * Acknowledges and deletes written entries; returns how many were pending. `dead` (entries that
+   * could not be charged) are first copied to the bucket's dead-letter stream, with why, for an
    * operator to look at (`XRANGE <prefix>usage:{b}:dead - +`); it keeps the last DEAD_LETTERS_KEPT.
    */
   async ackUsage(bucket: number, ids: readonly string[], dead: readonly MalformedEntry[] = []): Promise<number> {

@@ -22,7 +22,7 @@ interface CatalogFileModel {
 /** prisma/catalog.json, from src (tests) and dist (built) alike: both sit four levels below the root. */
 export const CATALOG_FILE = join(__dirname, '..', '..', '..', '..', 'prisma', 'catalog.json');
 
-/** USD per million tokens (decimal strings) become micros per million tokens. */
+/** Reads the catalog file: its prices (USD per million tokens) become micros per million tokens. */
 export function readCatalogFile(path = CATALOG_FILE): CatalogSeedRow[] {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { models: CatalogFileModel[] };
   return doc.models.map((m) => {
@@ -36,15 +36,32 @@ export function readCatalogFile(path = CATALOG_FILE): CatalogSeedRow[] {
       name: m.name,
       contextLength: m.context_length,
       maxOutputTokens: m.max_output_tokens,
-      inputPrice: usdToMicros(m.pricing.input),
-      outputPrice: usdToMicros(m.pricing.output),
-      cacheReadPrice: m.pricing.cache_read === null ? null : usdToMicros(m.pricing.cache_read),
-      cacheWritePrice: m.pricing.cache_write === null ? null : usdToMicros(m.pricing.cache_write),
-      cacheWrite1hPrice: m.pricing.cache_write_1h == null ? null : usdToMicros(m.pricing.cache_write_1h),
+      ...pricesFromUsd(m.pricing),
       capabilities: m.capabilities,
       source: m.source,
       asOf: m.as_of ? new Date(`${m.as_of}T00:00:00Z`) : null,
       verified: m.verified,
     };
   });
+}
+
+/** Prices as the catalog file and the catalog API write them: USD per million tokens, decimal strings; absent or null: none. */
+export interface UsdPricing {
+  input: string;
+  output: string;
+  cache_read?: string | null;
+  cache_write?: string | null;
+  cache_write_1h?: string | null;
+}
+
+/** USD per million tokens (decimal strings) become micros per million tokens. */
+export function pricesFromUsd(p: UsdPricing) {
+  const opt = (v: string | null | undefined) => (v === undefined || v === null ? null : usdToMicros(v));
+  return {
+    inputPrice: usdToMicros(p.input),
+    outputPrice: usdToMicros(p.output),
+    cacheReadPrice: opt(p.cache_read),
+    cacheWritePrice: opt(p.cache_write),
+    cacheWrite1hPrice: opt(p.cache_write_1h),
+  };
 }

@@ -1,20 +1,19 @@
 import { Body, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam } from '@nestjs/swagger';
-import { DomainError, ErrorCode, microsToUsd, usdToMicros } from '@gw/core';
+import { DomainError, ErrorCode, microsToUsdText } from '@gw/core';
 import { CatalogRepository, Prisma, type CatalogSeedRow } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import { AdminController } from '../common/admin-controller.decorator';
 import { ListQueryDto, listOf } from '../common/pagination.dto';
 import { CurrentPrincipal, OperatorOnly, type Principal } from '../auth/principal';
 import { PROVIDER_IDS } from '../provider-keys/provider-keys.dto';
-import { CreateCatalogModelDto, UpdateCatalogModelDto, type PricingDto } from './catalog.dto';
+import { CreateCatalogModelDto, UpdateCatalogModelDto } from './catalog.dto';
+import { pricesFromUsd } from './catalog-file';
 
 /** Swagger names the trailing wildcard `path`. */
 const ModelIdParam = () => ApiParam({ name: 'path', description: 'The model id, provider/model (its slashes as they are)', example: 'openai/gpt-4o-mini' });
 
 type CatalogRow = Awaited<ReturnType<CatalogRepository['listAll']>>[number];
-
-const usd = (micros: bigint | null) => (micros === null ? null : String(microsToUsd(micros)));
 
 /** A catalog row as the API shows it: prices in USD per million tokens, as strings (like /v1/models). */
 export function catalogModelView(m: CatalogRow) {
@@ -27,11 +26,11 @@ export function catalogModelView(m: CatalogRow) {
     context_length: m.contextLength,
     max_output_tokens: m.maxOutputTokens,
     pricing: {
-      input: usd(m.inputPrice),
-      output: usd(m.outputPrice),
-      cache_read: usd(m.cacheReadPrice),
-      cache_write: usd(m.cacheWritePrice),
-      cache_write_1h: usd(m.cacheWrite1hPrice),
+      input: microsToUsdText(m.inputPrice),
+      output: microsToUsdText(m.outputPrice),
+      cache_read: microsToUsdText(m.cacheReadPrice),
+      cache_write: microsToUsdText(m.cacheWritePrice),
+      cache_write_1h: microsToUsdText(m.cacheWrite1hPrice),
     },
     capabilities: m.capabilities,
     enabled: m.enabled,
@@ -65,8 +64,9 @@ export class CatalogController {
   @ModelIdParam()
   @ApiOperation({ summary: 'One model, by its provider/model id' })
   async get(@CurrentPrincipal() p: Principal, @Param('*') raw: string) {
-    const m = await this.catalog.findById(idOf(raw));
-    if (!m || (!m.enabled && p.kind !== 'operator')) throw notFound(idOf(raw));
+    const id = idOf(raw);
+    const m = await this.catalog.findById(id);
+    if (!m || (!m.enabled && p.kind !== 'operator')) throw notFound(id);
     return catalogModelView(m);
   }
 
@@ -88,7 +88,7 @@ export class CatalogController {
       name: dto.name ?? dto.id,
       contextLength: dto.context_length,
       maxOutputTokens: dto.max_output_tokens,
-      ...pricesOf(dto.pricing),
+      ...pricesFromUsd(dto.pricing),
       capabilities: dto.capabilities ?? [],
       source: null,
       asOf: null,
@@ -125,7 +125,7 @@ export class CatalogController {
       canonicalId: dto.canonical,
       contextLength: dto.context_length,
       maxOutputTokens: dto.max_output_tokens,
-      ...(dto.pricing ? pricesOf(dto.pricing) : {}),
+      ...(dto.pricing ? pricesFromUsd(dto.pricing) : {}),
       capabilities: dto.capabilities,
       enabled: dto.enabled,
     });
@@ -163,13 +163,3 @@ function assertOutputFits(contextLength: number, maxOutput: number): void {
   }
 }
 
-function pricesOf(p: PricingDto) {
-  const opt = (v: string | null | undefined) => (v === undefined || v === null ? null : usdToMicros(v));
-  return {
-    inputPrice: usdToMicros(p.input),
-    outputPrice: usdToMicros(p.output),
-    cacheReadPrice: opt(p.cache_read),
-    cacheWritePrice: opt(p.cache_write),
-    cacheWrite1hPrice: opt(p.cache_write_1h),
-  };
-}

@@ -111,15 +111,15 @@ export class ProviderKeysService {
 
   /** Write-time SSRF check (the connection is checked again at connect time, after DNS). */
   private async checkBaseUrl(url: string, stored?: string | null): Promise<string> {
-    const unchanged = stored != null && normalizedUrl(url) === stored;
+    const unchanged = stored != null && storedFormOf(url) === stored;
     const parsed = await assertPublicUrl(url, { allowPrivate: this.config.ALLOW_PRIVATE_PROVIDER_URLS, policy: unchanged ? undefined : this.config.urlPolicy, param: 'base_url' });
     if (parsed.search || parsed.hash) throw new DomainError(ErrorCode.InvalidBody, 'base_url must not have a query or fragment', { param: 'base_url' });
-    return parsed.href.replace(/\/+$/, '');
+    return storedFormOf(parsed.href)!;
   }
 }
 
 /** A base URL as stored: WHATWG-normalised, without trailing slashes (undefined when unparsable). */
-function normalizedUrl(url: string): string | undefined {
+function storedFormOf(url: string): string | undefined {
   try {
     return new URL(url).href.replace(/\/+$/, '');
   } catch {

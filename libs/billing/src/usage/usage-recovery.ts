@@ -3,8 +3,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LedgerRepository, PrismaService, RequestLogRepository } from '@gw/db';
-import { parseEvent, type UsageEvent } from '@gw/metering';
-import { persistUsage } from './usage-writer.service';
+import { eventOfJournalLine, JOURNAL_FILE, journalHourOf, type UsageEvent } from '@gw/metering';
+import { persistUsage, settledEntriesOf } from './usage-writer.service';
 
 const BATCH = 500;
 
@@ -41,12 +41,12 @@ export interface UsageRecoveryReport {
 /** The journal files under a directory (or the files named), oldest first. */
 export async function journalFiles(paths: readonly string[], sinceMs?: number): Promise<string[]> {
   // A file holds one hour (UTC) of entries, named by it: older hours are not even opened.
-  const sinceHour = sinceMs === undefined ? '' : new Date(sinceMs).toISOString().slice(0, 13).replace(/[-T]/g, '');
+  const sinceHour = sinceMs === undefined ? '' : journalHourOf(sinceMs);
   const out: string[] = [];
   for (const p of paths) {
     if ((await stat(p)).isDirectory()) {
       for (const name of (await readdir(p)).sort()) {
-        const hour = /^usage-(\d{10})-.+\.jsonl$/.exec(name)?.[1];
+        const hour = JOURNAL_FILE.exec(name)?.[1];
         if (hour !== undefined && hour >= sinceHour) out.push(join(p, name));
       }
     } else out.push(p);
@@ -87,17 +87,17 @@ export async function recoverUsage(
   const settle = async () => {
     const batch = pending;
     pending = [];
-    const keysOf = (e: UsageEvent) => [...(e.costMicros > 0n ? [`usage:${e.requestId}`] : []), ...(e.byokFeeMicros > 0n ? [`byok_fee:${e.requestId}`] : [])];
+    const keysOf = (e: UsageEvent) => settledEntriesOf(e).map((entry) => entry.idempotencyKey);
     const present = await db.ledger.existingKeys(batch.flatMap(keysOf));
     const lacking: UsageEvent[] = [];
     for (const e of batch) {
-      if (keysOf(e).every((k) => present.has(k))) report.inLedger++;
-      else if (!missing.has(e.requestId)) {
-        missing.add(e.requestId);
-        lacking.push(e);
+      if (keysOf(e).every((k) => present.has(k))) {
+        report.inLedger++;
+        continue;
       }
-    }
-    for (const e of lacking) {
+      if (missing.has(e.requestId)) continue;
+      missing.add(e.requestId);
+      lacking.push(e);
       report.missing.requests++;
       report.missing.costMicros += e.costMicros;
       report.missing.byokFeeMicros += e.byokFeeMicros;
@@ -112,18 +112,7 @@ export async function recoverUsage(
     for await (const line of lines) {
       if (line.trim() === '') continue;
       report.lines++;
-      let e: UsageEvent | string;
-      try {
-        const all = JSON.parse(line) as Record<string, unknown>;
-        if (all === null || typeof all !== 'object') e = 'not an object';
-        else {
-          // The journal keeps the event's details as an object; a stream entry, as its JSON.
-          if (all.event !== null && typeof all.event === 'object') all.event = JSON.stringify(all.event);
-          e = parseEvent(`journal:${file}:${report.lines}`, -1, all as Record<string, string>);
-        }
-      } catch {
-        e = 'not JSON';
-      }
+      const e = eventOfJournalLine(line, `journal:${file}:${report.lines}`);
       // A line cut by a crash mid-write is the only expected kind; it cannot be charged.
       if (typeof e === 'string') {
         report.unreadable++;

@@ -111,6 +111,22 @@ export class UsageWriter {
   }
 }
 
+function createdAtOf(e: UsageEvent): Date {
+  return new Date(Number(e.fields.createdAtMs) || Date.now());
+}
+
+/** An event's ledger entries: `usage:<request id>` for its cost, `byok_fee:<request id>` for its fee, when charged. */
+export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e)): SettledEntryInput[] {
+  const out: SettledEntryInput[] = [];
+  if (e.costMicros > 0n) {
+    out.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
+  }
+  if (e.byokFeeMicros > 0n) {
+    out.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
+  }
+  return out;
+}
+
 /**
  * Writes usage events to Postgres in one transaction: per event its `usage:` (and `byok_fee:`)
  * ledger entries and its request log, each skipped if already there (unique keys). The drain
@@ -125,13 +141,8 @@ export async function persistUsage(
   const entries: SettledEntryInput[] = [];
   const rows: RequestLogInput[] = [];
   for (const e of events) {
-    const createdAt = new Date(Number(e.fields.createdAtMs) || Date.now());
-    if (e.costMicros > 0n) {
-      entries.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
-    }
-    if (e.byokFeeMicros > 0n) {
-      entries.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
-    }
+    const createdAt = createdAtOf(e);
+    entries.push(...settledEntriesOf(e, createdAt));
     rows.push(requestLogOf(e, createdAt));
   }
   const inserted = await prisma.$transaction(async (tx) => {

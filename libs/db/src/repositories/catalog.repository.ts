@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma.service';
-import { decodeIdCursor, encodeIdCursor, type Page, type PageRequest } from '../pagination';
+import { decodeIdCursor, encodeIdCursor, pageOf, type Page, type PageRequest } from '../pagination';
 
 export interface CatalogSeedRow {
   id: string;
@@ -37,9 +37,7 @@ export class CatalogRepository {
       orderBy: { id: 'asc' },
       take: req.limit + 1,
     });
-    const more = rows.length > req.limit;
-    const page = more ? rows.slice(0, req.limit) : rows;
-    return { rows: page, nextCursor: more ? encodeIdCursor(page[page.length - 1]!.id) : null };
+    return pageOf(rows, req.limit, (last) => encodeIdCursor(last.id));
   }
 
   findById(id: string) {

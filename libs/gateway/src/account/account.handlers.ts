@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, ErrorCode, microsToUsd } from '@gw/core';
+import { DomainError, ErrorCode, microsToUsd, microsToUsdText } from '@gw/core';
 import { PrismaService, RequestLogRepository, tenantScope } from '@gw/db';
 import { CreditStore } from '@gw/metering';
 import { CreditSync } from '@gw/billing';
@@ -8,7 +8,6 @@ import { requestLogView } from '@gw/observability';
 import { CatalogCache } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 
-const perMillion = (micros: bigint | null) => (micros === null ? null : String(microsToUsd(micros)));
 
 /** The data plane's read endpoints: models, credits, the calling key, one generation. */
 @Injectable()
@@ -32,11 +31,11 @@ export class AccountHandlers {
       context_length: m.contextLength,
       max_output_tokens: m.maxOutputTokens,
       pricing: {
-        prompt: perMillion(m.price.input),
-        completion: perMillion(m.price.output),
-        cache_read: perMillion(m.price.cacheRead),
-        cache_write: perMillion(m.price.cacheWrite),
-        cache_write_1h: perMillion(m.price.cacheWrite1h ?? null),
+        prompt: microsToUsdText(m.price.input),
+        completion: microsToUsdText(m.price.output),
+        cache_read: microsToUsdText(m.price.cacheRead),
+        cache_write: microsToUsdText(m.price.cacheWrite),
+        cache_write_1h: microsToUsdText(m.price.cacheWrite1h ?? null),
       },
       capabilities: m.capabilities,
       providers: [m.provider],

@@ -17,6 +17,7 @@ import { settleContextOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
 import { cutByShutdown } from '../http/in-flight';
 import { UsageEstimator } from './usage-estimator';
+import { generatedOf, textOf } from './completion-text';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AttemptRecord } from './usage-event';
 import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unopenableKeyError } from './attempt-failures';
@@ -383,20 +384,4 @@ export class ChatCompletionsService {
       estimated: parsed.usage === undefined,
     });
   }
-}
-
-/** Everything the model generated in an answer: text, refusals, reasoning and tool-call arguments of every choice. */
-function generatedOf(c: ParsedCompletion['completion']): string {
-  const parts: string[] = [];
-  for (const { message: m } of c.choices) {
-    if (typeof m.content === 'string') parts.push(m.content);
-    if (typeof m.refusal === 'string') parts.push(m.refusal);
-    if (typeof m.reasoning === 'string') parts.push(m.reasoning);
-    for (const tc of m.tool_calls ?? []) if (typeof tc.function?.arguments === 'string') parts.push(tc.function.name, tc.function.arguments);
-  }
-  return parts.join('\n');
-}
-
-function textOf(c: ParsedCompletion['completion']): string {
-  return c.choices.map((ch) => (typeof ch.message.content === 'string' ? ch.message.content : '')).join('\n');
 }

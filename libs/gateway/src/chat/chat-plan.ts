@@ -41,13 +41,18 @@ const COUNT_ABOVE_SHARE = 1 / 8;
  * it, where a direct call without max_tokens would have been served. A cap the client set is theirs.
  */
 export function maxOutputOf(req: ChatRequest, model: CatalogEntry, promptTokens?: number): number {
-  const asked = req.max_completion_tokens ?? req.max_tokens ?? undefined;
-  if (asked !== undefined && asked !== null) return Math.min(asked, model.maxOutputTokens);
+  const asked = clientCapOf(req);
+  if (asked !== undefined) return Math.min(asked, model.maxOutputTokens);
   if (promptTokens === undefined || Math.ceil(promptTokens * PROMPT_COUNT_MARGIN) + model.maxOutputTokens <= model.contextLength) return model.maxOutputTokens;
   let room = model.contextLength - Math.ceil(promptTokens * PROMPT_COUNT_MARGIN);
   // Within the margin of the context: whatever the count leaves (the provider has the last word).
   if (room < 1) room = model.contextLength - promptTokens;
   return Math.max(1, Math.min(model.maxOutputTokens, room));
+}
+
+/** The output cap the client set (`max_completion_tokens`, else `max_tokens`), if any. */
+function clientCapOf(req: ChatRequest): number | undefined {
+  return req.max_completion_tokens ?? req.max_tokens ?? undefined;
 }
 
 /**
@@ -56,7 +61,7 @@ export function maxOutputOf(req: ChatRequest, model: CatalogEntry, promptTokens?
  * lower that candidate's default output cap by more than an eighth of its context.
  */
 export function needsPromptCount(req: ChatRequest, promptBound: number, candidates: readonly { model: CatalogEntry }[]): boolean {
-  const clientCap = (req.max_completion_tokens ?? req.max_tokens ?? null) !== null;
+  const clientCap = clientCapOf(req) !== undefined;
   for (const { model: m } of candidates) {
     if (promptBound > m.contextLength * CONTEXT_REFUSAL_MARGIN) return true;
     if (!clientCap && promptBound > m.contextLength * COUNT_ABOVE_SHARE && Math.ceil(promptBound * PROMPT_COUNT_MARGIN) + m.maxOutputTokens > m.contextLength) return true;

@@ -151,7 +151,8 @@ export class Settlement implements BeforeApplicationShutdown {
    */
   beforeApplicationShutdown(): void {
     if (this.unconfirmed.size === 0) return;
-    this.logger.error(`${this.unconfirmed.size} settle(s) not confirmed by Redis at shutdown${this.journal.enabled ? ': journaled for usage:recover' : ' (no usage journal: USAGE_JOURNAL_DIR is not set)'}`);
+    // Filled only while a journal is on (settle skips the bookkeeping otherwise).
+    this.logger.error(`${this.unconfirmed.size} settle(s) not confirmed by Redis at shutdown: journaled for usage:recover`);
     for (const input of this.unconfirmed.values()) this.journal.record(input);
   }
 

@@ -27,8 +27,8 @@ export class UsageEstimator implements OnModuleInit {
 
   /**
    * The prompt's tokens as far as the model's context is concerned: its text, the tool
-   * definitions, the tool calls of earlier turns and each message's framing, counted locally (o200k). Images are not counted, so
-   * this stays near or under what most providers count. Counting stops once the count passes
+   * definitions, the tool calls of earlier turns and each message's framing, counted locally
+   * (o200k). Images are not counted, so this stays near or under what most providers count. Counting stops once the count passes
    * `stopAbove` (the answer is then some number above it).
    */
   async contextTokens(req: ChatRequest, stopAbove = Infinity): Promise<number> {
@@ -38,8 +38,7 @@ export class UsageEstimator implements OnModuleInit {
       if (Array.isArray(calls)) extra += JSON.stringify(calls);
     }
     const framing = 4 * req.messages.length + 3;
-    this.counter ??= TokenCounter.o200k();
-    return (await this.counter.countYielding(promptText(req) + extra, undefined, stopAbove - framing)) + framing;
+    return (await this.count(promptText(req) + extra, stopAbove - framing)) + framing;
   }
 
   /** Tokens of the text generated so far. */
@@ -47,9 +46,9 @@ export class UsageEstimator implements OnModuleInit {
     return generated ? this.count(generated) : Promise.resolve(0);
   }
 
-  private count(text: string): Promise<number> {
+  private count(text: string, stopAbove?: number): Promise<number> {
     this.counter ??= TokenCounter.o200k();
-    return this.counter.countYielding(text);
+    return this.counter.countYielding(text, undefined, stopAbove);
   }
 }
 

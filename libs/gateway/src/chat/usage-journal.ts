@@ -4,20 +4,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig, Clock } from '@gw/core';
-
-/** One charged request, with the fields of its usage stream entry (the recovery reads it the same way). */
-export interface JournalEntry {
-  requestId: string;
-  tenantId: string;
-  keyId: string;
-  costMicros: bigint;
-  byokFeeMicros: bigint;
-  /** The event's details, as settle sends them. */
-  event: Record<string, string>;
-}
-
-/** `usage-<YYYYMMDDHH UTC>-<host>-<pid>-<start>.jsonl`: one file per process and hour. */
-export const JOURNAL_FILE = /^usage-\d{10}-.+\.jsonl$/;
+import { JOURNAL_FILE, journalHourOf, journalLineOf, type JournalEntry } from '@gw/metering';
 
 /**
  * The usage journal (reliability T57): every gateway appends each charged request's usage event to
@@ -63,19 +50,7 @@ export class UsageJournal implements OnApplicationShutdown {
   /** Journals a charged request (nothing to recover for a free one). */
   record(e: JournalEntry): void {
     if (!this.dir || (e.costMicros === 0n && e.byokFeeMicros === 0n)) return;
-    // A tenant's stored prompt and completion (content logging) stay out: the journal is about
-    // money, and its files outlive a short retention of the tenant's logs.
-    const { content: _content, ...event } = e.event;
-    this.lines.push(
-      JSON.stringify({
-        requestId: e.requestId,
-        tenantId: e.tenantId,
-        keyId: e.keyId,
-        costMicros: e.costMicros.toString(),
-        byokFeeMicros: e.byokFeeMicros.toString(),
-        event,
-      }),
-    );
+    this.lines.push(journalLineOf(e));
     if (this.closed) {
       // A settle that ends after the shutdown hook (rare): written at once, the stream is gone.
       this.flushSync();
@@ -91,9 +66,14 @@ export class UsageJournal implements OnApplicationShutdown {
   flush(): void {
     this.scheduled = false;
     if (this.lines.length === 0 || !this.dir) return;
+    this.fileFor(this.clock.now()).write(this.takeChunk());
+  }
+
+  /** The lines gathered so far, as one chunk; the buffer starts empty again. */
+  private takeChunk(): string {
     const chunk = `${this.lines.join('\n')}\n`;
     this.lines = [];
-    this.fileFor(this.clock.now()).write(chunk);
+    return chunk;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -105,8 +85,7 @@ export class UsageJournal implements OnApplicationShutdown {
   }
 
   private flushSync(): void {
-    const chunk = `${this.lines.join('\n')}\n`;
-    this.lines = [];
+    const chunk = this.takeChunk();
     try {
       appendFileSync(this.pathFor(this.clock.now()), chunk, { mode: 0o600 });
     } catch (e) {
@@ -115,11 +94,11 @@ export class UsageJournal implements OnApplicationShutdown {
   }
 
   private pathFor(nowMs: number): string {
-    return join(this.dir!, `usage-${hourOf(nowMs)}-${this.tag}.jsonl`);
+    return join(this.dir!, `usage-${journalHourOf(nowMs)}-${this.tag}.jsonl`);
   }
 
   private fileFor(nowMs: number): WriteStream {
-    const hour = hourOf(nowMs);
+    const hour = journalHourOf(nowMs);
     if (hour !== this.hour || !this.out) {
       this.out?.end();
       const path = this.pathFor(nowMs);
@@ -148,9 +127,4 @@ export class UsageJournal implements OnApplicationShutdown {
       if (st && st.mtimeMs < nowMs - this.retentionMs) await unlink(path).catch(() => undefined);
     }
   }
-}
-
-/** `YYYYMMDDHH` (UTC) of a time. */
-function hourOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
 }

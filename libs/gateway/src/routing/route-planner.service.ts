@@ -65,7 +65,7 @@ export class RoutePlanner {
       // when the tenant lets the platform stand in for its keys: otherwise the platform must not
       // serve (and charge) what the tenant's own key would have answered, a 429 included.
       const demote = own.length > 0 && r.tenant.routing.byok_fallback_to_platform;
-      const open = !demote ? [] : endpoints.filter((e) => e.credentialId !== undefined && this.health.health(`${model.id}|${e.credentialId}`).open);
+      const open = !demote ? [] : endpoints.filter((endpoint) => endpoint.credentialId !== undefined && this.health.health(targetOf({ model, endpoint })).open);
       for (const endpoint of endpoints) if (!open.includes(endpoint)) candidates.push({ model, endpoint });
       for (const endpoint of open) candidates.push({ model, endpoint });
     }

@@ -103,6 +103,11 @@ export class HealthTracker {
     return l;
   }
 
+  /** How long a window's counts stay readable (and decide a circuit): the windows, plus two. */
+  private get windowsReachMs(): number {
+    return this.policy.windowMs * (this.policy.windows + 2);
+  }
+
   private key(target: string, rest: string): string {
     return `${this.prefix}gw:h:{${target}}:${rest}`;
   }
@@ -111,7 +116,7 @@ export class HealthTracker {
   async tick(): Promise<void> {
     const now = this.now();
     const win = Math.floor(now / this.policy.windowMs);
-    const ttlS = Math.ceil((this.policy.windowMs * (this.policy.windows + 2)) / 1000);
+    const ttlS = Math.ceil(this.windowsReachMs / 1000);
     const flush = this.redis.pipeline();
     for (const [target, l] of this.targets) {
       const p = l.pending;
@@ -144,11 +149,10 @@ export class HealthTracker {
    * used again is simply seen again.
    */
   private async forgetIdle(now: number): Promise<void> {
-    const idleMs = this.policy.windowMs * (this.policy.windows + 2);
     const gone: string[] = [];
     for (const [t, l] of this.targets) {
       const p = l.pending;
-      if (l.snapshot.state === 'closed' && l.inFlight === 0 && p.ok + p.err === 0 && now - l.lastUsed > idleMs) gone.push(t);
+      if (l.snapshot.state === 'closed' && l.inFlight === 0 && p.ok + p.err === 0 && now - l.lastUsed > this.windowsReachMs) gone.push(t);
     }
     if (gone.length === 0) return;
     for (const t of gone) this.targets.delete(t);
