@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { request } from 'undici';
-import { CLK_TCK, cpuTicks, memory, rssSampler } from './lib/proc.mjs';
+import { CLK_TCK, cpuTicks, memory, rssSampler, syscalls } from './lib/proc.mjs';
 import { maxOf, medianOf, minOf, quantile, ratio } from './lib/stats.mjs';
 import { latencyProbe } from './lib/probe.mjs';
 import { GATEWAY_MODEL, UPSTREAM_MODEL, checkJson, checkStream, requestBody } from './lib/workload.mjs';
@@ -101,6 +101,17 @@ function cpuSnapshot(pids) {
   const out = {};
   for (const [k, pid] of Object.entries(pids)) out[k] = cpuTicks(pid);
   out.bench = process.cpuUsage();
+  out.sys = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, syscalls(pid)]));
+  return out;
+}
+
+/** Read and write system calls per request of each process between two snapshots. */
+function syscallsPerRequest(a, b, requests) {
+  const out = {};
+  for (const [k, s0] of Object.entries(a.sys)) {
+    const s1 = b.sys[k];
+    if (s0 && s1 && requests) out[k] = { reads: (s1.reads - s0.reads) / requests, writes: (s1.writes - s0.writes) / requests };
+  }
   return out;
 }
 
@@ -108,6 +119,7 @@ function cpuSnapshot(pids) {
 function cpuPerRequest(a, b, requests, seconds) {
   const out = {};
   for (const k of Object.keys(a)) {
+    if (k === 'sys') continue;
     if (k === 'bench') {
       const us = b.bench.user + b.bench.system - a.bench.user - a.bench.system;
       out.bench = { usPerReq: us / requests, busy: us / 1e6 / seconds };
@@ -322,6 +334,7 @@ async function main() {
           cpuUsPerReq: cpu[sut]?.usPerReq ?? null,
           sutBusy: cpu[sut]?.busy ?? null,
           cpu,
+          syscalls: syscallsPerRequest(c0, c1, completed),
           rssMaxDuringMb: Object.fromEntries(Object.entries(rssMax).map(([k, v]) => [k, v / 2 ** 20])),
           gatewayHeapMaxDuringMb: {
             heapTotal: heapMax.heapTotal / 2 ** 20,
@@ -589,6 +602,8 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
         redisCpu: medianOf(cs.map((c) => c.cpu.redis?.usPerReq)),
         benchCpu: medianOf(cs.map((c) => c.cpu.bench?.usPerReq)),
         redisCmds: medianOf(cs.map((c) => c.redis.totalPerReq)),
+        sysWrites: medianOf(cs.map((c) => c.syscalls?.[c.target === 'direct' ? 'upstream' : c.target]?.writes)),
+        sysReads: medianOf(cs.map((c) => c.syscalls?.[c.target === 'direct' ? 'upstream' : c.target]?.reads)),
         evalsha: medianOf(cs.map((c) => (c.redis.perReq.evalsha ?? 0) + (c.redis.perReq.eval ?? 0))),
         p50: medianOf(cs.map((c) => c.latency.p50)),
         p99: medianOf(cs.map((c) => c.latency.p99)),
@@ -687,7 +702,7 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
       `Around the gateway (${mode}, per gateway request, medians): Redis ${fmt(g.evalsha, 2)} EVALSHA/EVAL and ${fmt(g.redisCmds, 2)} commands in total (whole server, includes the billing worker's polling) vs ${fmt(a.passthrough.redisCmds, 2)} during the passthrough runs; ` +
         `Redis server CPU ${fmt(g.redisCpu, 1)} µs (passthrough runs: ${fmt(a.passthrough.redisCpu, 1)} µs)` +
         (cfg.billing ? `; billing worker CPU ${fmt(g.billingCpu, 1)} µs (passthrough runs: ${fmt(a.passthrough.billingCpu, 1)} µs)` : '') +
-        `; load generator CPU ${fmt(g.benchCpu, 1)} µs. Status codes: ${TARGETS.map((n) => `${n} ${JSON.stringify(a[n].statusCodes)}`).join(', ')}.`,
+        `; load generator CPU ${fmt(g.benchCpu, 1)} µs; system calls per request of the server (/proc io: write, writev and send / read and recv): gateway ${fmt(g.sysWrites, 2)} / ${fmt(g.sysReads, 2)}, passthrough ${fmt(a.passthrough.sysWrites, 2)} / ${fmt(a.passthrough.sysReads, 2)}. Status codes: ${TARGETS.map((n) => `${n} ${JSON.stringify(a[n].statusCodes)}`).join(', ')}.`,
       '',
     );
   }

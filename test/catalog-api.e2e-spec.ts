@@ -226,3 +226,70 @@ describe('operators change the catalog', () => {
     expect((await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: 'openai/gpt-4o-mini' } })).inputPrice).toBe(150_000n);
   });
 });
+
+/**
+ * Reliability T35: every charge records the rate card it was made at (on the request log, and in
+ * words on the ledger entry), the card reproduces the charge, and a price change mid-traffic
+ * applies only to requests admitted after it.
+ */
+describe('the rate card of a charge (T35)', () => {
+  const CARD_ID = `openai/gw-test-${run}-card`;
+  const generation = async (id: string) => {
+    const r = await fetch(`${t.url}/v1/generation?id=${id}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    expect(r.status).toBe(200);
+    return ((await r.json()) as { data: Record<string, unknown> }).data;
+  };
+  /** DESIGN.md's formula over the card as the API shows it (USD per million), in exact integers. */
+  const costFromCard = (g: Record<string, unknown>, markupBps: bigint): bigint => {
+    const p = g.pricing as Record<string, string | null>;
+    const micros = (usd: string | null) => BigInt(Math.round(Number(usd) * 1e6));
+    const prompt = BigInt(g.tokens_prompt as number);
+    const cached = BigInt(g.tokens_cached as number);
+    const sum = (prompt - cached) * micros(p.prompt) + cached * micros(p.cache_read ?? p.prompt) + BigInt(g.tokens_completion as number) * micros(p.completion);
+    const scaled = sum * (10_000n + markupBps);
+    const d = 1_000_000n * 10_000n;
+    return (scaled + d - 1n) / d;
+  };
+
+  beforeAll(async () => {
+    const made = await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id: CARD_ID, pricing: { input: '1.5', output: '6', cache_read: '0.75' } }) });
+    expect(made.status).toBe(201);
+    await until(servedModels, (m) => m.has(CARD_ID));
+  });
+
+  it('keeps the captured prices on the request log and the ledger entry; they reproduce the charge', async () => {
+    t.openai.enqueue({ text: 'carded', promptTokens: 1234, cachedTokens: 200, completionTokens: 321 });
+    const { response } = await tenant.client.chat.completions.create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const id = response.headers.get('x-request-id')!;
+    await t.drain();
+    const g = await generation(id);
+    expect(g.pricing).toEqual({ prompt: '1.5', completion: '6', cache_read: '0.75', cache_write: null, cache_write_1h: null, markup_bps: 0 });
+    // (1034 × 1.5 + 200 × 0.75 + 321 × 6) USD per million = 3,627 micros.
+    expect(costFromCard(g, 0n)).toBe(3_627n);
+    const entry = await t.prisma.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: `usage:${id}` } });
+    expect(entry.amountMicros).toBe(-3_627n);
+    expect(entry.description).toBe(`${CARD_ID} at USD 1.5/M prompt, 6/M completion, 0.75/M cache read; markup 0 bps`);
+  });
+
+  it('charges a request admitted before a price change at the old card, and one admitted after at the new', async () => {
+    // Admitted (hold taken at the old prices), then the operator doubles them while the provider works.
+    t.openai.enqueue({ text: 'slow', promptTokens: 1000, completionTokens: 100, headerDelayMs: 1500 });
+    const seen = t.openai.requestCount;
+    const slow = tenant.client.chat.completions.create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    await until(async () => t.openai.requestCount, (n) => n > seen);
+    expect((await call(t.url, 'PATCH', `/api/models/${CARD_ID}`, { token: ADMIN_TOKEN, body: { pricing: { input: '3', output: '12' } } })).status).toBe(200);
+    await until(servedModels, (m) => m.get(CARD_ID)?.pricing.prompt === '3');
+    t.openai.enqueue({ text: 'after', promptTokens: 1000, completionTokens: 100 });
+    const after = await tenant.client.chat.completions.create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const before = await slow;
+    await t.drain();
+
+    const old = await generation(before.response.headers.get('x-request-id')!);
+    expect(old.pricing).toMatchObject({ prompt: '1.5', completion: '6', cache_read: '0.75' });
+    expect(old.cost).toBe(0.0021); // 1000 × 1.5 + 100 × 6 = 2,100 micros
+    const repriced = await generation(after.response.headers.get('x-request-id')!);
+    expect(repriced.pricing).toMatchObject({ prompt: '3', completion: '12', cache_read: null });
+    expect(repriced.cost).toBe(0.0042);
+    for (const g of [old, repriced]) expect(BigInt(Math.round((g.cost as number) * 1e6))).toBe(costFromCard(g, 0n));
+  });
+});

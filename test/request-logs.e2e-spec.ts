@@ -131,7 +131,7 @@ describe('GET /api/logs and GET /v1/generation', () => {
         expect(entry.attempts.every((a: Json) => a.status >= 500 && a.error)).toBe(true);
       }
       else if (attempts) expect(entry.attempts.map((a: Json) => [a.model, a.provider, a.status, a.error ?? null])).toEqual(attempts);
-      if (s.status >= 400) expect(entry).toMatchObject({ cost: 0, byok_fee: 0, tokens_completion: 0 });
+      if (s.status >= 400) expect(entry).toMatchObject({ cost: 0, byok_fee: 0, tokens_completion: 0, pricing: null });
       if (s.status === 200) {
         expect(entry.error_code).toBeNull();
         expect(entry.latency.total_ms).toBeGreaterThanOrEqual(entry.latency.time_to_first_byte_ms);

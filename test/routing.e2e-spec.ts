@@ -288,8 +288,11 @@ describe('BYOK', () => {
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(before - 38n);
     await t.drain();
     const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: r.id } });
-    expect(log).toMatchObject({ byok: true, costMicros: 0n, byokFeeMicros: 38n });
-    expect(await t.prisma.ledgerEntry.count({ where: { tenantId, idempotencyKey: `byok_fee:${r.id}` } })).toBe(1);
+    // The fee's rate card: the list prices it is a share of, and the share (T35).
+    expect(log).toMatchObject({ byok: true, costMicros: 0n, byokFeeMicros: 38n, pricing: { input: 150_000, output: 600_000, byok_fee_bps: 500 } });
+    const fee = await t.prisma.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: `byok_fee:${r.id}` } });
+    expect(fee).toMatchObject({ tenantId, amountMicros: -38n });
+    expect(fee.description).toMatch(/^openai\/gpt-4o-mini at USD 0\.15\/M prompt, 0\.6\/M completion.*; BYOK fee 500 bps of list price$/);
 
   });
 

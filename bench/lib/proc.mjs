@@ -24,6 +24,24 @@ export function cpuTicks(pid) {
   }
 }
 
+/**
+ * Read and write system calls made so far by the whole process (`syscr`, `syscw` of
+ * /proc/<pid>/io: read/recv and write/writev/send calls); null once it is gone or unreadable.
+ * Each socket write over loopback also runs the receiver's TCP path in the writer's kernel time,
+ * so write calls per request explain much of a proxy's kernel CPU.
+ */
+export function syscalls(pid) {
+  if (!pid) return null;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const r = io.match(/^syscr:\s+(\d+)/m);
+    const w = io.match(/^syscw:\s+(\d+)/m);
+    return r && w ? { reads: Number(r[1]), writes: Number(w[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS and VmHWM (peak RSS) in bytes; null once the process is gone. */
 export function memory(pid) {
   if (!pid) return null;

@@ -1,4 +1,5 @@
 export * from './pricing';
+export * from './price-card';
 export * from './redis-keys';
 export * from './credit-store.types';
 export * from './credit-store';

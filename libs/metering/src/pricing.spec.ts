@@ -7,9 +7,11 @@ import {
   DEFAULT_PROMPT_ALLOWANCES,
   percentToBps,
   promptTokenBound,
+  shareOfCostMicros,
   worstCaseMicros,
   type ModelPrice,
 } from './pricing';
+import { priceCardOf } from './price-card';
 
 // Prices in micros per million tokens, as a catalog would hold them.
 const GPT4O: ModelPrice = { input: 2_500_000n, output: 10_000_000n, cacheRead: 1_250_000n, cacheWrite: null };
@@ -111,6 +113,41 @@ describe('worstCaseMicros', () => {
       const completion = randomInt(0, maxOut + 1);
       const u = usage({ promptTokens: prompt, cachedTokens: cached, cacheWriteTokens: write, cacheWrite1hTokens: write1h, completionTokens: completion });
       expect(costMicros(u, price, markup)).toBeLessThanOrEqual(worstCaseMicros(bound, maxOut, price, markup));
+    }
+  });
+});
+
+describe('the rate card reproduces every charge (reliability T35, property)', () => {
+  /** DESIGN.md's formula, written apart from `costMicros`, over the card's plain numbers. */
+  function fromCard(u: TokenUsage, card: ReturnType<typeof priceCardOf>): bigint {
+    const n = (x: number | null | undefined) => BigInt(x ?? 0);
+    const write1h = Math.min(u.cacheWrite1hTokens ?? 0, u.cacheWriteTokens);
+    const uncached = Math.max(0, u.promptTokens - u.cachedTokens - u.cacheWriteTokens);
+    const perMillion =
+      n(uncached) * n(card.input) +
+      n(u.cachedTokens) * n(card.cache_read ?? card.input) +
+      n(u.cacheWriteTokens - write1h) * n(card.cache_write ?? card.input) +
+      n(write1h) * n(card.cache_write_1h ?? card.cache_write ?? card.input) +
+      n(u.completionTokens) * n(card.output);
+    const rate = card.markup_bps !== undefined ? 10_000n + n(card.markup_bps) : n(card.byok_fee_bps);
+    const d = 1_000_000n * 10_000n;
+    return (perMillion * rate + d - 1n) / d;
+  }
+
+  it('charges ceil(Σ tokens × price × rate) once per request, whatever the prices, usage and markup', () => {
+    for (let i = 0; i < 3000; i++) {
+      const opt = () => (randomInt(0, 3) === 0 ? null : BigInt(randomInt(0, 30_000_000)));
+      const price: ModelPrice = { input: BigInt(randomInt(0, 30_000_000)), output: BigInt(randomInt(0, 120_000_000)), cacheRead: opt(), cacheWrite: opt(), cacheWrite1h: opt() };
+      const prompt = randomInt(0, 300_000);
+      const cached = randomInt(0, prompt + 1);
+      const write = randomInt(0, prompt - cached + 1);
+      const u = usage({ promptTokens: prompt, cachedTokens: cached, cacheWriteTokens: write, cacheWrite1hTokens: randomInt(0, write + 1), completionTokens: randomInt(0, 100_000) });
+      const markup = BigInt(randomInt(0, 5000));
+      const fee = BigInt(randomInt(0, 5000));
+      expect(costMicros(u, price, markup)).toBe(fromCard(u, priceCardOf(price, { markupBps: markup })));
+      expect(shareOfCostMicros(u, price, fee)).toBe(fromCard(u, priceCardOf(price, { byokFeeBps: fee })));
+      // A card survives its JSON trip (the usage event, the request log) unchanged.
+      expect(JSON.parse(JSON.stringify(priceCardOf(price, { markupBps: markup })))).toEqual(priceCardOf(price, { markupBps: markup }));
     }
   });
 });

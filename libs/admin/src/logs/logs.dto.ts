@@ -27,6 +27,17 @@ class AttemptView {
   @ApiPropertyOptional() byok?: boolean;
 }
 
+/** The rate card a charge was made at: the prices captured at reservation, USD per million tokens (as /v1/models). */
+class PricingView {
+  @ApiProperty({ example: '0.15' }) prompt!: string;
+  @ApiProperty({ example: '0.6' }) completion!: string;
+  @ApiProperty({ type: String, nullable: true }) cache_read!: string | null;
+  @ApiProperty({ type: String, nullable: true }) cache_write!: string | null;
+  @ApiProperty({ type: String, nullable: true }) cache_write_1h!: string | null;
+  @ApiPropertyOptional({ description: 'Platform charges: the markup, in basis points.' }) markup_bps?: number;
+  @ApiPropertyOptional({ description: "Charges on the tenant's own key: the fee, in basis points of the list price." }) byok_fee_bps?: number;
+}
+
 /** One request as /api/logs shows it: the same fields as GET /v1/generation, plus the content flag. */
 export class RequestLogView {
   @ApiProperty({ description: 'The request id (x-request-id).' }) id!: string;
@@ -49,6 +60,7 @@ export class RequestLogView {
   @ApiProperty({ description: 'USD charged in all (cost + byok_fee).' }) usage!: number;
   @ApiProperty({ description: 'USD' }) cost!: number;
   @ApiProperty({ description: 'USD' }) byok_fee!: number;
+  @ApiProperty({ type: PricingView, nullable: true, description: 'The rate card of the charge; null when nothing was charged.' }) pricing!: PricingView | null;
   @ApiProperty() byok!: boolean;
   @ApiProperty({ description: 'Tokens counted locally because the provider reported none.' }) estimated!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'The end user.' }) user!: string | null;

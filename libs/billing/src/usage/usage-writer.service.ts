@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService, LedgerRepository, RequestLogRepository, type RequestLogInput, type SettledEntryInput } from '@gw/db';
-import { UsageStream, type UsageBatch, type UsageEvent } from '@gw/metering';
+import { UsageStream, priceCardFrom, priceCardText, type UsageBatch, type UsageEvent } from '@gw/metering';
 
 const BATCH = 500;
 /**
@@ -118,13 +118,21 @@ function createdAtOf(e: UsageEvent): Date {
 /** An event's ledger entries: `usage:<request id>` for its cost, `byok_fee:<request id>` for its fee, when charged. */
 export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e)): SettledEntryInput[] {
   const out: SettledEntryInput[] = [];
+  const description = chargeDescriptionOf(e);
   if (e.costMicros > 0n) {
-    out.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, createdAt });
+    out.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, description, createdAt });
   }
   if (e.byokFeeMicros > 0n) {
-    out.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, createdAt });
+    out.push({ tenantId: e.tenantId, kind: 'byok_fee', amountMicros: -e.byokFeeMicros, idempotencyKey: `byok_fee:${e.requestId}`, requestId: e.requestId, description, createdAt });
   }
   return out;
+}
+
+/** The served model and its rate card in words, for the ledger; null for an event without a (valid) card. */
+function chargeDescriptionOf(e: UsageEvent): string | null {
+  const card = priceCardFrom(jsonField<unknown>(e.fields.pricing));
+  const model = e.fields.servedModel ?? e.fields.requestedModel;
+  return card && model ? priceCardText(model.replaceAll('\0', ''), card) : null;
 }
 
 /**
@@ -209,6 +217,7 @@ function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
     byokFeeMicros: e.byokFeeMicros,
     byok: f.byok === '1',
     estimated: f.estimated === '1',
+    pricing: priceCardFrom(jsonField<unknown>(f.pricing)) ?? undefined,
     attempts: jsonField<object[]>(f.attempts) ?? [],
     routeDecisions: jsonField<string[]>(f.decisions) ?? [],
     // Present only for tenants that opted in to content logging (the gateway decides).

@@ -36,6 +36,8 @@ export interface SettledEntryInput {
   amountMicros: bigint;
   idempotencyKey: string;
   requestId: string;
+  /** What was charged at what rates (the served model's rate card in words). */
+  description?: string | null;
   createdAt?: Date;
 }
 
@@ -102,13 +104,14 @@ export class LedgerRepository {
     if (entries.length === 0) return 0;
     const now = new Date().toISOString();
     return tx.$executeRaw`
-      INSERT INTO ledger_entries (tenant_id, kind, amount_micros, idempotency_key, request_id, created_at)
-      SELECT tenant_id, kind::"LedgerKind", amount_micros, idempotency_key, request_id, created_at
+      INSERT INTO ledger_entries (tenant_id, kind, amount_micros, idempotency_key, request_id, description, created_at)
+      SELECT tenant_id, kind::"LedgerKind", amount_micros, idempotency_key, request_id, description, created_at
       FROM unnest(
         ${entries.map((e) => e.tenantId)}::text[], ${entries.map((e) => e.kind)}::text[],
         ${entries.map((e) => e.amountMicros.toString())}::bigint[], ${entries.map((e) => e.idempotencyKey)}::text[],
-        ${entries.map((e) => e.requestId)}::text[], ${entries.map((e) => e.createdAt?.toISOString() ?? now)}::timestamptz[]
-      ) AS t(tenant_id, kind, amount_micros, idempotency_key, request_id, created_at)
+        ${entries.map((e) => e.requestId)}::text[], ${entries.map((e) => e.description ?? null)}::text[],
+        ${entries.map((e) => e.createdAt?.toISOString() ?? now)}::timestamptz[]
+      ) AS t(tenant_id, kind, amount_micros, idempotency_key, request_id, description, created_at)
       ON CONFLICT (idempotency_key) DO NOTHING`;
   }
 

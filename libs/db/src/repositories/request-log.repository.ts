@@ -27,6 +27,8 @@ export interface RequestLogInput {
   byokFeeMicros: bigint;
   byok: boolean;
   estimated: boolean;
+  /** The rate card of the charge (`PriceCard`), when something was charged. */
+  pricing?: object;
   attempts: object[];
   routeDecisions: string[];
   /** Only for tenants that opted in to content logging. */
@@ -56,11 +58,11 @@ export class RequestLogRepository {
     return tx.$executeRaw`
       INSERT INTO request_logs (request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
         stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
-        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts, route_decisions, overhead_ms, ttfb_ms,
+        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, pricing, attempts, route_decisions, overhead_ms, ttfb_ms,
         total_ms, content, created_at)
       SELECT request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
         stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
-        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts::jsonb,
+        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, pricing::jsonb, attempts::jsonb,
         ARRAY(SELECT jsonb_array_elements_text(route_decisions::jsonb)), overhead_ms, ttfb_ms,
         total_ms, content::jsonb, created_at
       FROM unnest(
@@ -72,12 +74,13 @@ export class RequestLogRepository {
         ${col((r) => r.cacheWrite1hTokens)}::int[], ${col((r) => r.completionTokens)}::int[], ${col((r) => r.reasoningTokens)}::int[],
         ${col((r) => r.costMicros.toString())}::bigint[], ${col((r) => r.byokFeeMicros.toString())}::bigint[],
         ${col((r) => r.byok)}::boolean[], ${col((r) => r.estimated)}::boolean[],
+        ${col((r) => (r.pricing === undefined ? null : json(r.pricing)))}::text[],
         ${col((r) => json(r.attempts))}::text[], ${col((r) => json(r.routeDecisions))}::text[],
         ${col((r) => r.overheadMs)}::float8[], ${col((r) => r.ttfbMs)}::float8[], ${col((r) => r.totalMs)}::float8[],
         ${col((r) => (r.content === undefined ? null : json(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
       ) AS t(request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
         stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
-        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, attempts, route_decisions, overhead_ms, ttfb_ms,
+        reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, pricing, attempts, route_decisions, overhead_ms, ttfb_ms,
         total_ms, content, created_at)
       ON CONFLICT (request_id) DO NOTHING`;
   }

@@ -8,10 +8,12 @@ import { Settlement } from './settlement';
  * READONLY for seconds, a full Redis under noeviction answers OOM. Settle retries (it is
  * idempotent) for as long as a hold lives.
  */
+
 const prefix = `${process.env.REDIS_PREFIX ?? 'tgw:'}st${randomBytes(4).toString('hex')}:`;
 const keys = new RedisKeys(prefix);
 const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
 const store = new CreditStore(redis, keys);
+const RATES = { PLATFORM_MARKUP_PERCENT: '0', BYOK_FEE_PERCENT: '5' };
 
 afterAll(async () => {
   const found = await redis.keys(`${prefix}*`);
@@ -48,6 +50,7 @@ it('charges a served request whose settle meets 1.5 s of READONLY replies, once'
     { observe: () => undefined } as never,
     { enabled: false } as never,
     { enabled: true, record: (e: { requestId: string; costMicros: bigint }) => journaled.push(e) } as never,
+    RATES,
   );
   const started = Date.now();
   await settlement.settle(
@@ -79,6 +82,7 @@ it('journals, at shutdown, the settles Redis has not confirmed (they would die w
     { observe: () => undefined } as never,
     { enabled: false } as never,
     { enabled: true, record: (e: { requestId: string }) => journaled.push(e) } as never,
+    RATES,
   );
   const call = (requestId: string) =>
     void settlement.settle(
@@ -90,4 +94,27 @@ it('journals, at shutdown, the settles Redis has not confirmed (they would die w
   expect(journaled).toHaveLength(0);
   settlement.beforeApplicationShutdown();
   expect(journaled.map((e) => e.requestId)).toEqual(['gen-hanging-1', 'gen-hanging-2']);
+});
+
+it('records the rate card of a charge in the usage event: captured prices with the markup, or the BYOK fee on an own key', async () => {
+  const sent: { event: Record<string, string> }[] = [];
+  const settlement = new Settlement(
+    { settle: (input: { event: Record<string, string> }) => (sent.push(input), Promise.resolve({ kind: 'settled' })) } as never,
+    { periodOf: () => null, holdTtlMs: 60_000 } as never,
+    { observe: () => undefined } as never,
+    { enabled: false } as never,
+    { enabled: false } as never,
+    { PLATFORM_MARKUP_PERCENT: '2.5', BYOK_FEE_PERCENT: '5' },
+  );
+  const price = { input: 150_000n, output: 600_000n, cacheRead: 75_000n, cacheWrite: null };
+  const model = { id: 'openai/gpt-4o-mini', provider: 'openai', price };
+  const call = { key: { tenantId: 'ten_a', id: 'key_a', includeByokInLimit: false } as never, requestId: 'gen-card', endpoint: 'chat.completions', requestedModel: 'm', stream: false };
+  const outcome = { status: 200, attempts: [], totalMs: 1, estimated: false };
+  await settlement.settle(call, { ...outcome, candidate: { model, endpoint: {} } as never, cost: 10n });
+  await settlement.settle(call, { ...outcome, candidate: { model, endpoint: { credentialId: 'cred_1' } } as never, cost: 0n, byokFee: 1n });
+  // Nothing charged (a failed request): no card.
+  await settlement.settle(call, { ...outcome, status: 502, candidate: { model, endpoint: {} } as never, cost: 0n });
+  expect(JSON.parse(sent[0].event.pricing)).toEqual({ input: 150_000, output: 600_000, cache_read: 75_000, cache_write: null, cache_write_1h: null, markup_bps: 250 });
+  expect(JSON.parse(sent[1].event.pricing)).toEqual({ input: 150_000, output: 600_000, cache_read: 75_000, cache_write: null, cache_write_1h: null, byok_fee_bps: 500 });
+  expect(sent[2].event.pricing).toBeUndefined();
 });

@@ -8,6 +8,8 @@ export interface UsageEventInput extends SettledRequest {
   endUser?: string;
   /** The routing decisions that shaped the plan (rules, splits, suffixes). */
   decisions?: string[];
+  /** The rate card of the charge (`PriceCard` as JSON), when something was charged. */
+  pricing?: string;
   createdAtMs: number;
 }
 
@@ -30,6 +32,7 @@ export function usageEventFields(e: UsageEventInput): Record<string, string> {
   if (e.finishReason) f.finishReason = e.finishReason;
   if (e.endUser) f.endUser = e.endUser;
   if (e.decisions?.length) f.decisions = JSON.stringify(e.decisions);
+  if (e.pricing) f.pricing = e.pricing;
   if (e.overheadMs !== undefined) f.overheadMs = e.overheadMs.toFixed(3);
   if (e.ttfbMs !== undefined) f.ttfbMs = e.ttfbMs.toFixed(3);
   if (e.usage) {

@@ -1,4 +1,5 @@
 import { microsToUsd, type TokenUsage } from '@gw/core';
+import { priceCardFrom, priceCardView } from '@gw/metering';
 import type { Prisma } from '@gw/db';
 
 /** A request log row as stored, without its (possibly large, opt-in) content. */
@@ -66,9 +67,16 @@ export function requestLogView(log: RequestLogRecord) {
     byok_fee: microsToUsd(log.byokFeeMicros),
     byok: log.byok,
     estimated: log.estimated,
+    pricing: pricingViewOf(log.pricing),
     user: log.endUser,
     api_key_id: log.apiKeyId,
     latency: { gateway_overhead_ms: log.overheadMs, time_to_first_byte_ms: log.ttfbMs, total_ms: log.totalMs },
     created_at: log.createdAt.toISOString(),
   };
+}
+
+/** The rate card the request was charged at (USD per million tokens), or null: nothing charged, or logged before cards were kept. */
+function pricingViewOf(v: unknown) {
+  const card = priceCardFrom(v);
+  return card ? priceCardView(card) : null;
 }
