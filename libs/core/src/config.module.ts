@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config';
 import { Clock } from './clock';
+import { ReadinessGates } from './readiness';
 import { SECRET_BOX_PROVIDER, SecretBox } from './secret-box';
 
 @Global()
@@ -10,8 +11,8 @@ export class CoreModule {
     return {
       module: CoreModule,
       // One SecretBox per process (its development-key warning is said once).
-      providers: [{ provide: APP_CONFIG, useValue: config }, Clock, SECRET_BOX_PROVIDER],
-      exports: [APP_CONFIG, Clock, SecretBox],
+      providers: [{ provide: APP_CONFIG, useValue: config }, Clock, SECRET_BOX_PROVIDER, ReadinessGates],
+      exports: [APP_CONFIG, Clock, SecretBox, ReadinessGates],
     };
   }
 }

@@ -5,6 +5,7 @@ export * from './ids';
 export * from './config';
 export * from './config.module';
 export * from './clock';
+export * from './readiness';
 export * from './usage';
 export * from './api-key-format';
 export * from './bootstrap';

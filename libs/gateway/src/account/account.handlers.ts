@@ -5,7 +5,7 @@ import { PrismaService, RequestLogRepository, tenantScope } from '@gw/db';
 import { CreditStore } from '@gw/metering';
 import { CreditSync } from '@gw/billing';
 import { requestLogView } from '@gw/observability';
-import { CatalogCache } from '../catalog/catalog-cache';
+import { CatalogCache, catalogNotLoaded } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 
 
@@ -22,6 +22,7 @@ export class AccountHandlers {
   ) {}
 
   models(_req: FastifyRequest, reply: FastifyReply) {
+    if (!this.catalog.loaded) throw catalogNotLoaded();
     const data = this.catalog.all().map((m) => ({
       id: m.id,
       object: 'model',

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DomainError, ErrorCode, ReadinessGates } from '@gw/core';
 import { CatalogRepository } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import type { ModelPrice } from '@gw/metering';
@@ -18,8 +19,15 @@ export interface CatalogEntry {
 }
 
 const REFRESH_MS = 60_000;
+/** Until the first load succeeds (Postgres still coming up), it is retried this often. */
+const FIRST_LOAD_RETRY_MS = 1_000;
+const GATE = 'catalog';
 
-/** The model catalog in memory: loaded at start, refreshed every minute and on invalidation. */
+/**
+ * The model catalog in memory: loaded at start, refreshed every minute and on invalidation. A
+ * process that starts while Postgres is unreachable keeps trying every second and is not ready
+ * (ReadinessGates) until the catalog has loaded once: without it every model would be unknown.
+ */
 @Injectable()
 export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('catalog');
@@ -28,14 +36,24 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   private refreshes = 0;
   private byCanonical = new Map<string, CatalogEntry[]>();
   private timer?: NodeJS.Timeout;
+  private firstLoadTimer?: NodeJS.Timeout;
+  private loadedOnce = false;
 
   constructor(
     private readonly repo: CatalogRepository,
     private readonly bus: InvalidationBus,
+    private readonly gates: ReadinessGates,
   ) {}
 
+  /** The catalog has loaded at least once (before that, no model is known). */
+  get loaded(): boolean {
+    return this.loadedOnce;
+  }
+
   async onModuleInit(): Promise<void> {
+    this.gates.hold(GATE, 'the model catalog has not loaded from Postgres yet');
     await this.refresh();
+    if (!this.loadedOnce) this.retryFirstLoad();
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
     this.timer.unref();
     await this.bus.listen((m) => {
@@ -45,6 +63,16 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+    clearTimeout(this.firstLoadTimer);
+  }
+
+  private retryFirstLoad(): void {
+    this.firstLoadTimer = setTimeout(() => {
+      void this.refresh().then(() => {
+        if (!this.loadedOnce) this.retryFirstLoad();
+      });
+    }, FIRST_LOAD_RETRY_MS);
+    this.firstLoadTimer.unref();
   }
 
   async refresh(): Promise<void> {
@@ -74,6 +102,10 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
       const groups = new Map<string, CatalogEntry[]>();
       for (const m of this.models.values()) groups.set(m.canonical, [...(groups.get(m.canonical) ?? []), m]);
       this.byCanonical = groups;
+      if (!this.loadedOnce) {
+        this.loadedOnce = true;
+        this.gates.release(GATE);
+      }
     } catch (e) {
       // Keep serving the last good catalog through a Postgres blip.
       this.logger.warn(`catalog refresh failed: ${(e as Error).message}`);
@@ -92,4 +124,9 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   all(): CatalogEntry[] {
     return [...this.models.values()];
   }
+}
+
+/** The answer while the catalog has not loaded once: every model would otherwise be "unknown". */
+export function catalogNotLoaded(): DomainError {
+  return new DomainError(ErrorCode.ServiceUnavailable, 'The model catalog has not loaded yet (the gateway is starting); retry shortly', { retryAfterSeconds: 2 });
 }

@@ -5,7 +5,7 @@ import type { EmbeddingsRequest } from '@gw/llm';
 import type { TraceHeaders } from '@gw/observability';
 import { costMicros, percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
 import type { KeyInfo } from '../auth/key-cache';
-import { CatalogCache } from '../catalog/catalog-cache';
+import { CatalogCache, catalogNotLoaded } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
 import { UpstreamClient } from '../upstream/upstream.client';
 import { PlatformCapGate, type CapSlot } from '../routing/platform-cap-gate';
@@ -57,7 +57,7 @@ export class EmbeddingsService {
     /** Set once the hold is taken: stops its renewal. */
     let stopRenewing: (() => void) | undefined;
     try {
-      if (!model) throw new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${body.model}`, { param: 'model' });
+      if (!model) throw this.catalog.loaded ? new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${body.model}`, { param: 'model' }) : catalogNotLoaded();
       if (!modelAllowed(call.key, model.id)) throw new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${model.id}`, { param: 'model' });
       if (!endpoint) throw new DomainError(ErrorCode.NoAvailableProvider, `No provider is configured for ${model.id}`);
       const adapter = endpoint.adapter;

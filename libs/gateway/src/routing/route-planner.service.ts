@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChatRequest } from '@gw/llm';
 import { planRoute, type ProviderPrefs } from '@gw/routing';
 import type { KeyInfo } from '../auth/key-cache';
-import { CatalogCache, type CatalogEntry } from '../catalog/catalog-cache';
+import { CatalogCache, catalogNotLoaded, type CatalogEntry } from '../catalog/catalog-cache';
 import { ProviderEndpoints, type PlatformEndpoint } from '../upstream/provider-endpoints';
 import type { TenantContext } from '../tenant/tenant-context.cache';
 import { modelAllowed, type Candidate } from '../chat/chat-plan';
@@ -33,6 +33,8 @@ export class RoutePlanner {
   ) {}
 
   plan(r: RoutedRequest): { candidates: Candidate[]; decisions: string[] } {
+    // Started while Postgres was unreachable and not loaded yet: every model would be "unknown".
+    if (!this.catalog.loaded) throw catalogNotLoaded();
     const creds = r.tenant.credentials;
     const plan = planRoute({
       model: r.body.model,

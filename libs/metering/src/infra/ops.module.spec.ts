@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
-import { freePort } from '@gw/core';
+import { ReadinessGates, freePort } from '@gw/core';
 import { OpsController } from './ops.module';
 
 /** What /readyz answered: its status code and body. */
-async function readyz(redis: Redis): Promise<{ status: number; body: Record<string, unknown> }> {
+async function readyz(redis: Redis, gates = new ReadinessGates()): Promise<{ status: number; body: Record<string, unknown> }> {
   const out = { status: 200, body: {} as Record<string, unknown> };
   const reply = {
     status(code: number) {
@@ -17,7 +17,7 @@ async function readyz(redis: Redis): Promise<{ status: number; body: Record<stri
       return reply;
     },
   };
-  await new OpsController(redis).ready(reply as unknown as FastifyReply);
+  await new OpsController(redis, gates).ready(reply as unknown as FastifyReply);
   return out;
 }
 
@@ -72,5 +72,13 @@ describe('GET /readyz and the Redis eviction policy (reliability T57)', () => {
     await gone.connect().catch(() => undefined);
     expect(await readyz(gone)).toEqual({ status: 503, body: { status: 'not_ready', redis: 'unavailable' } });
     gone.disconnect();
+  });
+
+  it('is not ready while a component has not loaded once (a process started during a Postgres outage), and says what it waits for', async () => {
+    const gates = new ReadinessGates();
+    gates.hold('catalog', 'the model catalog has not loaded from Postgres yet');
+    expect(await readyz(shared, gates)).toEqual({ status: 503, body: { status: 'starting', redis: 'ok', waiting_for: { catalog: 'the model catalog has not loaded from Postgres yet' } } });
+    gates.release('catalog');
+    expect(await readyz(shared, gates)).toEqual({ status: 200, body: { status: 'ready', redis: 'ok' } });
   });
 });

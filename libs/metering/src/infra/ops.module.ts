@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject, Logger, Module, Res } from '@nestjs/co
 import type { FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { ReadinessGates } from '@gw/core';
 import { REDIS } from './redis.module';
 
 let defaultsCollected = false;
@@ -10,7 +11,8 @@ let defaultsCollected = false;
 const POLICY_TTL_MS = 10_000;
 
 /**
- * Liveness, readiness (Redis only: a Postgres blip must not take gateways out) and metrics.
+ * Liveness, readiness (Redis, and what the process has not loaded once yet: a Postgres blip must
+ * not take running gateways out, but one started during it has no catalog) and metrics.
  * Readiness also requires Redis' `maxmemory-policy noeviction` (reliability T57): under any other
  * policy a full Redis silently drops balances, holds or settled markers (money lost or charged
  * twice) and BullMQ's jobs. A Redis that refuses INFO (some managed services) is not held against it.
@@ -20,7 +22,10 @@ export class OpsController {
   private readonly logger = new Logger('readyz');
   private policy?: { value: string | null; readAt: number };
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly gates: ReadinessGates,
+  ) {
     if (!defaultsCollected) {
       collectDefaultMetrics();
       defaultsCollected = true;
@@ -48,6 +53,8 @@ export class OpsController {
         reason: 'Redis must run with maxmemory-policy noeviction: an evicted balance, hold or settled marker loses money',
       });
     }
+    const waiting = this.gates.pending();
+    if (Object.keys(waiting).length > 0) return reply.status(503).send({ status: 'starting', redis: 'ok', waiting_for: waiting });
     return reply.send({ status: 'ready', redis: 'ok' });
   }
 

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig, redisConnectionOf } from '@gw/core';
 import { batchWritesPerTurn } from './redis-write-batching';
@@ -15,10 +15,68 @@ export class RedisLifecycle implements OnModuleDestroy {
   }
 }
 
+/** A connection's errors are logged at most this often (ioredis emits one per reconnection attempt). */
+const ERROR_LOG_EVERY_MS = 10_000;
+/** While waiting for Redis at start, progress is logged this often. */
+const WAIT_LOG_EVERY_MS = 5_000;
+
 export function createRedis(config: AppConfig, name: string): Redis {
   if (!config.REDIS_URL) throw new Error('REDIS_URL is not set');
   // Commands fail fast while Redis is away so the gateway answers 503 instead of hanging.
-  return new Redis({ ...redisConnectionOf(config.REDIS_URL), connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  const redis = new Redis({ ...redisConnectionOf(config.REDIS_URL), connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  // Without a listener ioredis prints every failed reconnection to stderr, unstructured.
+  const logger = new Logger('redis');
+  let lastLogged = 0;
+  let unlogged = 0;
+  redis.on('error', (e: Error) => {
+    const now = Date.now();
+    if (now - lastLogged < ERROR_LOG_EVERY_MS) {
+      unlogged++;
+      return;
+    }
+    logger.warn(`connection ${name}: ${e.message}${unlogged ? ` (and ${unlogged} more errors since the last one logged)` : ''}`);
+    lastLogged = now;
+    unlogged = 0;
+  });
+  return redis;
+}
+
+/**
+ * Resolves once the connection is ready; while Redis does not answer (a process starting before
+ * it, reliability T59) says so every few seconds, and gives up after `waitMs` naming the last
+ * error. Without it, the first command at start failed and the process exited at once.
+ */
+export async function untilRedisReady(redis: Redis, waitMs: number, where: string): Promise<void> {
+  if (redis.status === 'ready') return;
+  const logger = new Logger('redis');
+  let lastError = 'no answer yet';
+  const onError = (e: Error) => (lastError = e.message);
+  redis.on('error', onError);
+  const started = Date.now();
+  const progress = setInterval(() => logger.warn(`waiting for Redis at ${where} (${Math.round((Date.now() - started) / 1000)} s): ${lastError}`), WAIT_LOG_EVERY_MS);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(new Error(`Redis at ${where} did not answer within ${Math.round(waitMs / 1000)} s (REDIS_STARTUP_WAIT_SECONDS): ${lastError}`));
+      }, waitMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+  } finally {
+    clearInterval(progress);
+    redis.off('error', onError);
+  }
+}
+
+/** Where REDIS_URL points, without its credentials (for logs). */
+export function redisWhere(url: string | undefined): string {
+  if (!url) return '(REDIS_URL is not set)';
+  const c = redisConnectionOf(url);
+  return c.path ?? `${c.host}:${c.port}`;
 }
 
 @Global()
@@ -27,9 +85,13 @@ export function createRedis(config: AppConfig, name: string): Redis {
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => {
+      useFactory: async (c: AppConfig) => {
         const redis = createRedis(c, 'gw');
         if (c.REDIS_BATCH_WRITES) batchWritesPerTurn(redis);
+        await untilRedisReady(redis, c.REDIS_STARTUP_WAIT_SECONDS * 1000, redisWhere(c.REDIS_URL)).catch((e: unknown) => {
+          redis.disconnect();
+          throw e;
+        });
         return redis;
       },
     },
