@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StoredUrlAudit } from '@gw/admin';
 import { FakeOpenAiServer } from '@gw/testing';
 import { startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
@@ -178,5 +179,21 @@ describe('https only and an allowed port list (production defaults, reliability 
     const same = await call(tight.url, 'PATCH', `/api/provider-keys/${ok.body.id}`, { token: s.token, body: { base_url: 'http://127.0.0.1:8000/v1/', label: 'renamed' } });
     expect(same.status).toBe(200);
     expect(same.body).toMatchObject({ base_url: 'http://127.0.0.1:8000/v1', label: 'renamed' });
+  });
+
+  it('lists, by id, the stored URLs that break the rule (what start-up logs), never the URLs themselves', async () => {
+    const s = await tight.signup();
+    const ok = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: KEY, base_url: 'https://127.0.0.1/v1' } });
+    const fine = await call(tight.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'anthropic', api_key: KEY, base_url: 'https://127.0.0.1/' } });
+    const hook = await call(tight.url, 'POST', '/api/alerts', { token: s.token, body: { kind: 'balance_below', threshold: 1, webhook_url: 'https://127.0.0.1/hook' } });
+    expect([ok.status, fine.status, hook.status]).toEqual([201, 201, 201]);
+    await tight.prisma.providerCredential.update({ where: { id: ok.body.id }, data: { baseUrl: 'http://127.0.0.1:8000/v1?token=abc' } });
+    await tight.prisma.alertRule.update({ where: { id: hook.body.id }, data: { webhookUrl: 'https://127.0.0.1:8443/hook' } });
+    const found = (await tight.app.get(StoredUrlAudit).audit()).filter((f) => f.tenantId === s.tenantId);
+    expect(found).toEqual([
+      { kind: 'provider_key', id: ok.body.id, tenantId: s.tenantId, problem: 'must use https (PROVIDER_URL_HTTPS_ONLY)' },
+      { kind: 'alert_webhook', id: hook.body.id, tenantId: s.tenantId, problem: 'must not use port 8443: allowed 443 (PROVIDER_URL_PORTS)' },
+    ]);
+    expect(JSON.stringify(found)).not.toContain('token=abc');
   });
 });

@@ -15,3 +15,4 @@ export * from './keys/key-status.store';
 export * from './catalog/catalog.seeder';
 export * from './catalog/catalog-file';
 export * from './tenants/demo-tenant.seeder';
+export * from './operator/stored-url-audit';

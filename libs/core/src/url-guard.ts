@@ -159,6 +159,17 @@ export function parseIPv6(text: string): Uint8Array | null {
   return out;
 }
 
+/**
+ * What a URL breaks of the operator's URL policy (PROVIDER_URL_HTTPS_ONLY, PROVIDER_URL_PORTS),
+ * or null. Also used at start to list stored URLs written before the policy (they keep working).
+ */
+export function urlPolicyProblem(url: URL, policy: UrlPolicy): string | null {
+  if (policy.httpsOnly && url.protocol !== 'https:') return 'must use https (PROVIDER_URL_HTTPS_ONLY)';
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (policy.ports && !policy.ports.has(port)) return `must not use port ${port}: allowed ${[...policy.ports].join(', ')} (PROVIDER_URL_PORTS)`;
+  return null;
+}
+
 export interface UrlGuardOptions {
   /** ALLOW_PRIVATE_PROVIDER_URLS: skip the address checks (self-hosted models on a LAN). */
   allowPrivate: boolean;
@@ -184,12 +195,8 @@ export async function assertPublicUrl(url: string, opts: UrlGuardOptions & { par
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw bad('must use http or https');
   if (parsed.username || parsed.password) throw bad('must not contain credentials');
   if (!parsed.hostname) throw bad('must have a host');
-  const policy = opts.policy;
-  if (policy?.httpsOnly && parsed.protocol !== 'https:') throw bad('must use https (PROVIDER_URL_HTTPS_ONLY)');
-  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-  if (policy?.ports && !policy.ports.has(port)) {
-    throw bad(`must not use port ${port}: allowed ${[...policy.ports].join(', ')} (PROVIDER_URL_PORTS)`);
-  }
+  const problem = opts.policy ? urlPolicyProblem(parsed, opts.policy) : null;
+  if (problem) throw bad(problem);
   if (opts.allowPrivate) return parsed;
   try {
     await resolvePublic(parsed.hostname, opts.resolver ?? systemResolver);

@@ -67,6 +67,15 @@ const bytes = (b: Uint8Array) => new Uint8Array(b);
 export class AlertRuleRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /**
+   * Every tenant's stored webhook URL, in id order, a page at a time: the operator's start-up audit of
+   * URLs written before the URL policy (no tenant scope, ids and URLs only).
+   */
+  async pageStoredUrls(afterId: string | null, take: number): Promise<{ id: string; tenantId: string; url: string }[]> {
+    const rows = await this.prisma.alertRule.findMany({ where: afterId ? { id: { gt: afterId } } : {}, orderBy: { id: 'asc' }, take, select: { id: true, tenantId: true, webhookUrl: true } });
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenantId, url: r.webhookUrl ?? '' }));
+  }
+
   async create(scope: TenantScope, r: NewAlertRule): Promise<StoredAlertRule> {
     const row = await this.prisma.alertRule.create({
       data: {

@@ -83,6 +83,15 @@ const PRIORITY_ORDER: Record<CredentialPriority, number> = { first: 0, fallback:
 export class ProviderCredentialRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /**
+   * Every tenant's stored base URL, in id order, a page at a time: the operator's start-up audit of
+   * URLs written before the URL policy (no tenant scope, ids and URLs only).
+   */
+  async pageStoredUrls(afterId: string | null, take: number): Promise<{ id: string; tenantId: string; url: string }[]> {
+    const rows = await this.prisma.providerCredential.findMany({ where: { baseUrl: { not: null }, ...(afterId ? { id: { gt: afterId } } : {}) }, orderBy: { id: 'asc' }, take, select: { id: true, tenantId: true, baseUrl: true } });
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenantId, url: r.baseUrl ?? '' }));
+  }
+
   async create(scope: TenantScope, input: NewProviderCredential): Promise<StoredProviderCredential> {
     const row = await this.prisma.providerCredential.create({
       data: {
