@@ -702,7 +702,7 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
       `Around the gateway (${mode}, per gateway request, medians): Redis ${fmt(g.evalsha, 2)} EVALSHA/EVAL and ${fmt(g.redisCmds, 2)} commands in total (whole server, includes the billing worker's polling) vs ${fmt(a.passthrough.redisCmds, 2)} during the passthrough runs; ` +
         `Redis server CPU ${fmt(g.redisCpu, 1)} µs (passthrough runs: ${fmt(a.passthrough.redisCpu, 1)} µs)` +
         (cfg.billing ? `; billing worker CPU ${fmt(g.billingCpu, 1)} µs (passthrough runs: ${fmt(a.passthrough.billingCpu, 1)} µs)` : '') +
-        `; load generator CPU ${fmt(g.benchCpu, 1)} µs; system calls per request of the server (/proc io: write, writev and send / read and recv): gateway ${fmt(g.sysWrites, 2)} / ${fmt(g.sysReads, 2)}, passthrough ${fmt(a.passthrough.sysWrites, 2)} / ${fmt(a.passthrough.sysReads, 2)}. Status codes: ${TARGETS.map((n) => `${n} ${JSON.stringify(a[n].statusCodes)}`).join(', ')}.`,
+        `; load generator CPU ${fmt(g.benchCpu, 1)} µs; system calls per request of the server (/proc io syscw / syscr: the write and read family Node's sockets use): gateway ${fmt(g.sysWrites, 2)} / ${fmt(g.sysReads, 2)}, passthrough ${fmt(a.passthrough.sysWrites, 2)} / ${fmt(a.passthrough.sysReads, 2)}. Status codes: ${TARGETS.map((n) => `${n} ${JSON.stringify(a[n].statusCodes)}`).join(', ')}.`,
       '',
     );
   }

@@ -273,14 +273,20 @@ describe('the rate card of a charge (T35)', () => {
 
   it('charges a request admitted before a price change at the old card, and one admitted after at the new', async () => {
     // Admitted (hold taken at the old prices), then the operator doubles them while the provider works.
-    t.openai.enqueue({ text: 'slow', promptTokens: 1000, completionTokens: 100, headerDelayMs: 1500 });
+    t.openai.enqueue({ text: 'slow', promptTokens: 1000, completionTokens: 100, headerDelayMs: 4000 });
     const seen = t.openai.requestCount;
-    const slow = tenant.client.chat.completions.create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
-    await until(async () => t.openai.requestCount, (n) => n > seen);
+    let answered = false;
+    const slow = tenant.client.chat.completions
+      .create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
+      .finally(() => (answered = true));
+    expect(await until(async () => t.openai.requestCount, (n) => n > seen)).toBeGreaterThan(seen);
     expect((await call(t.url, 'PATCH', `/api/models/${CARD_ID}`, { token: ADMIN_TOKEN, body: { pricing: { input: '3', output: '12' } } })).status).toBe(200);
-    await until(servedModels, (m) => m.get(CARD_ID)?.pricing.prompt === '3');
+    expect((await until(servedModels, (m) => m.get(CARD_ID)?.pricing.prompt === '3')).get(CARD_ID)?.pricing.prompt).toBe('3');
     t.openai.enqueue({ text: 'after', promptTokens: 1000, completionTokens: 100 });
     const after = await tenant.client.chat.completions.create({ model: CARD_ID, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    // The first request was still with the provider when the new prices were served, and after.
+    expect(answered).toBe(false);
     const before = await slow;
     await t.drain();
 

@@ -13,13 +13,18 @@ import { TcpProxy } from './support/tcp-proxy';
  * - a gateway is not ready (/readyz 503, naming what it waits for) until its catalog has loaded,
  *   and serves within seconds of Postgres answering (it answered "unknown model" for up to a
  *   minute, the catalog's refresh period);
- * - a gateway started before Redis answers waits for it (REDIS_STARTUP_WAIT_SECONDS) and serves
- *   once it does (it exited at its first command).
+ * - a gateway and a billing worker started before Redis answers wait for it
+ *   (REDIS_STARTUP_WAIT_SECONDS), saying so in a few log lines (not a stack trace per reconnection
+ *   attempt), and serve once it does (they exited at their first command).
+ * The children run the built apps (`npm test` builds first; run `npm run build` before running this
+ * file alone).
  */
 jest.setTimeout(90_000);
 let t: TestApp;
 const proxies: TcpProxy[] = [];
 const children: ChildProcess[] = [];
+// Jest killed mid-file must not leave the spawned apps running.
+process.once('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
 beforeAll(async () => {
   // The gateway (in process) without a billing worker: the spawned one is the only drain.
@@ -135,34 +140,39 @@ it('a gateway started before Postgres answers is not ready until its catalog has
   const ready = await fetch(`${gw.base}/readyz`);
   expect([ready.status, await ready.json(), gw.output()]).toEqual([503, { status: 'starting', redis: 'ok', waiting_for: { catalog: expect.stringContaining('catalog') } }, expect.any(String)]);
   const chat = () => postChatTo(gw.base, apiKey);
-  // Asked anyway (no load balancer in front): a retryable 503, never a 500 or an "unknown model".
+  // Asked anyway (no load balancer in front): a retryable 503 (the key cannot be checked yet; the
+  // catalog's own 503 is unit-tested in route-planner.service.spec.ts), never a 500.
   const early = await chat();
   expect([early.status, early.headers.get('retry-after')]).toEqual([503, expect.stringMatching(/^\d+$/)]);
 
   await pg.proxy.restore();
   const restoredAt = Date.now();
   expect(await until(async () => (await statusOf(`${gw.base}/readyz`)) === 200, 10_000)).toBe(true);
-  // Ready within a few seconds of Postgres answering (the catalog's first load is retried every second).
-  expect(Date.now() - restoredAt).toBeLessThan(5_000);
+  // Ready within seconds of Postgres answering (the catalog's first load is retried every second;
+  // before, the next try was the minute's refresh).
+  expect(Date.now() - restoredAt).toBeLessThan(10_000);
   const served = await chat();
   expect([served.status, await served.clone().text(), gw.output()]).toEqual([200, expect.any(String), expect.any(String)]);
   expect(((await served.json()) as { model: string }).model).toBe('openai/gpt-4o-mini');
 });
 
-it('a gateway started before Redis answers waits for it, then serves', async () => {
+it('a gateway and a billing worker started before Redis answers wait for it, then serve', async () => {
   const { tenantId, apiKey } = await t.signup();
   expect((await t.grant(tenantId, 1)).status).toBe(201);
   const redis = await redisComingUp();
   const gw = await spawnApp('gateway', { REDIS_URL: redis.url, REDIS_STARTUP_WAIT_SECONDS: '60', ...platformOpenAi() });
-  await new Promise((r) => setTimeout(r, 2_500));
-  // Still waiting, not exited, and it says what for (once per reconnection burst, not per attempt).
-  expect([gw.child.exitCode, gw.output()]).toEqual([null, expect.stringContaining('connection gw: connect ECONNREFUSED')]);
-  expect(gw.output().match(/connect ECONNREFUSED/g)!.length).toBeLessThanOrEqual(2);
-  expect(gw.output()).not.toContain('Unhandled error event');
-  expect(await statusOf(`${gw.base}/healthz`)).toBe(0);
+  const worker = await spawnApp('billing', { REDIS_URL: redis.url, REDIS_STARTUP_WAIT_SECONDS: '60' });
+  // Each says what it waits for ...
+  expect(await until(async () => gw.output().includes('connection gw: connect ECONNREFUSED') && worker.output().includes('connect ECONNREFUSED'), 20_000)).toBe(true);
+  await new Promise((r) => setTimeout(r, 1_500));
+  for (const app of [gw, worker]) {
+    // ... still waiting, not exited, not listening yet, and without a stack trace per attempt.
+    expect([app.child.exitCode, app.output()]).toEqual([null, expect.not.stringMatching(/^\s+at |Unhandled error event/m)]);
+    expect(await statusOf(`${app.base}/healthz`)).toBe(0);
+  }
 
   await redis.proxy.restore();
-  expect(await until(async () => (await statusOf(`${gw.base}/readyz`)) === 200, 20_000)).toBe(true);
+  for (const app of [gw, worker]) expect(await until(async () => (await statusOf(`${app.base}/readyz`)) === 200, 20_000)).toBe(true);
   const served = await postChatTo(gw.base, apiKey);
   expect([served.status, gw.output()]).toEqual([200, expect.any(String)]);
 });

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { bucketOf, RedisKeys, UsageStream } from '@gw/metering';
 import { UsageWriter } from '@gw/billing';
 import { postChat, startTestApp, type TestApp } from './support/test-app';
+import { call } from './support/admin-api';
 
 let t: TestApp;
 
@@ -101,6 +102,51 @@ describe('usage settlement into the ledger, exactly once', () => {
       { amountMicros: -1234n, idempotencyKey: 'usage:req_unreadable1' },
     ]);
     expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_unreadable1' } })).toMatchObject({ tenantId: s.tenantId, costMicros: 1234n, status: 0 });
+  });
+
+  it('stores a logged prompt whose keys carry a NUL (jsonb refuses it; a lone surrogate is refused at the door), without stalling its bucket', async () => {
+    const s = await funded(1);
+    expect((await call(t.url, 'PUT', '/api/settings/privacy', { token: s.token, body: { log_content: true, retention_days: 7 } })).status).toBe(200);
+    // The gateway serves it (the key cache and tenant settings take the change at once).
+    const r = await postChat(t, s.apiKey, { messages: [{ role: 'user', content: 'hi \u0000 there', 'x\u0000y': 1 }] });
+    expect(r.status).toBe(200);
+    const id = r.headers.get('x-request-id')!;
+    await t.drain();
+    const log = await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: id } });
+    expect(JSON.stringify(log.content)).toContain('"hi  there"');
+    expect(JSON.stringify(log.content)).toContain('"xy":1');
+    expect(await t.prisma.ledgerEntry.count({ where: { idempotencyKey: `usage:${id}` } })).toBe(1);
+  });
+
+  it('writes the rest of a batch when Postgres refuses one event: without its details if that helps, else to the dead-letter stream', async () => {
+    const s = await funded(1);
+    const key = await t.prisma.apiKey.findFirstOrThrow({ where: { tenantId: s.tenantId } });
+    const served = await postChat(t, s.apiKey);
+    expect(served.status).toBe(200);
+    const keys = new RedisKeys(t.config.REDIS_PREFIX);
+    const stream = keys.usageStreamOf(s.tenantId);
+    const redis = new Redis(t.config.REDIS_URL!);
+    try {
+      // Details Postgres refuses (a status beyond int4: 22003): charged without them.
+      await redis.xadd(stream, '*', 'requestId', 'req_bigstatus1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '777', 'byokFeeMicros', '0', 'event', JSON.stringify({ status: '99999999999', endpoint: 'chat.completions', requestedModel: 'openai/gpt-4o-mini' }));
+      // A tenant that no longer exists (23503 on the ledger's foreign key): nothing can be written.
+      await redis.xadd(stream, '*', 'requestId', 'req_notenant1', 'tenantId', 'ten_gone_for_good', 'keyId', key.id, 'costMicros', '555', 'byokFeeMicros', '0', 'event', '{}');
+      await t.drain();
+      expect(await t.prisma.ledgerEntry.findMany({ where: { tenantId: s.tenantId, kind: 'usage' }, select: { amountMicros: true, idempotencyKey: true }, orderBy: { id: 'asc' } })).toEqual([
+        { amountMicros: expect.any(BigInt), idempotencyKey: `usage:${served.headers.get('x-request-id')}` },
+        { amountMicros: -777n, idempotencyKey: 'usage:req_bigstatus1' },
+      ]);
+      expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_bigstatus1' } })).toMatchObject({ status: 0, costMicros: 777n });
+      expect(await t.prisma.ledgerEntry.count({ where: { idempotencyKey: 'usage:req_notenant1' } })).toBe(0);
+      // Nothing left to read again: the bucket is not stalled.
+      expect(await redis.xlen(stream)).toBe(0);
+      const dead = await redis.xrange(keys.usageDeadLetter(bucketOf(s.tenantId)), '-', '+');
+      const letter = dead.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]]))).find((f) => f.fields?.includes('req_notenant1'));
+      expect(letter?.reason).toMatch(/^Postgres refused it \(23503\)/);
+      expect(JSON.parse(letter!.fields)).toMatchObject({ requestId: 'req_notenant1', tenantId: 'ten_gone_for_good', costMicros: '555' });
+    } finally {
+      await redis.quit();
+    }
   });
 
   it("re-delivers a killed worker's batch to another worker without a second row", async () => {

@@ -26,7 +26,8 @@ export function cpuTicks(pid) {
 
 /**
  * Read and write system calls made so far by the whole process (`syscr`, `syscw` of
- * /proc/<pid>/io: read/recv and write/writev/send calls); null once it is gone or unreadable.
+ * /proc/<pid>/io: the read/readv and write/writev family, which Node's sockets use; send and recv
+ * calls are not counted); null once it is gone or unreadable.
  * Each socket write over loopback also runs the receiver's TCP path in the writer's kernel time,
  * so write calls per request explain much of a proxy's kernel CPU.
  */

@@ -12,6 +12,7 @@ import { BILLING_QUEUE, PAYMENTS_QUEUE } from './jobs/billing-jobs';
 import { BillingProcessor } from './jobs/billing.processor';
 import { BillingSchedule } from './jobs/billing.schedule';
 import { PaymentsProcessor } from './jobs/payments.processor';
+import { queueErrorLogs } from './jobs/queue-error-logs';
 
 /** BullMQ connection options from REDIS_URL; BullMQ refuses ioredis keyPrefix, so it gets its own prefix. */
 export function bullConnection(config: AppConfig) {
@@ -30,7 +31,7 @@ export function bullConnection(config: AppConfig) {
     }),
     BullModule.registerQueue({ name: BILLING_QUEUE }, { name: PAYMENTS_QUEUE }),
   ],
-  providers: [BillingSchedule, BillingProcessor, PaymentsProcessor, AutoTopupTrigger, AutoTopupCharger, ReconciliationService, RedisRecovery],
+  providers: [BillingSchedule, BillingProcessor, PaymentsProcessor, AutoTopupTrigger, AutoTopupCharger, ReconciliationService, RedisRecovery, queueErrorLogs('BILLING_QUEUE_ERRORS', BILLING_QUEUE, PAYMENTS_QUEUE)],
   exports: [ReconciliationService, AutoTopupTrigger, RedisRecovery],
 })
 export class BillingModule {}

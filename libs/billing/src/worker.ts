@@ -3,3 +3,4 @@ export * from './billing.module';
 export * from './auto-topup/auto-topup.trigger';
 export * from './ledger/redis-recovery.service';
 export * from './jobs/job-host';
+export * from './jobs/queue-error-logs';

@@ -78,7 +78,7 @@ const schema = z.object({
   /** A turn's Redis commands after its first leave in one socket write (libs/metering redis-write-batching). */
   REDIS_BATCH_WRITES: bool.default(true),
   /** How long a starting process waits for Redis to answer before it gives up (exit 1). */
-  REDIS_STARTUP_WAIT_SECONDS: int(60, 0),
+  REDIS_STARTUP_WAIT_SECONDS: int(60, 1),
   KEY_CACHE_TTL_SECONDS: int(60, 1),
   USAGE_DRAIN_INTERVAL_MS: int(1_000, 50),
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),

@@ -6,6 +6,7 @@ export * from './config';
 export * from './config.module';
 export * from './clock';
 export * from './readiness';
+export * from './throttled-log';
 export * from './usage';
 export * from './api-key-format';
 export * from './bootstrap';

@@ -14,6 +14,7 @@ export * from './repositories/invite.repository';
 export * from './repositories/member.repository';
 export * from './repositories/email-outbox.repository';
 export * from './pagination';
+export * from './postgres-values';
 export * from './repositories/payment.repository';
 export * from './repositories/payment-transaction';
 export * from './repositories/stripe-customer.repository';

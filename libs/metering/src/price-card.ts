@@ -42,11 +42,15 @@ export function priceCardOf(price: ModelPrice, rate: ChargeRate): PriceCard {
 export function priceCardFrom(v: unknown): PriceCard | null {
   if (typeof v !== 'object' || v === null) return null;
   const c = v as Record<string, unknown>;
-  const price = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
-  const optional = (x: unknown) => x === null || x === undefined || price(x);
-  if (!price(c.input) || !price(c.output) || !optional(c.cache_read) || !optional(c.cache_write) || !optional(c.cache_write_1h)) return null;
-  if (!optional(c.markup_bps) || !optional(c.byok_fee_bps) || (c.markup_bps === undefined) === (c.byok_fee_bps === undefined)) return null;
-  return c as unknown as PriceCard;
+  const price = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const optional = (x: unknown): number | null | false => (x === null || x === undefined ? null : price(x) ? x : false);
+  const [cacheRead, cacheWrite, cacheWrite1h] = [optional(c.cache_read), optional(c.cache_write), optional(c.cache_write_1h)];
+  if (!price(c.input) || !price(c.output) || cacheRead === false || cacheWrite === false || cacheWrite1h === false) return null;
+  const base = { input: c.input, output: c.output, cache_read: cacheRead, cache_write: cacheWrite, cache_write_1h: cacheWrite1h };
+  // Exactly one rate, a count of basis points; only the known fields are kept.
+  if (price(c.markup_bps) && c.byok_fee_bps === undefined) return { ...base, markup_bps: c.markup_bps };
+  if (price(c.byok_fee_bps) && c.markup_bps === undefined) return { ...base, byok_fee_bps: c.byok_fee_bps };
+  return null;
 }
 
 /** The card as APIs show it: USD per million tokens as decimal strings (as /v1/models), rates in basis points. */

@@ -11,7 +11,7 @@ import {
   worstCaseMicros,
   type ModelPrice,
 } from './pricing';
-import { priceCardOf } from './price-card';
+import { priceCardFrom, priceCardOf } from './price-card';
 
 // Prices in micros per million tokens, as a catalog would hold them.
 const GPT4O: ModelPrice = { input: 2_500_000n, output: 10_000_000n, cacheRead: 1_250_000n, cacheWrite: null };
@@ -212,5 +212,19 @@ describe('percentToBps', () => {
 
   it.each(['2.555', '-1', 'abc', '.5', '', '1e2'])('refuses %p', (p) => {
     expect(() => percentToBps(p)).toThrow(RangeError);
+  });
+});
+
+describe('a stored rate card read back', () => {
+  it('keeps only the known fields, and refuses a card without exactly one rate or with a bad price', () => {
+    const card = { input: 1, output: 2, cache_read: null, cache_write: 3, cache_write_1h: null, markup_bps: 0 };
+    expect(priceCardFrom({ ...card, extra: 'x\u0000y' })).toEqual(card);
+    expect(priceCardFrom({ ...card, markup_bps: null })).toBeNull();
+    expect(priceCardFrom({ ...card, byok_fee_bps: 500 })).toBeNull();
+    expect(priceCardFrom({ ...card, input: -1 })).toBeNull();
+    expect(priceCardFrom({ ...card, cache_read: '1' })).toBeNull();
+    expect(priceCardFrom('{}')).toBeNull();
+    const { markup_bps: _m, ...list } = card;
+    expect(priceCardFrom({ ...list, byok_fee_bps: 500 })).toEqual({ ...list, byok_fee_bps: 500 });
   });
 });

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { CreditStoreModule } from '@gw/metering';
-import { bullConnection } from '@gw/billing/worker';
+import { bullConnection, queueErrorLogs } from '@gw/billing/worker';
 import { AlertDeliverer } from './alerts/alert-deliverer.service';
 import { AlertEvaluator } from './alerts/alert-evaluator.service';
 import { WebhookClient } from './alerts/webhook.client';
@@ -29,6 +29,6 @@ const BULL_CONFIG = 'observability';
     }),
     BullModule.registerQueue({ name: OBSERVABILITY_QUEUE, configKey: BULL_CONFIG }),
   ],
-  providers: [WebhookClient, WorkerMetrics, RetentionService, AlertEvaluator, AlertDeliverer, ObservabilitySchedule, ObservabilityProcessor],
+  providers: [WebhookClient, WorkerMetrics, RetentionService, AlertEvaluator, AlertDeliverer, ObservabilitySchedule, ObservabilityProcessor, queueErrorLogs('OBSERVABILITY_QUEUE_ERRORS', OBSERVABILITY_QUEUE)],
 })
 export class ObservabilityWorkerModule {}

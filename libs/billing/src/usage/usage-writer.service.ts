@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService, LedgerRepository, RequestLogRepository, type RequestLogInput, type SettledEntryInput } from '@gw/db';
-import { UsageStream, priceCardFrom, priceCardText, type UsageBatch, type UsageEvent } from '@gw/metering';
+import { UsageStream, priceCardFrom, priceCardText, type MalformedEntry, type UsageBatch, type UsageEvent } from '@gw/metering';
 
 const BATCH = 500;
 /**
@@ -98,8 +98,17 @@ export class UsageWriter {
   async write(bucket: number, batch: UsageBatch): Promise<number> {
     for (const m of batch.malformed) this.logger.error(`malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}) moved to the dead-letter stream: ${m.reason}`);
     for (const e of batch.events) if (e.fieldsProblem) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}) charged without its details: ${e.fieldsProblem}`);
-    const { entries } = await persistUsage(this.prisma, this.ledger, this.logs, batch.events);
-    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)], batch.malformed);
+    let entries: SettledEntryInput[];
+    let refused: MalformedEntry[] = [];
+    try {
+      ({ entries } = await persistUsage(this.prisma, this.ledger, this.logs, batch.events));
+    } catch (e) {
+      // One event Postgres refuses for what it holds must not stall its bucket for good (every
+      // pass would read the same batch again): the batch is written event by event instead.
+      if (!isRowProblem(e)) throw e;
+      ({ entries, refused } = await this.persistEach(batch.events));
+    }
+    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)], [...batch.malformed, ...refused]);
     const spent = [...new Set(entries.map((e) => e.tenantId))];
     if (spent.length > 0) {
       for (const listener of this.listeners) {
@@ -109,6 +118,48 @@ export class UsageWriter {
     }
     return batch.events.length;
   }
+
+  /**
+   * A batch Postgres refused for a row's content, written one event at a time: an event refused
+   * again is written without its details (still charged, with an empty request log, like an entry
+   * whose details cannot be read); one refused even so (its tenant deleted, say) goes to the
+   * dead-letter stream. Postgres going away meanwhile throws: nothing is acknowledged, and what
+   * was written is skipped when the batch is read again (unique keys).
+   */
+  private async persistEach(events: readonly UsageEvent[]): Promise<{ entries: SettledEntryInput[]; refused: MalformedEntry[] }> {
+    const entries: SettledEntryInput[] = [];
+    const refused: MalformedEntry[] = [];
+    for (const e of events) {
+      let problem = '';
+      for (const attempt of [e, { ...e, fields: {}, fieldsProblem: 'refused by Postgres' }]) {
+        try {
+          entries.push(...(await persistUsage(this.prisma, this.ledger, this.logs, [attempt])).entries);
+          problem = '';
+          break;
+        } catch (err) {
+          if (!isRowProblem(err)) throw err;
+          problem = `Postgres refused it (${sqlStateOf(err)}): ${(err as Error).message.split('\n').pop()}`;
+          if (attempt === e) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}): ${problem}; writing it without its details`);
+        }
+      }
+      if (!problem) continue;
+      this.logger.error(`usage entry ${e.streamId} (${e.requestId}, tenant ${e.tenantId}, cost ${e.costMicros}) moved to the dead-letter stream: ${problem}`);
+      const money = { requestId: e.requestId, tenantId: e.tenantId, keyId: e.keyId, costMicros: String(e.costMicros), byokFeeMicros: String(e.byokFeeMicros) };
+      refused.push({ streamId: e.streamId, bucket: e.bucket, fields: { ...e.fields, ...money }, reason: problem });
+    }
+    return { entries, refused };
+  }
+}
+
+/** SQLSTATE of a statement Postgres refused (through Prisma's driver adapter), if it gave one. */
+function sqlStateOf(e: unknown): string | undefined {
+  const cause = (e as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } }).meta?.driverAdapterError?.cause;
+  return cause?.originalCode ?? cause?.code;
+}
+
+/** Refused for what a row holds (data exception 22xxx, integrity 23xxx), not for Postgres being away. */
+function isRowProblem(e: unknown): boolean {
+  return /^2[23]/.test(sqlStateOf(e) ?? '');
 }
 
 function createdAtOf(e: UsageEvent): Date {

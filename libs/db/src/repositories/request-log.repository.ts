@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma.service';
+import { pgJson, pgText } from '../postgres-values';
 import { TenantScope } from '../tenant-scope';
 import { Prisma } from '../generated/prisma/client';
 
@@ -39,10 +40,10 @@ export interface RequestLogInput {
   createdAt: Date;
 }
 
-/** Postgres text and jsonb refuse NUL; an end user id or stored prompt may carry one. */
-const noNul = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '') : s);
-const text = (s: string | null): string | null => (s === null ? null : noNul(s));
-const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? noNul(x) : x));
+/** An end user id or stored prompt may carry what Postgres refuses (postgres-values). */
+const noNul = pgText;
+const text = (s: string | null): string | null => (s === null ? null : pgText(s));
+const json = pgJson;
 
 @Injectable()
 export class RequestLogRepository {

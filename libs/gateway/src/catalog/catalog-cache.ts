@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DomainError, ErrorCode, ReadinessGates } from '@gw/core';
+import { DomainError, ErrorCode, ReadinessGates, throttledLog } from '@gw/core';
 import { CatalogRepository } from '@gw/db';
 import { InvalidationBus } from '@gw/metering';
 import type { ModelPrice } from '@gw/metering';
@@ -21,6 +21,8 @@ export interface CatalogEntry {
 const REFRESH_MS = 60_000;
 /** Until the first load succeeds (Postgres still coming up), it is retried this often. */
 const FIRST_LOAD_RETRY_MS = 1_000;
+/** How long start-up waits for the first load before it goes on without it (not ready). */
+const FIRST_LOAD_WAIT_MS = 5_000;
 const GATE = 'catalog';
 
 /**
@@ -38,6 +40,9 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private firstLoadTimer?: NodeJS.Timeout;
   private loadedOnce = false;
+  private destroyed = false;
+  /** Failed loads are logged at most every 10 s (every second while Postgres is away at start). */
+  private readonly failureLog = throttledLog((m) => this.logger.warn(m));
 
   constructor(
     private readonly repo: CatalogRepository,
@@ -52,8 +57,11 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.gates.hold(GATE, 'the model catalog has not loaded from Postgres yet');
-    await this.refresh();
-    if (!this.loadedOnce) this.retryFirstLoad();
+    // Waited for a little (it takes milliseconds when Postgres answers), never for ever: a
+    // Postgres that accepts connections and never answers must not keep the app from listening.
+    const first = this.refresh();
+    await Promise.race([first, new Promise<void>((r) => setTimeout(r, FIRST_LOAD_WAIT_MS).unref())]);
+    if (!this.loadedOnce) void first.finally(() => this.retryFirstLoad());
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
     this.timer.unref();
     await this.bus.listen((m) => {
@@ -62,16 +70,15 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.destroyed = true;
     clearInterval(this.timer);
     clearTimeout(this.firstLoadTimer);
   }
 
+  /** Until the first load succeeds: another try a second after the last one ended. */
   private retryFirstLoad(): void {
-    this.firstLoadTimer = setTimeout(() => {
-      void this.refresh().then(() => {
-        if (!this.loadedOnce) this.retryFirstLoad();
-      });
-    }, FIRST_LOAD_RETRY_MS);
+    if (this.loadedOnce || this.destroyed) return;
+    this.firstLoadTimer = setTimeout(() => void this.refresh().finally(() => this.retryFirstLoad()), FIRST_LOAD_RETRY_MS);
     this.firstLoadTimer.unref();
   }
 
@@ -108,7 +115,7 @@ export class CatalogCache implements OnModuleInit, OnModuleDestroy {
       }
     } catch (e) {
       // Keep serving the last good catalog through a Postgres blip.
-      this.logger.warn(`catalog refresh failed: ${(e as Error).message}`);
+      this.failureLog(`catalog refresh failed: ${(e as Error).message}`);
     }
   }
 

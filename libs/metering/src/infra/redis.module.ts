@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig, redisConnectionOf } from '@gw/core';
+import { APP_CONFIG, type AppConfig, redisConnectionOf, throttledLog } from '@gw/core';
 import { batchWritesPerTurn } from './redis-write-batching';
 
 export const REDIS = Symbol('REDIS');
@@ -25,19 +25,8 @@ export function createRedis(config: AppConfig, name: string): Redis {
   // Commands fail fast while Redis is away so the gateway answers 503 instead of hanging.
   const redis = new Redis({ ...redisConnectionOf(config.REDIS_URL), connectionName: name, maxRetriesPerRequest: 1, enableOfflineQueue: true });
   // Without a listener ioredis prints every failed reconnection to stderr, unstructured.
-  const logger = new Logger('redis');
-  let lastLogged = 0;
-  let unlogged = 0;
-  redis.on('error', (e: Error) => {
-    const now = Date.now();
-    if (now - lastLogged < ERROR_LOG_EVERY_MS) {
-      unlogged++;
-      return;
-    }
-    logger.warn(`connection ${name}: ${e.message}${unlogged ? ` (and ${unlogged} more errors since the last one logged)` : ''}`);
-    lastLogged = now;
-    unlogged = 0;
-  });
+  const log = throttledLog((m) => new Logger('redis').warn(m), ERROR_LOG_EVERY_MS);
+  redis.on('error', (e: Error) => log(`connection ${name}: ${e.message}`));
   return redis;
 }
 
