@@ -128,22 +128,26 @@ describe('usage settlement into the ledger, exactly once', () => {
     const redis = new Redis(t.config.REDIS_URL!);
     try {
       // Details Postgres refuses (a status beyond int4: 22003): charged without them.
-      await redis.xadd(stream, '*', 'requestId', 'req_bigstatus1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '777', 'byokFeeMicros', '0', 'event', JSON.stringify({ status: '99999999999', endpoint: 'chat.completions', requestedModel: 'openai/gpt-4o-mini' }));
+      // (settled yesterday: written after an outage, the charge keeps its day)
+      const yesterday = Date.now() - 86_400_000;
+      await redis.xadd(stream, '*', 'requestId', 'req_bigstatus1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '777', 'byokFeeMicros', '0', 'event', JSON.stringify({ status: '99999999999', endpoint: 'chat.completions', requestedModel: 'openai/gpt-4o-mini', createdAtMs: String(yesterday) }));
       // A tenant that no longer exists (23503 on the ledger's foreign key): nothing can be written.
-      await redis.xadd(stream, '*', 'requestId', 'req_notenant1', 'tenantId', 'ten_gone_for_good', 'keyId', key.id, 'costMicros', '555', 'byokFeeMicros', '0', 'event', '{}');
+      await redis.xadd(stream, '*', 'requestId', 'req_notenant1', 'tenantId', 'ten_gone_for_good', 'keyId', key.id, 'costMicros', '555', 'byokFeeMicros', '0', 'event', JSON.stringify({ endUser: 'someone@example.com', status: '200' }));
       await t.drain();
       expect(await t.prisma.ledgerEntry.findMany({ where: { tenantId: s.tenantId, kind: 'usage' }, select: { amountMicros: true, idempotencyKey: true }, orderBy: { id: 'asc' } })).toEqual([
         { amountMicros: expect.any(BigInt), idempotencyKey: `usage:${served.headers.get('x-request-id')}` },
         { amountMicros: -777n, idempotencyKey: 'usage:req_bigstatus1' },
       ]);
-      expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_bigstatus1' } })).toMatchObject({ status: 0, costMicros: 777n });
+      expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_bigstatus1' } })).toMatchObject({ status: 0, costMicros: 777n, createdAt: new Date(yesterday) });
+      expect((await t.prisma.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: 'usage:req_bigstatus1' } })).createdAt).toEqual(new Date(yesterday));
       expect(await t.prisma.ledgerEntry.count({ where: { idempotencyKey: 'usage:req_notenant1' } })).toBe(0);
       // Nothing left to read again: the bucket is not stalled.
       expect(await redis.xlen(stream)).toBe(0);
       const dead = await redis.xrange(keys.usageDeadLetter(bucketOf(s.tenantId)), '-', '+');
       const letter = dead.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]]))).find((f) => f.fields?.includes('req_notenant1'));
       expect(letter?.reason).toMatch(/^Postgres refused it \(23503\)/);
-      expect(JSON.parse(letter!.fields)).toMatchObject({ requestId: 'req_notenant1', tenantId: 'ten_gone_for_good', costMicros: '555' });
+      // Its money fields only: no details (the end user here) in a dead letter.
+      expect(JSON.parse(letter!.fields)).toEqual({ requestId: 'req_notenant1', tenantId: 'ten_gone_for_good', keyId: key.id, costMicros: '555', byokFeeMicros: '0' });
     } finally {
       await redis.quit();
     }

@@ -104,6 +104,14 @@ describe('usage lost with Redis, recovered from the journal', () => {
       ['usage', -costs.get(drained[1].id)!],
       ['byok_fee', -123n],
     ]);
+    // A journaled request whose tenant no longer exists is reported, and the others still written.
+    const gone = { ...lines[2], requestId: 'req_journal_gone1', tenantId: 'ten_gone_journal' };
+    const fresh = { ...lines[0], requestId: 'req_journal_fresh1' };
+    appendFileSync(join(dir, 'usage-2026112600-crashed-3-0.jsonl'), `${JSON.stringify(gone)}\n${JSON.stringify(fresh)}\n`);
+    const partly = await recoverUsage([dir], db, { apply: true, minAgeMs: 0 });
+    expect(partly).toMatchObject({ written: 1, missing: { requests: 2 }, refused: [{ requestId: 'req_journal_gone1', tenantId: 'ten_gone_journal', reason: expect.stringContaining('23503') }] });
+    expect(await t.prisma.ledgerEntry.count({ where: { idempotencyKey: 'usage:req_journal_fresh1' } })).toBe(1);
+    rmSync(join(dir, 'usage-2026112600-crashed-3-0.jsonl'));
   });
 
   it('has a command that reports what the ledger lacks', async () => {

@@ -44,8 +44,10 @@ async function main() {
     console.log(`${r.files} journal file(s), ${r.lines} line(s), ${r.entries} charge(s): ${r.inLedger} in the ledger, ${r.tooRecent} too recent to judge, ${r.skipped} before --since, ${r.unreadable} unreadable line(s)`);
     console.log(`missing from the ledger: ${r.missing.requests} request(s), ${microsToUsd(r.missing.costMicros)} USD of usage and ${microsToUsd(r.missing.byokFeeMicros)} USD of BYOK fees`);
     for (const [tenant, t] of Object.entries(r.missing.byTenant)) console.log(`  ${tenant}: ${t.requests} request(s), ${microsToUsd(t.micros)} USD`);
-    if (args.apply) console.log(`written: ${r.written} ledger entr${r.written === 1 ? 'y' : 'ies'}; the next reconciliation brings Redis to the ledger`);
-    else if (r.missing.requests > 0) console.log('nothing written: run again with --apply to write them');
+    if (args.apply) {
+      console.log(`written: ${r.written} ledger entr${r.written === 1 ? 'y' : 'ies'}; the next reconciliation brings Redis to the ledger`);
+      for (const f of r.refused) console.log(`  not written: ${f.requestId} (tenant ${f.tenantId}): ${f.reason}`);
+    } else if (r.missing.requests > 0) console.log('nothing written: run again with --apply to write them');
   } finally {
     await prisma.$disconnect();
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LedgerRepository, PrismaService, RequestLogRepository } from '@gw/db';
 import { eventOfJournalLine, JOURNAL_FILE, journalHourOf, type UsageEvent } from '@gw/metering';
-import { persistUsage, settledEntriesOf } from './usage-writer.service';
+import { persistUsageEventByEvent, settledEntriesOf } from './usage-writer.service';
 
 const BATCH = 500;
 
@@ -36,6 +36,8 @@ export interface UsageRecoveryReport {
   missing: { requests: number; costMicros: bigint; byokFeeMicros: bigint; byTenant: Record<string, { requests: number; micros: bigint }> };
   /** Ledger entries written (0 without `apply`). */
   written: number;
+  /** Requests Postgres refused even without their details (their tenant deleted, say), with why. */
+  refused: { requestId: string; tenantId: string; reason: string }[];
 }
 
 /** The journal files under a directory (or the files named), oldest first. */
@@ -79,6 +81,7 @@ export async function recoverUsage(
     skipped: 0,
     missing: { requests: 0, costMicros: 0n, byokFeeMicros: 0n, byTenant: {} },
     written: 0,
+    refused: [],
   };
   // Memory stays bounded by what is missing, not by the journal: entries the ledger holds need
   // no de-duplication, and a missing request is counted (and written) once.
@@ -105,7 +108,12 @@ export async function recoverUsage(
       t.requests++;
       t.micros += e.costMicros + e.byokFeeMicros;
     }
-    if (opts.apply && lacking.length > 0) report.written += (await persistUsage(db.prisma, db.ledger, db.logs, lacking)).inserted;
+    if (opts.apply && lacking.length > 0) {
+      // One request Postgres refuses (its tenant deleted) must not stop the others being written.
+      const r = await persistUsageEventByEvent(db.prisma, db.ledger, db.logs, lacking);
+      report.written += r.inserted;
+      for (const { event, reason } of r.refused) report.refused.push({ requestId: event.requestId, tenantId: event.tenantId, reason });
+    }
   };
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });

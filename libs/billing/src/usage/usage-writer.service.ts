@@ -98,17 +98,23 @@ export class UsageWriter {
   async write(bucket: number, batch: UsageBatch): Promise<number> {
     for (const m of batch.malformed) this.logger.error(`malformed usage entry ${m.streamId} (tenant ${m.fields.tenantId ?? '?'}, cost ${m.fields.costMicros ?? '?'}) moved to the dead-letter stream: ${m.reason}`);
     for (const e of batch.events) if (e.fieldsProblem) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}) charged without its details: ${e.fieldsProblem}`);
+    const ids = (events: readonly UsageEvent[]) => events.map((e) => e.streamId);
+    const deadLettersOf = (refused: readonly RefusedEvent[]) => refused.map((r) => this.refusedLetter(r));
     let entries: SettledEntryInput[];
-    let refused: MalformedEntry[] = [];
     try {
-      ({ entries } = await persistUsage(this.prisma, this.ledger, this.logs, batch.events));
+      const r = await persistUsageEventByEvent(this.prisma, this.ledger, this.logs, batch.events, (e, problem) =>
+        this.logger.warn(`usage entry ${e.streamId} (${e.requestId}): ${problem}; writing it without its details`),
+      );
+      entries = r.entries;
+      await this.stream.ackUsage(bucket, [...ids(batch.events), ...batch.malformed.map((m) => m.streamId)], [...batch.malformed, ...deadLettersOf(r.refused)]);
     } catch (e) {
-      // One event Postgres refuses for what it holds must not stall its bucket for good (every
-      // pass would read the same batch again): the batch is written event by event instead.
-      if (!isRowProblem(e)) throw e;
-      ({ entries, refused } = await this.persistEach(batch.events));
+      // Postgres went away half-way through an event-by-event pass: what was done is acknowledged,
+      // so the next pass does not start the whole batch over.
+      if (e instanceof PartialUsageWrite && (e.written.length || e.refused.length)) {
+        await this.stream.ackUsage(bucket, [...ids(e.written), ...ids(e.refused.map((r) => r.event))], deadLettersOf(e.refused));
+      }
+      throw e instanceof PartialUsageWrite ? e.cause : e;
     }
-    await this.stream.ackUsage(bucket, [...batch.events.map((e) => e.streamId), ...batch.malformed.map((m) => m.streamId)], [...batch.malformed, ...refused]);
     const spent = [...new Set(entries.map((e) => e.tenantId))];
     if (spent.length > 0) {
       for (const listener of this.listeners) {
@@ -119,36 +125,77 @@ export class UsageWriter {
     return batch.events.length;
   }
 
-  /**
-   * A batch Postgres refused for a row's content, written one event at a time: an event refused
-   * again is written without its details (still charged, with an empty request log, like an entry
-   * whose details cannot be read); one refused even so (its tenant deleted, say) goes to the
-   * dead-letter stream. Postgres going away meanwhile throws: nothing is acknowledged, and what
-   * was written is skipped when the batch is read again (unique keys).
-   */
-  private async persistEach(events: readonly UsageEvent[]): Promise<{ entries: SettledEntryInput[]; refused: MalformedEntry[] }> {
-    const entries: SettledEntryInput[] = [];
-    const refused: MalformedEntry[] = [];
-    for (const e of events) {
-      let problem = '';
-      for (const attempt of [e, { ...e, fields: {}, fieldsProblem: 'refused by Postgres' }]) {
-        try {
-          entries.push(...(await persistUsage(this.prisma, this.ledger, this.logs, [attempt])).entries);
-          problem = '';
-          break;
-        } catch (err) {
-          if (!isRowProblem(err)) throw err;
-          problem = `Postgres refused it (${sqlStateOf(err)}): ${(err as Error).message.split('\n').pop()}`;
-          if (attempt === e) this.logger.warn(`usage entry ${e.streamId} (${e.requestId}): ${problem}; writing it without its details`);
-        }
-      }
-      if (!problem) continue;
-      this.logger.error(`usage entry ${e.streamId} (${e.requestId}, tenant ${e.tenantId}, cost ${e.costMicros}) moved to the dead-letter stream: ${problem}`);
-      const money = { requestId: e.requestId, tenantId: e.tenantId, keyId: e.keyId, costMicros: String(e.costMicros), byokFeeMicros: String(e.byokFeeMicros) };
-      refused.push({ streamId: e.streamId, bucket: e.bucket, fields: { ...e.fields, ...money }, reason: problem });
-    }
-    return { entries, refused };
+  /** A refused event's dead letter: its money fields only (no details, no stored prompt), and Postgres' reason. */
+  private refusedLetter({ event: e, reason }: RefusedEvent): MalformedEntry {
+    this.logger.error(`usage entry ${e.streamId} (${e.requestId}, tenant ${e.tenantId}, cost ${e.costMicros}) moved to the dead-letter stream: ${reason}`);
+    const money = { requestId: e.requestId, tenantId: e.tenantId, keyId: e.keyId, costMicros: String(e.costMicros), byokFeeMicros: String(e.byokFeeMicros) };
+    return { streamId: e.streamId, bucket: e.bucket, fields: money, reason };
   }
+}
+
+/** An event Postgres would not take, even without its details, and why. */
+export interface RefusedEvent {
+  event: UsageEvent;
+  reason: string;
+}
+
+/** Postgres went away during an event-by-event pass; `written` and `refused` were done before. */
+export class PartialUsageWrite extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly written: UsageEvent[],
+    readonly refused: RefusedEvent[],
+  ) {
+    super((cause as Error).message);
+  }
+}
+
+/**
+ * `persistUsage`, and when Postgres refuses the batch for a row's content (SQLSTATE 22xxx, 23xxx)
+ * instead of being away, the same one event at a time: one that is refused again is written
+ * without its details (still charged, with an empty request log, like an entry whose details
+ * cannot be read), and one refused even so (its tenant deleted, say) is answered in `refused`.
+ * One such event would otherwise fail its whole batch on every pass. Postgres going away
+ * half-way throws PartialUsageWrite with what was done; nothing is written twice when the rest
+ * is tried again (unique keys).
+ */
+export async function persistUsageEventByEvent(
+  prisma: PrismaService,
+  ledger: LedgerRepository,
+  logs: RequestLogRepository,
+  events: readonly UsageEvent[],
+  onStripped: (e: UsageEvent, problem: string) => void = () => undefined,
+): Promise<{ entries: SettledEntryInput[]; inserted: number; refused: RefusedEvent[] }> {
+  try {
+    return { ...(await persistUsage(prisma, ledger, logs, events)), refused: [] };
+  } catch (e) {
+    if (!isRowProblem(e)) throw e;
+  }
+  const entries: SettledEntryInput[] = [];
+  const refused: RefusedEvent[] = [];
+  const written: UsageEvent[] = [];
+  let inserted = 0;
+  for (const e of events) {
+    // Without its details, but on its own day: a charge written after an outage keeps its date.
+    const bare: UsageEvent = { ...e, fields: e.fields.createdAtMs ? { createdAtMs: e.fields.createdAtMs } : {}, fieldsProblem: 'refused by Postgres' };
+    let problem = '';
+    for (const attempt of [e, bare]) {
+      try {
+        const r = await persistUsage(prisma, ledger, logs, [attempt]);
+        entries.push(...r.entries);
+        inserted += r.inserted;
+        written.push(e);
+        problem = '';
+        break;
+      } catch (err) {
+        if (!isRowProblem(err)) throw new PartialUsageWrite(err, written, refused);
+        problem = `Postgres refused it (${sqlStateOf(err)}): ${(err as Error).message.split('\n').pop()}`;
+        if (attempt === e) onStripped(e, problem);
+      }
+    }
+    if (problem) refused.push({ event: e, reason: problem });
+  }
+  return { entries, inserted, refused };
 }
 
 /** SQLSTATE of a statement Postgres refused (through Prisma's driver adapter), if it gave one. */
@@ -162,9 +209,14 @@ function isRowProblem(e: unknown): boolean {
   return /^2[23]/.test(sqlStateOf(e) ?? '');
 }
 
+/** When the request was settled; now when the event does not say, or says nonsense (a Date cannot hold it). */
 function createdAtOf(e: UsageEvent): Date {
-  return new Date(Number(e.fields.createdAtMs) || Date.now());
+  const ms = Number(e.fields.createdAtMs);
+  return new Date(Number.isFinite(ms) && ms > 0 && ms <= MAX_DATE_MS ? ms : Date.now());
 }
+
+/** The largest time a JavaScript Date holds (±100,000,000 days from 1970). */
+const MAX_DATE_MS = 8.64e15;
 
 /** An event's ledger entries: `usage:<request id>` for its cost, `byok_fee:<request id>` for its fee, when charged. */
 export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e)): SettledEntryInput[] {
