@@ -131,12 +131,15 @@ describe('usage settlement into the ledger, exactly once', () => {
       // (settled yesterday: written after an outage, the charge keeps its day)
       const yesterday = Date.now() - 86_400_000;
       await redis.xadd(stream, '*', 'requestId', 'req_bigstatus1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '777', 'byokFeeMicros', '0', 'event', JSON.stringify({ status: '99999999999', endpoint: 'chat.completions', requestedModel: 'openai/gpt-4o-mini', createdAtMs: String(yesterday) }));
+      // A settle time no Date can hold: written with the drain's time (it threw, failing the batch).
+      await redis.xadd(stream, '*', 'requestId', 'req_baddate1', 'tenantId', s.tenantId, 'keyId', key.id, 'costMicros', '3', 'byokFeeMicros', '0', 'event', JSON.stringify({ status: '200', createdAtMs: '1e300' }));
       // A tenant that no longer exists (23503 on the ledger's foreign key): nothing can be written.
       await redis.xadd(stream, '*', 'requestId', 'req_notenant1', 'tenantId', 'ten_gone_for_good', 'keyId', key.id, 'costMicros', '555', 'byokFeeMicros', '0', 'event', JSON.stringify({ endUser: 'someone@example.com', status: '200' }));
       await t.drain();
       expect(await t.prisma.ledgerEntry.findMany({ where: { tenantId: s.tenantId, kind: 'usage' }, select: { amountMicros: true, idempotencyKey: true }, orderBy: { id: 'asc' } })).toEqual([
         { amountMicros: expect.any(BigInt), idempotencyKey: `usage:${served.headers.get('x-request-id')}` },
         { amountMicros: -777n, idempotencyKey: 'usage:req_bigstatus1' },
+        { amountMicros: -3n, idempotencyKey: 'usage:req_baddate1' },
       ]);
       expect(await t.prisma.requestLog.findUniqueOrThrow({ where: { requestId: 'req_bigstatus1' } })).toMatchObject({ status: 0, costMicros: 777n, createdAt: new Date(yesterday) });
       expect((await t.prisma.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: 'usage:req_bigstatus1' } })).createdAt).toEqual(new Date(yesterday));
