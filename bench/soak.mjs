@@ -218,6 +218,17 @@ async function main() {
   const c = await credits();
   const [{ sum }] = (await pgAdmin(databaseUrl, (db) => db.query('SELECT COALESCE(SUM(amount_micros), 0)::text AS sum FROM ledger_entries WHERE tenant_id = $1', [tenant.id]))).rows;
   const logs = (await pgAdmin(databaseUrl, (db) => db.query('SELECT count(*)::int AS n FROM request_logs WHERE tenant_id = $1', [tenant.id]))).rows[0].n;
+  // The gateway's own clock for the served requests: its overhead (to the hold), and the total.
+  const [timing] = (
+    await pgAdmin(databaseUrl, (db) =>
+      db.query(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY overhead_ms) AS o50, percentile_cont(0.99) WITHIN GROUP (ORDER BY overhead_ms) AS o99,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS t50, percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms) AS t99
+         FROM request_logs WHERE tenant_id = $1 AND status = 200`,
+        [tenant.id],
+      ),
+    )
+  ).rows;
   const byokFees = cfg.byokChurnS > 0 ? (await pgAdmin(databaseUrl, (db) => db.query("SELECT count(*)::int AS n FROM ledger_entries WHERE tenant_id = $1 AND kind = 'byok_fee'", [tenant.id]))).rows[0].n : 0;
   if (admin) await stack.stopChild(admin);
   upstream.proc.send({ type: 'counts' });
@@ -254,7 +265,8 @@ async function main() {
     '',
     cfg.byokChurnS > 0 ? `The tenant adds its own OpenAI key (BYOK, alternately on 127.0.0.1 and localhost) or deletes it every ${cfg.byokChurnS} s: ${churn.added} added, ${churn.deleted} deleted.` : 'No BYOK churn (SOAK_BYOK_CHURN_S=0).',
     '',
-    `Client outcomes: ${Object.entries(outcomes).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}. Request logs written: ${logs}.`,
+    `Client outcomes: ${Object.entries(outcomes).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}. Request logs written: ${logs}. ` +
+      `Served requests by the gateway's clock: overhead before the upstream call p50 ${ms(timing?.o50)} / p99 ${ms(timing?.o99)} ms, total p50 ${ms(timing?.t50)} / p99 ${ms(timing?.t99)} ms (the upstream's ${cfg.latencyMs} ms included).`,
     '',
     '| minute | gateway RSS MB | in flight |',
     '|---:|---:|---:|',
@@ -287,3 +299,7 @@ main()
     await stack.cleanup();
     process.exit(1);
   });
+
+function ms(v) {
+  return typeof v === 'number' ? v.toFixed(3) : '—';
+}
