@@ -283,12 +283,17 @@ describe('a randomized run with faults', () => {
     await Promise.all(faults);
     await b.t.app.get(RedisRecovery).check();
     const streams = b.t.app.get(UsageStream);
+    // What is still open, per tenant, said if the wait times out (a flake seen once in CI).
+    let state = '';
     await waitFor('holds settled and usage written', async () => {
       await b.t.drain();
       const credits = await Promise.all(tenants.map((t) => store.getCredits(t.tenantId)));
       const unwritten = await Promise.all(tenants.map((t) => streams.unwrittenUsageOf(t.tenantId)));
+      state = tenants.map((t, i) => `${t.tenantId}: reserved ${credits[i]?.reserved ?? 'no balance'}, unwritten ${unwritten[i]}`).join('; ');
       return credits.every((c) => c?.reserved === 0n) && unwritten.every((u) => u === 0n);
-    }, 90_000);
+    }, 90_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${state}`);
+    });
     const report = await b.t.app.get(ReconciliationService).run();
     for (const t of tenants) {
       const sum = await ledgerSum(b.t, t.tenantId);
