@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { ProviderRegistry, builtInAdapters } from '@gw/llm';
-import { CreditStoreModule } from '@gw/metering';
+import { CreditStoreModule, percentToBps } from '@gw/metering';
 import { BillingCoreModule } from '@gw/billing';
 import { TracingModule } from '@gw/observability';
 import { KeyCache } from './auth/key-cache';
@@ -10,6 +10,7 @@ import { ProviderEndpoints } from './upstream/provider-endpoints';
 import { UpstreamClient } from './upstream/upstream.client';
 import { Reservations } from './chat/reservation';
 import { Settlement } from './chat/settlement';
+import { Charges } from './chat/charges';
 import { StreamRelay } from './chat/stream-relay';
 import { UsageJournal } from './chat/usage-journal';
 import { UsageEstimator } from './chat/usage-estimator';
@@ -39,6 +40,8 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
     ProviderEndpoints,
     UpstreamClient,
     Reservations,
+    // One set of rates (markup, BYOK fee) for what is charged and the rate card that records it.
+    { provide: Charges, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new Charges(percentToBps(c.PLATFORM_MARKUP_PERCENT), percentToBps(c.BYOK_FEE_PERCENT)) },
     Settlement,
     UsageJournal,
     UsageEstimator,

@@ -53,15 +53,23 @@ export function priceCardFrom(v: unknown): PriceCard | null {
   return null;
 }
 
-/** The card as APIs show it: USD per million tokens as decimal strings (as /v1/models), rates in basis points. */
-export function priceCardView(card: PriceCard) {
-  const usd = (m: number | null) => microsToUsdText(m === null ? null : BigInt(m));
+/** Prices as the APIs show them (`/v1/models`, the rate card): USD per million tokens as decimal strings, null for none. */
+export function usdPricingOf(price: ModelPrice) {
   return {
-    prompt: String(microsToUsd(BigInt(card.input))),
-    completion: String(microsToUsd(BigInt(card.output))),
-    cache_read: usd(card.cache_read),
-    cache_write: usd(card.cache_write),
-    cache_write_1h: usd(card.cache_write_1h),
+    prompt: String(microsToUsd(price.input)),
+    completion: String(microsToUsd(price.output)),
+    cache_read: microsToUsdText(price.cacheRead),
+    cache_write: microsToUsdText(price.cacheWrite),
+    cache_write_1h: microsToUsdText(price.cacheWrite1h ?? null),
+  };
+}
+
+/** The card as APIs show it: its prices as `usdPricingOf` writes them, its rate in basis points. */
+export function priceCardView(card: PriceCard) {
+  const micros = (m: number | null) => (m === null ? null : BigInt(m));
+  const price = { input: BigInt(card.input), output: BigInt(card.output), cacheRead: micros(card.cache_read), cacheWrite: micros(card.cache_write), cacheWrite1h: micros(card.cache_write_1h) };
+  return {
+    ...usdPricingOf(price),
     ...(card.markup_bps !== undefined ? { markup_bps: card.markup_bps } : { byok_fee_bps: card.byok_fee_bps ?? 0 }),
   };
 }

@@ -1,7 +1,7 @@
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { Clock, throttledLog } from '@gw/core';
+import { Clock } from '@gw/core';
 import { CreditStore, UsageStream } from '@gw/metering';
 import { AutoTopupTrigger } from '../auto-topup/auto-topup.trigger';
 import { ReconciliationService } from '../ledger/reconciliation.service';
@@ -22,8 +22,6 @@ const CLAIM_STALE_EVERY = 10;
 @Processor(BILLING_QUEUE, { concurrency: 4 })
 export class BillingProcessor extends JobHost<BillingJobName> implements OnApplicationBootstrap {
   private readonly logger = new Logger('billing');
-  /** Redis away: one error per reconnection attempt, logged at most every 10 s. */
-  private readonly errorLog = throttledLog((m) => this.logger.error(m));
   private drains = 0;
   protected readonly handlers: Record<BillingJobName, (job: Job) => Promise<unknown>>;
 
@@ -51,7 +49,7 @@ export class BillingProcessor extends JobHost<BillingJobName> implements OnAppli
   /** A worker's `error` event unheard would crash the process (Redis lost a running job's lock, say). */
   @OnWorkerEvent('error')
   onError(err: Error): void {
-    this.errorLog(`billing worker: ${err.message}`);
+    this.workerError(this.logger, 'billing worker', err);
   }
 
   private async sweep(): Promise<number> {

@@ -1,6 +1,7 @@
-import type { OnModuleDestroy } from '@nestjs/common';
+import type { Logger, OnModuleDestroy } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { throttledLog } from '@gw/core';
 
 /**
  * A BullMQ processor that dispatches by job name and stops taking jobs before the app's
@@ -10,6 +11,7 @@ import type { Job } from 'bullmq';
  */
 export abstract class JobHost<Name extends string> extends WorkerHost implements OnModuleDestroy {
   private readonly running = new Set<string>();
+  private errorLog?: (message: string) => void;
   /** One per job name; set by the subclass's constructor. */
   protected abstract readonly handlers: Record<Name, (job: Job) => Promise<unknown>>;
 
@@ -23,6 +25,15 @@ export abstract class JobHost<Name extends string> extends WorkerHost implements
     private readonly oneAtATime: ReadonlySet<string> = new Set(),
   ) {
     super();
+  }
+
+  /**
+   * For the subclass's `@OnWorkerEvent('error')` (unheard, a worker's error ends the process):
+   * while Redis is away the worker reports one per reconnection attempt, logged at most every 10 s.
+   */
+  protected workerError(logger: Logger, label: string, err: Error): void {
+    this.errorLog ??= throttledLog((m) => logger.error(m));
+    this.errorLog(`${label}: ${err.message}`);
   }
 
   async onModuleDestroy(): Promise<void> {

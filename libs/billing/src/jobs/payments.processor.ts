@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { throttledLog } from '@gw/core';
 import { AutoTopupCharger } from '../auto-topup/auto-topup.charger';
 import { JobHost } from './job-host';
 import { PAYMENTS_QUEUE, PaymentJob, type AutoTopupChargeData, type PaymentJobName } from './billing-jobs';
@@ -10,8 +9,6 @@ import { PAYMENTS_QUEUE, PaymentJob, type AutoTopupChargeData, type PaymentJobNa
 @Processor(PAYMENTS_QUEUE, { concurrency: 4 })
 export class PaymentsProcessor extends JobHost<PaymentJobName> {
   private readonly logger = new Logger('payments');
-  /** Redis away: one error per reconnection attempt, logged at most every 10 s. */
-  private readonly errorLog = throttledLog((m) => this.logger.error(m));
   protected readonly handlers: Record<PaymentJobName, (job: Job) => Promise<unknown>>;
 
   constructor(private readonly charger: AutoTopupCharger) {
@@ -24,6 +21,6 @@ export class PaymentsProcessor extends JobHost<PaymentJobName> {
   /** Unheard, a worker's `error` event would crash the process. */
   @OnWorkerEvent('error')
   onError(err: Error): void {
-    this.errorLog(`payments worker: ${err.message}`);
+    this.workerError(this.logger, 'payments worker', err);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService, LedgerRepository, RequestLogRepository, type RequestLogInput, type SettledEntryInput } from '@gw/db';
-import { UsageStream, priceCardFrom, priceCardText, type MalformedEntry, type UsageBatch, type UsageEvent } from '@gw/metering';
+import { UsageStream, priceCardFrom, priceCardText, type MalformedEntry, type PriceCard, type UsageBatch, type UsageEvent } from '@gw/metering';
 
 const BATCH = 500;
 /**
@@ -219,9 +219,9 @@ function createdAtOf(e: UsageEvent): Date {
 const MAX_DATE_MS = 8.64e15;
 
 /** An event's ledger entries: `usage:<request id>` for its cost, `byok_fee:<request id>` for its fee, when charged. */
-export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e)): SettledEntryInput[] {
+export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e), card = cardOf(e)): SettledEntryInput[] {
   const out: SettledEntryInput[] = [];
-  const description = chargeDescriptionOf(e);
+  const description = chargeDescriptionOf(e, card);
   if (e.costMicros > 0n) {
     out.push({ tenantId: e.tenantId, kind: 'usage', amountMicros: -e.costMicros, idempotencyKey: `usage:${e.requestId}`, requestId: e.requestId, description, createdAt });
   }
@@ -231,9 +231,13 @@ export function settledEntriesOf(e: UsageEvent, createdAt = createdAtOf(e)): Set
   return out;
 }
 
+/** The rate card the event was charged at, or null (none, or not a valid one). */
+function cardOf(e: UsageEvent): PriceCard | null {
+  return priceCardFrom(jsonField<unknown>(e.fields.pricing));
+}
+
 /** The served model and its rate card in words, for the ledger; null for an event without a (valid) card. */
-function chargeDescriptionOf(e: UsageEvent): string | null {
-  const card = priceCardFrom(jsonField<unknown>(e.fields.pricing));
+function chargeDescriptionOf(e: UsageEvent, card: PriceCard | null): string | null {
   const model = e.fields.servedModel ?? e.fields.requestedModel;
   return card && model ? priceCardText(model.replaceAll('\0', ''), card) : null;
 }
@@ -253,8 +257,9 @@ export async function persistUsage(
   const rows: RequestLogInput[] = [];
   for (const e of events) {
     const createdAt = createdAtOf(e);
-    entries.push(...settledEntriesOf(e, createdAt));
-    rows.push(requestLogOf(e, createdAt));
+    const card = cardOf(e);
+    entries.push(...settledEntriesOf(e, createdAt, card));
+    rows.push(requestLogOf(e, createdAt, card));
   }
   const inserted = await prisma.$transaction(async (tx) => {
     const n = await ledger.insertSettled(entries, tx);
@@ -295,7 +300,7 @@ function jsonField<T>(v: string | undefined): T | undefined {
   }
 }
 
-function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
+function requestLogOf(e: UsageEvent, createdAt: Date, card: PriceCard | null): RequestLogInput {
   const f = e.fields;
   return {
     requestId: e.requestId,
@@ -320,7 +325,7 @@ function requestLogOf(e: UsageEvent, createdAt: Date): RequestLogInput {
     byokFeeMicros: e.byokFeeMicros,
     byok: f.byok === '1',
     estimated: f.estimated === '1',
-    pricing: priceCardFrom(jsonField<unknown>(f.pricing)) ?? undefined,
+    pricing: card ?? undefined,
     attempts: jsonField<object[]>(f.attempts) ?? [],
     routeDecisions: jsonField<string[]>(f.decisions) ?? [],
     // Present only for tenants that opted in to content logging (the gateway decides).

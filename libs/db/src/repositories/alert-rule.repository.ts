@@ -73,7 +73,7 @@ export class AlertRuleRepository {
    */
   async pageStoredUrls(afterId: string | null, take: number): Promise<{ id: string; tenantId: string; url: string }[]> {
     const rows = await this.prisma.alertRule.findMany({ where: afterId ? { id: { gt: afterId } } : {}, orderBy: { id: 'asc' }, take, select: { id: true, tenantId: true, webhookUrl: true } });
-    return rows.map((r) => ({ id: r.id, tenantId: r.tenantId, url: r.webhookUrl ?? '' }));
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenantId, url: r.webhookUrl }));
   }
 
   async create(scope: TenantScope, r: NewAlertRule): Promise<StoredAlertRule> {

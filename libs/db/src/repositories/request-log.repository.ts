@@ -41,9 +41,7 @@ export interface RequestLogInput {
 }
 
 /** An end user id or stored prompt may carry what Postgres refuses (postgres-values). */
-const noNul = pgText;
 const text = (s: string | null): string | null => (s === null ? null : pgText(s));
-const json = pgJson;
 
 @Injectable()
 export class RequestLogRepository {
@@ -68,17 +66,17 @@ export class RequestLogRepository {
         total_ms, content::jsonb, created_at
       FROM unnest(
         ${col((r) => r.requestId)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => text(r.apiKeyId))}::text[],
-        ${col((r) => text(r.endUser))}::text[], ${col((r) => noNul(r.requestedModel))}::text[], ${col((r) => text(r.servedModel))}::text[],
-        ${col((r) => text(r.provider))}::text[], ${col((r) => noNul(r.endpoint))}::text[], ${col((r) => r.stream)}::boolean[],
+        ${col((r) => text(r.endUser))}::text[], ${col((r) => pgText(r.requestedModel))}::text[], ${col((r) => text(r.servedModel))}::text[],
+        ${col((r) => text(r.provider))}::text[], ${col((r) => pgText(r.endpoint))}::text[], ${col((r) => r.stream)}::boolean[],
         ${col((r) => r.status)}::int[], ${col((r) => text(r.errorCode))}::text[], ${col((r) => text(r.finishReason))}::text[],
         ${col((r) => r.promptTokens)}::int[], ${col((r) => r.cachedTokens)}::int[], ${col((r) => r.cacheWriteTokens)}::int[],
         ${col((r) => r.cacheWrite1hTokens)}::int[], ${col((r) => r.completionTokens)}::int[], ${col((r) => r.reasoningTokens)}::int[],
         ${col((r) => r.costMicros.toString())}::bigint[], ${col((r) => r.byokFeeMicros.toString())}::bigint[],
         ${col((r) => r.byok)}::boolean[], ${col((r) => r.estimated)}::boolean[],
-        ${col((r) => (r.pricing === undefined ? null : json(r.pricing)))}::text[],
-        ${col((r) => json(r.attempts))}::text[], ${col((r) => json(r.routeDecisions))}::text[],
+        ${col((r) => (r.pricing === undefined ? null : pgJson(r.pricing)))}::text[],
+        ${col((r) => pgJson(r.attempts))}::text[], ${col((r) => pgJson(r.routeDecisions))}::text[],
         ${col((r) => r.overheadMs)}::float8[], ${col((r) => r.ttfbMs)}::float8[], ${col((r) => r.totalMs)}::float8[],
-        ${col((r) => (r.content === undefined ? null : json(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
+        ${col((r) => (r.content === undefined ? null : pgJson(r.content)))}::text[], ${col((r) => r.createdAt.toISOString())}::timestamptz[]
       ) AS t(request_id, tenant_id, api_key_id, end_user, requested_model, served_model, provider, endpoint,
         stream, status, error_code, finish_reason, prompt_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, completion_tokens,
         reasoning_tokens, cost_micros, byok_fee_micros, byok, estimated, pricing, attempts, route_decisions, overhead_ms, ttfb_ms,

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, ErrorCode, microsToUsd, microsToUsdText } from '@gw/core';
+import { DomainError, ErrorCode, microsToUsd } from '@gw/core';
 import { PrismaService, RequestLogRepository, tenantScope } from '@gw/db';
-import { CreditStore } from '@gw/metering';
+import { CreditStore, usdPricingOf } from '@gw/metering';
 import { CreditSync } from '@gw/billing';
 import { requestLogView } from '@gw/observability';
 import { CatalogCache, catalogNotLoaded } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
-
 
 /** The data plane's read endpoints: models, credits, the calling key, one generation. */
 @Injectable()
@@ -31,13 +30,7 @@ export class AccountHandlers {
       name: m.name,
       context_length: m.contextLength,
       max_output_tokens: m.maxOutputTokens,
-      pricing: {
-        prompt: microsToUsdText(m.price.input),
-        completion: microsToUsdText(m.price.output),
-        cache_read: microsToUsdText(m.price.cacheRead),
-        cache_write: microsToUsdText(m.price.cacheWrite),
-        cache_write_1h: microsToUsdText(m.price.cacheWrite1h ?? null),
-      },
+      pricing: usdPricingOf(m.price),
       capabilities: m.capabilities,
       providers: [m.provider],
       available: this.endpoints.get(m.provider) !== undefined,

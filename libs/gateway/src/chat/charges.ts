@@ -1,5 +1,5 @@
 import { ceilDiv, type TokenUsage } from '@gw/core';
-import { costMicros, shareOfCostMicros, worstCaseMicros } from '@gw/metering';
+import { costMicros, priceCardOf, shareOfCostMicros, worstCaseMicros, type ModelPrice } from '@gw/metering';
 import { holdPriceOf, type Candidate } from './chat-plan';
 
 export interface Charge {
@@ -15,6 +15,9 @@ export interface Charge {
  * markup), rounded up once.
  */
 export class Charges {
+  /** Each captured price's rate card as JSON, platform and BYOK (a catalog refresh brings new price objects). */
+  private readonly cards = new WeakMap<ModelPrice, { platform?: string; byok?: string }>();
+
   constructor(
     private readonly markupBps: bigint,
     private readonly byokFeeBps: bigint,
@@ -33,6 +36,18 @@ export class Charges {
     const price = holdPriceOf(c.model.price, hourLongCache);
     if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, price, this.markupBps);
     return this.fee(worstCaseMicros(promptTokens, outputTokens, price, 0n));
+  }
+
+  /**
+   * The rate card a served attempt is charged at (`of` above), as the usage event's JSON: the
+   * prices the candidate captured at reservation and the markup, or the BYOK fee on an own key.
+   */
+  cardOf(c: Candidate): string {
+    const price = c.model.price;
+    let memo = this.cards.get(price);
+    if (!memo) this.cards.set(price, (memo = {}));
+    if (c.endpoint.credentialId !== undefined) return (memo.byok ??= JSON.stringify(priceCardOf(price, { byokFeeBps: this.byokFeeBps })));
+    return (memo.platform ??= JSON.stringify(priceCardOf(price, { markupBps: this.markupBps })));
   }
 
   private fee(platformMicros: bigint): bigint {

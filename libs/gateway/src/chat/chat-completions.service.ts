@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, statusOf } from '@gw/core';
+import { DomainError, ErrorCode, statusOf } from '@gw/core';
 import type { ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
-import { percentToBps, promptTokenBound, worstCaseMicros } from '@gw/metering';
+import { promptTokenBound, worstCaseMicros } from '@gw/metering';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { RoutePlanner, targetOf } from '../routing/route-planner.service';
 import { ProviderHealth } from '../routing/provider-health.service';
@@ -38,11 +38,10 @@ type Served = { parsed: ParsedCompletion } | { primed: PrimedStream };
 @Injectable()
 export class ChatCompletionsService {
   private readonly logger = new Logger('chat');
-  private readonly charges: Charges;
   private readonly budget = new RetryBudget();
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly charges: Charges,
     private readonly tenants: TenantContextCache,
     private readonly planner: RoutePlanner,
     private readonly health: ProviderHealth,
@@ -53,9 +52,7 @@ export class ChatCompletionsService {
     private readonly relay: StreamRelay,
     private readonly estimator: UsageEstimator,
     private readonly metrics: GatewayMetrics,
-  ) {
-    this.charges = new Charges(percentToBps(config.PLATFORM_MARKUP_PERCENT), percentToBps(config.BYOK_FEE_PERCENT));
-  }
+  ) {}
 
   async handle(given: ChatCall): Promise<void> {
     let call = given;

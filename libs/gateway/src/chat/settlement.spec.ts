@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CreditStore, RedisKeys } from '@gw/metering';
+import { Charges } from './charges';
 import { Settlement } from './settlement';
 
 /**
@@ -13,7 +14,7 @@ const prefix = `${process.env.REDIS_PREFIX ?? 'tgw:'}st${randomBytes(4).toString
 const keys = new RedisKeys(prefix);
 const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
 const store = new CreditStore(redis, keys);
-const RATES = { PLATFORM_MARKUP_PERCENT: '0', BYOK_FEE_PERCENT: '5' };
+const RATES = new Charges(0n, 500n);
 
 afterAll(async () => {
   const found = await redis.keys(`${prefix}*`);
@@ -104,7 +105,8 @@ it('records the rate card of a charge in the usage event: captured prices with t
     { observe: () => undefined } as never,
     { enabled: false } as never,
     { enabled: false } as never,
-    { PLATFORM_MARKUP_PERCENT: '2.5', BYOK_FEE_PERCENT: '5' },
+    // 2.5% markup, 5% BYOK fee
+    new Charges(250n, 500n),
   );
   const price = { input: 150_000n, output: 600_000n, cacheRead: 75_000n, cacheWrite: null };
   const model = { id: 'openai/gpt-4o-mini', provider: 'openai', price };

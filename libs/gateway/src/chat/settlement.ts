@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APP_CONFIG, type AppConfig, type TokenUsage } from '@gw/core';
-import { CreditStore, percentToBps, priceCardOf, type ModelPrice, type SettleInput } from '@gw/metering';
+import type { TokenUsage } from '@gw/core';
+import { CreditStore, type SettleInput } from '@gw/metering';
 import { REQUEST_TRACER, type RequestTracer, type TraceHeaders } from '@gw/observability';
 import type { Candidate } from './chat-plan';
+import { Charges } from './charges';
 import type { KeyInfo } from '../auth/key-cache';
 import { Reservations } from './reservation';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -52,10 +53,6 @@ export class Settlement implements BeforeApplicationShutdown {
   private readonly logger = new Logger('settle');
   /** Settles sent and not yet confirmed (nor given up), by request id. */
   private readonly unconfirmed = new Map<string, SettleInput>();
-  private readonly markupBps: bigint;
-  private readonly byokFeeBps: bigint;
-  /** Each captured price's card as JSON, platform and BYOK (a catalog refresh brings new price objects). */
-  private readonly cards = new WeakMap<ModelPrice, { platform?: string; byok?: string }>();
 
   constructor(
     private readonly credits: CreditStore,
@@ -63,11 +60,8 @@ export class Settlement implements BeforeApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     @Inject(REQUEST_TRACER) private readonly tracer: RequestTracer,
     private readonly journal: UsageJournal,
-    @Inject(APP_CONFIG) config: Pick<AppConfig, 'PLATFORM_MARKUP_PERCENT' | 'BYOK_FEE_PERCENT'>,
-  ) {
-    this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
-    this.byokFeeBps = percentToBps(config.BYOK_FEE_PERCENT);
-  }
+    private readonly charges: Charges,
+  ) {}
 
   /**
    * The settle script is queued on the Redis connection synchronously, before this returns its
@@ -78,7 +72,6 @@ export class Settlement implements BeforeApplicationShutdown {
    * the critical path.
    */
   async settle(call: SettleContext, o: Outcome): Promise<void> {
-    const byok = o.candidate?.endpoint.credentialId !== undefined;
     const event: UsageEventInput = {
       endpoint: call.endpoint,
       requestedModel: call.requestedModel,
@@ -90,8 +83,8 @@ export class Settlement implements BeforeApplicationShutdown {
       finishReason: o.finishReason,
       usage: o.usage,
       estimated: o.estimated,
-      byok,
-      pricing: o.candidate && (o.cost > 0n || (o.byokFee ?? 0n) > 0n) ? this.cardOf(o.candidate.model.price, byok) : undefined,
+      byok: o.candidate?.endpoint.credentialId !== undefined,
+      pricing: o.candidate && (o.cost > 0n || (o.byokFee ?? 0n) > 0n) ? this.charges.cardOf(o.candidate) : undefined,
       endUser: call.endUser,
       attempts: o.attempts,
       decisions: o.decisions,
@@ -145,14 +138,6 @@ export class Settlement implements BeforeApplicationShutdown {
         await sleep(Math.min(20 * 2 ** attempt, 2000));
       }
     }
-  }
-
-  /** The rate card a charge was made at (the prices the candidate captured at reservation), as the event's JSON. */
-  private cardOf(price: ModelPrice, byok: boolean): string {
-    let memo = this.cards.get(price);
-    if (!memo) this.cards.set(price, (memo = {}));
-    if (byok) return (memo.byok ??= JSON.stringify(priceCardOf(price, { byokFeeBps: this.byokFeeBps })));
-    return (memo.platform ??= JSON.stringify(priceCardOf(price, { markupBps: this.markupBps })));
   }
 
   /** Done with a settle (charged, or given up on): its charge goes to the journal. */

@@ -1,6 +1,5 @@
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
-import { throttledLog } from '@gw/core';
 import { JobHost } from '@gw/billing/worker';
 import type { Job } from 'bullmq';
 import { AlertDeliverer } from '../alerts/alert-deliverer.service';
@@ -22,8 +21,6 @@ const ONE_AT_A_TIME: ReadonlySet<string> = new Set([ObservabilityJob.Retention, 
 export class ObservabilityProcessor extends JobHost<ObservabilityJobName> implements OnApplicationBootstrap {
   protected readonly handlers: Record<ObservabilityJobName, (job: Job) => Promise<unknown>>;
   private readonly logger = new Logger('observability');
-  /** Redis away: one error per reconnection attempt, logged at most every 10 s. */
-  private readonly errorLog = throttledLog((m) => this.logger.error(m));
 
   constructor(
     private readonly schedule: ObservabilitySchedule,
@@ -47,7 +44,7 @@ export class ObservabilityProcessor extends JobHost<ObservabilityJobName> implem
   /** Unheard, a worker's `error` event would crash the process. */
   @OnWorkerEvent('error')
   onError(err: Error): void {
-    this.errorLog(`observability worker: ${err.message}`);
+    this.workerError(this.logger, 'observability worker', err);
   }
 
   @OnWorkerEvent('failed')
