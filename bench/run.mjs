@@ -57,6 +57,8 @@ const cfg = {
   streamPacing: env.BENCH_STREAM_PACING === 'burst' ? 'burst' : 'turn',
   /** EXPERIMENT: the passthrough also makes the design's two Redis script calls (bench/lib/passthrough-child.mjs). */
   floor: env.BENCH_FLOOR === '1',
+  /** A/B only: rounds in which gateway and gateway-b are loaded at the same time (half the connections each). */
+  abConcurrentRounds: Math.max(0, Math.round(num('BENCH_AB_CONCURRENT', 0))),
 };
 for (const m of cfg.modes) if (m !== 'json' && m !== 'stream') throw new Error(`BENCH_MODES: unknown mode ${m}`);
 for (const t of cfg.profileTargets) if (!['gateway', 'passthrough', 'direct', 'gateway-b'].includes(t)) throw new Error(`BENCH_PROFILE_TARGETS: unknown target ${t}`);
@@ -351,6 +353,29 @@ async function main() {
     }
   }
 
+  // A/B at the same time: both gateways under load together, so the host's noise hits both alike.
+  const concurrentAb = [];
+  if (gatewayB && cfg.abConcurrentRounds > 0) {
+    const half = Math.max(1, Math.floor(cfg.connections / 2));
+    for (const mode of cfg.modes) {
+      for (let round = 0; round < cfg.abConcurrentRounds; round++) {
+        const pair = [targets.gateway, targets['gateway-b']];
+        if (cfg.warmup > 0) await Promise.all(pair.map((t) => autocannonRun(t, mode, cfg.warmup, undefined, half)));
+        await sleep(200);
+        const c0 = cpuSnapshot(pids);
+        const [ra, rb] = await Promise.all(pair.map((t) => autocannonRun(t, mode, cfg.seconds, undefined, half)));
+        await sleep(300);
+        const c1 = cpuSnapshot(pids);
+        const done = (r) => r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
+        const a = cpuPerRequest(c0, c1, done(ra), ra.duration).gateway?.usPerReq ?? null;
+        const b = cpuPerRequest(c0, c1, done(rb), rb.duration)['gateway-b']?.usPerReq ?? null;
+        const bad = ra.non2xx + rb.non2xx + ra.errors + rb.errors;
+        concurrentAb.push({ mode, round, a, b, ratio: a && b ? b / a : null, requests: [done(ra), done(rb)], bad });
+        log(`A/B together ${mode} round ${round + 1}/${cfg.abConcurrentRounds}: gateway ${fmt(a, 1)} µs/req, gateway-b ${fmt(b, 1)} µs/req (${fmtSigned(100 * ((b ?? 0) / (a ?? 1) - 1), 1)} %), non-2xx+errors ${bad}`);
+      }
+    }
+  }
+
   // c=1 latency probe, interleaved rounds.
   log(`latency probe: c=1, ${cfg.probeRounds} rounds × ${cfg.probePerRound} requests per target and mode`);
   const gatewayChildren = { gateway, ...(gatewayB ? { 'gateway-b': gatewayB } : {}) };
@@ -460,7 +485,7 @@ async function main() {
   const memEnd = await memoryOf(serverPids, childOf);
   const memEndGc = await memoryOf(serverPids, childOf, true);
 
-  const report = buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profiles, redisRtt, gatewayPhases, phaseTimes });
+  const report = buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profiles, redisRtt, gatewayPhases, phaseTimes, concurrentAb });
   const elapsedS = (performance.now() - t0) / 1000;
   const raw = {
     stamp,
@@ -582,7 +607,7 @@ function fmtSigned(v, digits = 3) {
 }
 const mb = (bytes) => (typeof bytes === 'number' ? bytes / 2 ** 20 : null);
 
-function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profiles, redisRtt, gatewayPhases, phaseTimes }) {
+function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profiles, redisRtt, gatewayPhases, phaseTimes, concurrentAb = [] }) {
   const agg = {};
   for (const mode of cfg.modes) {
     agg[mode] = {};
@@ -697,6 +722,14 @@ function buildReport({ cells, probe, memIdle, memEnd, memEndGc, postCheck, profi
         `**A/B (${mode}), gateway-b − gateway:** CPU µs/req at c=${cfg.connections} ${d(g.cpu, b.cpu, 1)}; req/s ${d(g.rps, b.rps, 0)}; c=${cfg.connections} p50 ${d(g.p50, b.p50, 2)} ms; c=1 p50 ${d(pa?.p50, pb?.p50, 3)} ms; c=1 TTFB p50 ${d(pa?.ttfbP50, pb?.ttfbP50, 3)} ms; CPU µs/req at c=1 ${d(pa?.cpuUsPerReq, pb?.cpuUsPerReq, 0)}; Redis server CPU µs/req ${d(g.redisCpu, b.redisCpu, 1)}.`,
         '',
       );
+      const together = concurrentAb.filter((r) => r.mode === mode && r.ratio !== null);
+      if (together.length) {
+        const ratios = together.map((r) => r.ratio).sort((x, y) => x - y);
+        push(
+          `**A/B loaded together (${mode}, ${together.length} rounds of ${cfg.seconds} s, ${Math.max(1, Math.floor(cfg.connections / 2))} connections each):** gateway-b's CPU per request is ${fmtSigned(100 * (quantile(ratios, 0.5) - 1), 1)} % of gateway's at the median (rounds: ${together.map((r) => `${fmt(r.a, 0)} → ${fmt(r.b, 0)} µs`).join(', ')}; range ${fmtSigned(100 * (ratios[0] - 1), 1)} … ${fmtSigned(100 * (ratios[ratios.length - 1] - 1), 1)} %). Both processes run in the same windows, so the host's noise cancels out of this ratio.`,
+          '',
+        );
+      }
     }
     push(
       `Around the gateway (${mode}, per gateway request, medians): Redis ${fmt(g.evalsha, 2)} EVALSHA/EVAL and ${fmt(g.redisCmds, 2)} commands in total (whole server, includes the billing worker's polling) vs ${fmt(a.passthrough.redisCmds, 2)} during the passthrough runs; ` +
