@@ -96,6 +96,30 @@ describe('BYOK provider keys', () => {
     expect(t.openai.requests).toHaveLength(0);
   });
 
+  it("a key's credit limit counts BYOK fees only with include_byok_in_limit, at reservation as at settle", async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    // 100 micros: under any platform hold for 16,000 output tokens, and under this BYOK fee's hold
+    // (5% of the list price's worst case, about 480 micros).
+    const key = (await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name: 'limited', credit_limit: 0.0001, limit_reset: 'daily' } })).body;
+    const ask = () =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 16_000 }),
+      });
+    const platform = await ask();
+    expect(platform.status).toBe(402);
+    expect(((await platform.json()) as { error: { message: string } }).error.message).toMatch(/limit/i);
+    await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1`, priority: 'first' } });
+    ownOpenAi.reset();
+    const own = await ask();
+    expect(own.status).toBe(200);
+    expect(ownOpenAi.requests).toHaveLength(1);
+    expect((await call(t.url, 'PATCH', `/api/keys/${key.id}`, { token: s.token, body: { include_byok_in_limit: true } })).status).toBe(200);
+    await waitForStatus(ask, 402);
+  });
+
   it("the platform's key never reaches a tenant's URL, even when the tenant's key is refused and the platform stands in (T52)", async () => {
     const s = await t.signup();
     expect((await t.grant(s.tenantId, 5)).status).toBe(201);
@@ -166,3 +190,15 @@ describe('BYOK provider keys', () => {
     expect(unknown.body.error.param).toBe('provider');
   });
 });
+
+/** Asks until the answer has `status` (a key's settings reach the gateway through its cache's invalidation). */
+async function waitForStatus(ask: () => Promise<Response>, status: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const res = await ask();
+    await res.arrayBuffer();
+    if (res.status === status) return;
+    if (Date.now() > until) throw new Error(`still ${res.status}, not ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,11 +1,11 @@
 import { ErrorCode, INVALID_API_KEY_MESSAGE } from '@gw/core';
 import { formatUsd, reserveRejectionError } from './metering.errors';
-import type { ModelPrice } from './pricing';
+import { affordableTokens, type ModelPrice } from './pricing';
 
 const PRICE: ModelPrice = { input: 2_500_000n, output: 10_000_000n, cacheRead: null, cacheWrite: null };
 
 describe('reserveRejectionError', () => {
-  const ctx = { neededMicros: 420_000n, price: PRICE, markupBps: 0n, promptTokens: 1000 };
+  const ctx = { neededMicros: 420_000n, affordableTokens: (available: bigint) => affordableTokens(available, PRICE, 0n, 1000) };
 
   it('maps each refusal to its code, with Retry-After only where waiting helps', () => {
     const revoked = reserveRejectionError({ kind: 'key_inactive', status: 'revoked' }, ctx);
@@ -34,6 +34,9 @@ describe('reserveRejectionError', () => {
     expect(e.details.retryAfterSeconds).toBeUndefined();
     const busy = reserveRejectionError({ kind: 'insufficient', availableMicros: 0n, inFlightHolds: true }, ctx);
     expect([busy.code, busy.details.retryAfterSeconds]).toEqual([ErrorCode.InsufficientCredits, 5]);
+    // Without an output price (embeddings) the message names no token count.
+    const none = reserveRejectionError({ kind: 'insufficient', availableMicros: 100_000n, inFlightHolds: false }, { neededMicros: 420_000n });
+    expect([none.message.includes('affords'), none.details.meta?.affordableTokens]).toEqual([false, null]);
   });
 });
 

@@ -1,14 +1,14 @@
 import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, type Micros } from '@gw/core';
 import type { ReserveRejection } from './credit-store.types';
-import { affordableTokens, type ModelPrice } from './pricing';
 
 export interface RejectionContext {
   /** The hold that was asked for. */
   neededMicros: Micros;
-  /** Captured prices and markup, to say how many output tokens the balance affords. */
-  price?: ModelPrice;
-  markupBps?: bigint;
-  promptTokens?: number;
+  /**
+   * How many output tokens (per choice) an available balance affords the request, to say so in
+   * the 402; null or absent when that is not a question (no output price, embeddings).
+   */
+  affordableTokens?: (availableMicros: Micros) => bigint | null;
   /** Suggested wait when other in-flight requests hold credit (they may release it). */
   inFlightRetryAfterSeconds?: number;
 }
@@ -45,9 +45,7 @@ export function reserveRejectionError(r: ReserveRejection, ctx: RejectionContext
         retryable: true,
       });
     case 'insufficient': {
-      const affordable = ctx.price
-        ? affordableTokens(r.availableMicros, ctx.price, ctx.markupBps ?? 0n, ctx.promptTokens ?? 0)
-        : null;
+      const affordable = ctx.affordableTokens?.(r.availableMicros) ?? null;
       const tail = affordable === null ? '' : ` The available balance affords ${affordable} output tokens.`;
       const details = {
         retryAfterSeconds: r.inFlightHolds ? (ctx.inFlightRetryAfterSeconds ?? 5) : undefined,

@@ -35,3 +35,36 @@ describe('holds and hour-long cache writes', () => {
     expect(charges.of(platform, worst).cost).toBe(charges.worstCase(platform, 1000, 100, true));
   });
 });
+
+describe("the 402's affordable max_tokens", () => {
+  // A seeded generator, so a failure names a case that can be rerun.
+  let seed = 7;
+  const rand = (max: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed % max;
+  };
+
+  it('is the largest max_tokens whose hold the balance covers, platform and BYOK, with n choices and the prompt', () => {
+    const charges = new Charges(550n, 500n);
+    for (let i = 0; i < 2_000; i++) {
+      const c = i % 2 === 0 ? platform : own;
+      const prompt = rand(50_000);
+      const n = 1 + rand(3);
+      const hourLong = rand(2) === 1;
+      const available = BigInt(1 + rand(2_000_000));
+      const advice = charges.affordableOutput(c, available, prompt, n, hourLong);
+      expect(advice).not.toBeNull();
+      const max = Number(advice);
+      const at = (tokens: number) => charges.worstCase(c, prompt, tokens * n, hourLong);
+      if (max > 0) expect({ i, hold: at(max) <= available }).toEqual({ i, hold: true });
+      // One more token per choice would not fit: unless the prompt alone is already over.
+      if (at(0) <= available) expect({ i, over: at(max + 1) > available }).toEqual({ i, over: true });
+    }
+  });
+
+  it('is null when output is free, or when the tenant pays no BYOK fee', () => {
+    const free = { model: { price: { ...SONNET, output: 0n } }, endpoint: { credentialId: undefined } } as unknown as Candidate;
+    expect(new Charges(0n, 500n).affordableOutput(free, 1_000n, 10, 1, false)).toBeNull();
+    expect(new Charges(0n, 0n).affordableOutput(own, 1_000n, 10, 1, false)).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import { ceilDiv, type TokenUsage } from '@gw/core';
-import { costMicros, priceCardOf, shareOfCostMicros, worstCaseMicros, type ModelPrice } from '@gw/metering';
+import { affordableTokens, costMicros, priceCardOf, shareOfCostMicros, worstCaseMicros, type ModelPrice } from '@gw/metering';
 import { holdPriceOf, type Candidate } from './chat-plan';
 
 export interface Charge {
@@ -36,6 +36,21 @@ export class Charges {
     const price = holdPriceOf(c.model.price, hourLongCache);
     if (c.endpoint.credentialId === undefined) return worstCaseMicros(promptTokens, outputTokens, price, this.markupBps);
     return this.fee(worstCaseMicros(promptTokens, outputTokens, price, 0n));
+  }
+
+  /**
+   * The largest `max_tokens` whose hold (`worstCase` with `n` choices) an available balance
+   * covers, for the 402's advice; null when output is free (any cap fits). On the tenant's own key
+   * the hold is the fee's share of the list price, so the balance stands for that much more.
+   */
+  affordableOutput(c: Candidate, availableMicros: bigint, promptTokens: number, n: number, hourLongCache: boolean): bigint | null {
+    const price = holdPriceOf(c.model.price, hourLongCache);
+    let total: bigint | null;
+    if (c.endpoint.credentialId === undefined) total = affordableTokens(availableMicros, price, this.markupBps, promptTokens);
+    else if (this.byokFeeBps === 0n) return null;
+    // fee = ceil(list * bps / 10^4) <= available exactly when list <= floor(available * 10^4 / bps).
+    else total = affordableTokens((availableMicros * 10_000n) / this.byokFeeBps, price, 0n, promptTokens);
+    return total === null ? null : total / BigInt(Math.max(1, n));
   }
 
   /**

@@ -117,7 +117,15 @@ export class ChatCompletionsService {
       if (built === undefined) throw buildError ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request');
       const head = candidates[first];
       let holdMicros = this.charges.worstCase(head, promptBound, outputCap(head, built), hourLong);
-      stopRenewing = await this.reservations.hold({ key, requestId, amountMicros: holdMicros, tokensEstimate: promptBound + outputCap(head, built), price: holdPriceOf(head.model.price, hourLong) });
+      const holdOf = (c: Candidate, amountMicros: bigint, tokensEstimate: number) => ({
+        key,
+        requestId,
+        amountMicros,
+        tokensEstimate,
+        byok: c.endpoint.credentialId !== undefined,
+        affordableTokens: (available: bigint) => this.charges.affordableOutput(c, available, promptBound, n, hourLong),
+      });
+      stopRenewing = await this.reservations.hold(holdOf(head, holdMicros, promptBound + outputCap(head, built)));
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
@@ -163,7 +171,7 @@ export class ChatCompletionsService {
         try {
           const need = this.charges.worstCase(c, promptBound, outputCap(c, built), hourLong);
           if (need > holdMicros) {
-            const raised = await this.reservations.raise({ key, requestId, amountMicros: need, tokensEstimate: 0, price: holdPriceOf(c.model.price, hourLong) }).catch((e: unknown) => {
+            const raised = await this.reservations.raise(holdOf(c, need, 0)).catch((e: unknown) => {
               // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
               // attempt: a cheaper one after it may still serve, on the hold already taken.
               if (e instanceof DomainError && (e.code === ErrorCode.InsufficientCredits || e.code === ErrorCode.RequestExceedsBudget)) return e;

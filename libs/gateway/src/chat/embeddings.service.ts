@@ -67,7 +67,7 @@ export class EmbeddingsService {
       const bodyBytes = Buffer.byteLength(JSON.stringify(body.input));
       const inputs = Array.isArray(body.input) ? body.input.length : 1;
       const bound = promptTokenBound(bodyBytes, inputs, 0, 1);
-      stopRenewing = await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, price: model.price });
+      stopRenewing = await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, byok: false });
       const built = adapter.buildEmbeddingsRequest(body, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, upstreamModel: model.upstreamId }, { unsupportedParams: 'reject' });
       const taken = await this.caps.take(call.key.tenantId, model.provider, (await this.tenants.get(call.key.tenantId)).platformCaps, call.requestId);
       if (taken instanceof DomainError) throw taken;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock, DomainError, ErrorCode, usdToMicros } from '@gw/core';
-import { CreditStore, percentToBps, reserveRejectionError, type ModelPrice, type ReserveRejection } from '@gw/metering';
+import { CreditStore, reserveRejectionError, type ReserveRejection } from '@gw/metering';
 import { CreditSync } from '@gw/billing';
 import type { KeyInfo } from '../auth/key-cache';
 import { limitPeriodId } from './limit-period';
@@ -10,7 +10,10 @@ export interface HoldRequest {
   requestId: string;
   amountMicros: bigint;
   tokensEstimate: number;
-  price: ModelPrice;
+  /** The attempt runs on the tenant's own key: its hold is the BYOK fee. */
+  byok: boolean;
+  /** How many output tokens (per choice) a balance of the given micros affords this request, for the 402's message. */
+  affordableTokens?: (availableMicros: bigint) => bigint | null;
 }
 
 /**
@@ -21,7 +24,6 @@ export interface HoldRequest {
 @Injectable()
 export class Reservations {
   private readonly overdraft: bigint;
-  private readonly markupBps: bigint;
   /** How long a hold lives without renewal. */
   readonly holdTtlMs: number;
 
@@ -32,7 +34,6 @@ export class Reservations {
     private readonly clock: Clock,
   ) {
     this.overdraft = usdToMicros(config.OVERDRAFT_USD);
-    this.markupBps = percentToBps(config.PLATFORM_MARKUP_PERCENT);
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
   }
 
@@ -61,7 +62,7 @@ export class Reservations {
         rpmLimit: h.key.rpmLimit,
         tpmLimit: h.key.tpmLimit,
         tokensEstimate: h.tokensEstimate,
-        keyCreditLimit: period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null,
+        keyCreditLimit: this.keyLimitOf(h, period),
       })
       .catch((e: unknown) => {
         throw new DomainError(ErrorCode.BillingUnavailable, 'Billing is temporarily unavailable', {
@@ -86,9 +87,20 @@ export class Reservations {
       overdraftMicros: this.overdraft,
       holdTtlMs: this.holdTtlMs,
       nowMs: this.clock.now(),
-      keyCreditLimit: period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null,
+      keyCreditLimit: this.keyLimitOf(h, period),
     });
     if (r.kind !== 'ok') throw this.rejection(r, h);
+  }
+
+  /**
+   * The key's credit limit as the script checks it, or null when this hold does not count toward
+   * it: a BYOK fee counts only with the key's `include_byok_in_limit`, as at settle. (The hold is
+   * still added to the key's held amount: a fallback from the tenant's key to the platform's then
+   * raises it and counts the whole platform hold.)
+   */
+  private keyLimitOf(h: HoldRequest, period: string | null): { limitMicros: bigint; periodId: string } | null {
+    if (h.byok && !h.key.includeByokInLimit) return null;
+    return period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null;
   }
 
   private renew(tenantId: string, requestId: string): Promise<unknown> {
@@ -98,6 +110,6 @@ export class Reservations {
   private rejection(r: ReserveRejection, h: HoldRequest): DomainError {
     // Never zero, never unlimited: a missing balance is rebuilt from the ledger while the client retries.
     if (r.kind === 'balance_missing') void this.sync.sync(h.key.tenantId).catch(() => undefined);
-    return reserveRejectionError(r, { neededMicros: h.amountMicros, price: h.price, markupBps: this.markupBps, inFlightRetryAfterSeconds: 1 });
+    return reserveRejectionError(r, { neededMicros: h.amountMicros, affordableTokens: h.affordableTokens, inFlightRetryAfterSeconds: 1 });
   }
 }

@@ -1,7 +1,15 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { TokenUsage } from '@gw/core';
 import type { ChatRequest } from '@gw/llm';
+import { promptContentOf } from './chat-plan';
 import { TokenCounter } from './token-counter';
+
+/**
+ * An image's prompt tokens in an estimate: a 1024×1024 image at OpenAI's high detail (765).
+ * Providers differ (Gemini counts 258 per image, Anthropic up to about 1,600), and the image's
+ * size is not known without decoding it; the hold's bound allows the most (1,600).
+ */
+export const ESTIMATED_IMAGE_TOKENS = 765;
 
 /**
  * Token counts for a response whose upstream gave no usage (a cut stream, a client that went
@@ -19,9 +27,13 @@ export class UsageEstimator implements OnModuleInit {
     this.counter = TokenCounter.o200k();
   }
 
-  /** Counted without stalling the event loop on long texts (see TokenCounter.countYielding). */
+  /**
+   * Counted without stalling the event loop on long texts (see TokenCounter.countYielding). The
+   * prompt is what the provider was sent: its text, tool definitions and earlier tool calls and
+   * the messages' framing (`contextTokens`), and each image at ESTIMATED_IMAGE_TOKENS.
+   */
   async estimate(req: ChatRequest, generated: string): Promise<TokenUsage> {
-    const promptTokens = (await this.count(promptText(req))) + 4 * req.messages.length;
+    const promptTokens = (await this.contextTokens(req)) + ESTIMATED_IMAGE_TOKENS * promptContentOf(req).images;
     return { promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: await this.completion(generated), reasoningTokens: 0 };
   }
 
