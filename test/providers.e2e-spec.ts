@@ -92,6 +92,38 @@ describe('POST /v1/messages with the official Anthropic SDK', () => {
     expect(await anthropic().messages.create({ ...ask, model: 'openai/gpt-4o-mini' })).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
   });
 
+  it("passes the client's anthropic-beta flags to an Anthropic upstream, and refuses a malformed value naming it", async () => {
+    const betas = 'context-1m-2025-08-07,interleaved-thinking-2025-05-14';
+    const msg = await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': betas } });
+    expect(msg.type).toBe('message');
+    expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBe(betas);
+    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] });
+    expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBeUndefined();
+    const sent = t.anthropic.requests.length;
+    const bad = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'anthropic-beta': 'ok-flag, x-injected: yes' },
+      body: JSON.stringify({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('anthropic-beta') } });
+    expect(t.anthropic.requests).toHaveLength(sent);
+  });
+
+  it('takes output_config.effort without thinking as effort alone: passed to Anthropic, thinking off; nothing for another provider', async () => {
+    const ask = { max_tokens: 200, temperature: 0.3, messages: [{ role: 'user' as const, content: 'Hello' }], output_config: { effort: 'low' } };
+    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', ...ask } as Anthropic.MessageCreateParamsNonStreaming);
+    const sent = t.anthropic.lastRequest()!.body as Record<string, unknown>;
+    expect(sent).not.toHaveProperty('thinking');
+    expect(sent.output_config).toEqual({ effort: 'low' });
+    expect(sent.temperature).toBe(0.3);
+    t.openai.enqueue({ text: 'ok' });
+    await anthropic().messages.create({ model: 'openai/gpt-4o-mini', ...ask } as Anthropic.MessageCreateParamsNonStreaming);
+    const toOpenAi = t.openai.lastRequest()!.body as Record<string, unknown>;
+    expect(toOpenAi).not.toHaveProperty('reasoning_effort');
+    expect(toOpenAi).not.toHaveProperty('output_config');
+  });
+
   it('answers errors in Anthropic shape, with the key in x-api-key', async () => {
     const bad = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'sk-gw-wrong', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: '{}' });
     expect(bad.status).toBe(401);

@@ -226,6 +226,33 @@ describe('failover before the first byte', () => {
   });
 });
 
+describe('a provider that does not know the model (404)', () => {
+  it('falls over at once without retrying it, and answers 404 in the API shape when no one knows it', async () => {
+    const { client, apiKey } = await tenant();
+    t.openai.enqueue({ status: 404, errorMessage: 'The model `gpt-6.1-terra` does not exist' });
+    const served = await client.chat.completions.create({ model: 'openai/gpt-6.1-terra', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'x' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(served.model).toBe('anthropic/claude-haiku-4.5');
+    expect(t.openai.requests).toHaveLength(1);
+    expect(t.anthropic.requests).toHaveLength(1);
+    const record = await generation(apiKey, served.id);
+    expect(record.attempts.map((a) => [a.status, a.error ?? null])).toEqual([
+      [404, 'not_found'],
+      [200, null],
+    ]);
+
+    t.openai.reset();
+    t.anthropic.reset();
+    t.openai.enqueue({ status: 404, errorMessage: 'The model `gpt-6.1-terra` does not exist' });
+    t.anthropic.enqueue({ status: 404, errorMessage: 'model: claude-haiku-4-5' });
+    const err = await client.chat.completions
+      .create({ model: 'openai/gpt-6.1-terra', models: ['anthropic/claude-haiku-4.5'], messages: [{ role: 'user', content: 'x' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect([(err as InstanceType<typeof OpenAI.APIError>).status, (err as InstanceType<typeof OpenAI.APIError>).code]).toEqual([404, 'not_found']);
+    expect([t.openai.requests.length, t.anthropic.requests.length]).toEqual([1, 1]);
+  });
+});
+
 describe('tenant routing rules', () => {
   it('sends short prompts to the cheaper model, refuses or downgrades over a max cost, visible in the record', async () => {
     const { client, apiKey, token } = await tenant();

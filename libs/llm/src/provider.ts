@@ -28,7 +28,14 @@ export interface BuildOptions {
   maxTokens?: number;
   /** Tenant policy for parameters the provider cannot honour. */
   unsupportedParams: 'reject' | 'drop';
+  /** The client's `anthropic-beta` flags (comma-separated), passed to Anthropic upstreams only. */
+  anthropicBeta?: string;
+  /** Anthropic's `output_config.effort` asked without thinking (`/v1/messages`), for Anthropic upstreams only. */
+  outputEffort?: OutputEffort;
 }
+
+/** Anthropic's `output_config.effort` values. */
+export type OutputEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
 /** Per-response facts the gateway stamps on what it returns. */
 export interface ResponseContext {
@@ -37,6 +44,8 @@ export interface ResponseContext {
   /** Gateway request id, used as the completion id. */
   id: string;
   created: number;
+  /** How many choices the request asked for (`n`, default 1): a stream is finished when each has finished. */
+  choices?: number;
 }
 
 export interface ParsedCompletion {

@@ -42,7 +42,7 @@ describe('mapUpstreamError', () => {
     [409, ErrorCode.UpstreamError, true],
     [402, ErrorCode.UpstreamError, true],
     [400, ErrorCode.InvalidBody, false],
-    [404, ErrorCode.InvalidBody, false],
+    [404, ErrorCode.NotFound, false],
     [422, ErrorCode.InvalidBody, false],
     [413, ErrorCode.RequestTooLarge, false],
     [401, ErrorCode.UpstreamError, false],

@@ -153,6 +153,12 @@ export function mapUpstreamError(f: UpstreamFailure): DomainError {
     // 402: the platform's own account with the provider is out of credit; another route may work.
     return new DomainError(ErrorCode.UpstreamError, `Provider ${provider} refused the request (HTTP ${status})`, { ...base, retryable: retry(true) });
   }
+  if (status === 404) {
+    // Usually the upstream model id (retired, or a wrong catalog entry) or the endpoint's path: the
+    // provider's own answer, with its status; another provider of the model may still serve it.
+    meta.reason = 'upstream_not_found';
+    return new DomainError(ErrorCode.NotFound, upstreamMessage ?? `Provider ${provider} does not know the requested model or endpoint (HTTP 404)`, { ...base, retryable: false });
+  }
   if (status === 413) {
     return new DomainError(ErrorCode.RequestTooLarge, upstreamMessage ?? `Request too large for provider ${provider}`, { ...base, retryable: false });
   }

@@ -18,6 +18,14 @@ export function credentialRefused(e: DomainError, ownKey: boolean): boolean {
   return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && s === 429);
 }
 
+/**
+ * The provider does not know the model (or the endpoint) at this address: a retry there cannot
+ * help, but another provider or key of the model may serve, so the attempts go on.
+ */
+export function unknownAtProvider(e: DomainError): boolean {
+  return e.details.upstreamStatus === 404;
+}
+
 /** A refusal of the tenant's own key, told as one (401 for a refused key, the provider's limit otherwise). */
 export function ownKeyError(e: DomainError, c: Candidate): DomainError {
   const provider = c.model.provider;

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { ChatRequest } from '@gw/llm';
+import type { ChatRequest, OutputEffort } from '@gw/llm';
 import type { TraceHeaders } from '@gw/observability';
 import type { KeyInfo } from '../auth/key-cache';
 import type { Candidate } from './chat-plan';
@@ -25,6 +25,10 @@ export interface ChatCall {
   logContent?: boolean;
   /** The client's W3C trace context (traceparent, tracestate headers). */
   trace?: TraceHeaders;
+  /** The client's `anthropic-beta` header (beta features of Anthropic's API), for Anthropic upstreams. */
+  anthropicBeta?: string;
+  /** `/v1/messages`: `output_config.effort` asked without thinking, for Anthropic upstreams. */
+  outputEffort?: OutputEffort;
   /** The prompt's size for the context check: its byte bound (one choice), or its count when that was too coarse. */
   promptTokens?: number;
   /** Whether `promptTokens` is a count (only a count refuses a model whose context it exceeds). */

@@ -20,7 +20,7 @@ import { UsageEstimator } from './usage-estimator';
 import { generatedOf, textOf } from './completion-text';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AttemptRecord } from './usage-event';
-import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unopenableKeyError } from './attempt-failures';
+import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unknownAtProvider, unopenableKeyError } from './attempt-failures';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 function retryable(e: unknown): boolean {
@@ -202,7 +202,7 @@ export class ChatCompletionsService {
         const keyRefused = credentialRefused(res, own);
         if (keyRefused && own) refusedOwn ??= ownKeyError(res, c);
         // A refused key says nothing about the request: the next key or provider may serve it.
-        if ((!retryable(res) && !keyRefused) || call.signal.aborted) break;
+        if ((!retryable(res) && !keyRefused && !unknownAtProvider(res)) || call.signal.aborted) break;
       }
       throw this.finalError(lastError, lastCandidate, refusedOwn);
     } catch (e) {
@@ -338,7 +338,7 @@ export class ChatCompletionsService {
     return c.endpoint.adapter.buildChatRequest(
       call.body,
       { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
-      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams },
+      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams, anthropicBeta: call.anthropicBeta, outputEffort: call.outputEffort },
     );
   }
 

@@ -68,7 +68,7 @@ export class StreamRelay {
    */
   async prime(call: ChatCall, candidate: Candidate, upstream: UpstreamResponse, firstOutputMs?: number): Promise<{ primed: PrimedStream } | DomainError> {
     const created = Math.floor(Date.now() / 1000);
-    const transformer = candidate.endpoint.adapter.createStreamTransformer({ model: candidate.model.id, id: call.requestId, created });
+    const transformer = candidate.endpoint.adapter.createStreamTransformer({ model: candidate.model.id, id: call.requestId, created, choices: call.body.n ?? 1 });
     const body = upstream.body as AsyncIterable<Uint8Array> & { destroy?(err?: Error): void };
     const timer =
       firstOutputMs === undefined

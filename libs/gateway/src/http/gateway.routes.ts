@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, newRequestId } from '@gw/core';
-import { anthropicToChatRequest, type ChatRequest } from '@gw/llm';
+import { anthropicToChatRequest, effortWithoutThinking, type ChatRequest, type OutputEffort } from '@gw/llm';
 import { traceHeadersOf } from '@gw/observability';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
 import { ChatCompletionsService } from '../chat/chat-completions.service';
@@ -58,7 +58,7 @@ export class GatewayRoutes implements OnModuleInit {
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
     const anthropic = new AnthropicFormat();
     app.post('/v1/messages', { onRequest: authenticate, errorHandler: errorsAs(anthropic) }, (req, reply) =>
-      this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic),
+      this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic, effortWithoutThinking(req.body)),
     );
     app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
       this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal, trace: traceHeadersOf(req.headers) }),
@@ -69,7 +69,7 @@ export class GatewayRoutes implements OnModuleInit {
     app.get('/v1/generation', opts, (req, reply) => this.account.generation(req, reply));
   }
 
-  private chatCall(req: FastifyRequest, reply: FastifyReply, body: ChatRequest, format: ResponseFormat): Promise<void> {
+  private chatCall(req: FastifyRequest, reply: FastifyReply, body: ChatRequest, format: ResponseFormat, outputEffort?: OutputEffort): Promise<void> {
     refuseRoutingOverrides(body);
     return this.trackAborting(req, reply, (signal) =>
       this.chat.handle({
@@ -83,6 +83,8 @@ export class GatewayRoutes implements OnModuleInit {
         format,
         timeouts: timeoutsOf(req),
         trace: traceHeadersOf(req.headers),
+        anthropicBeta: anthropicBetaOf(req),
+        outputEffort,
       }),
     );
   }
@@ -129,6 +131,25 @@ function timeoutsOf(req: FastifyRequest): ChatCall['timeouts'] {
     (out ??= {})[field] = ms;
   }
   return out;
+}
+
+/** Anthropic's beta flags: a comma-separated list of names (`interleaved-thinking-2025-05-14, ...`). */
+const ANTHROPIC_BETA = /^[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*$/;
+
+/**
+ * The client's `anthropic-beta` header, passed on to Anthropic upstreams (Claude Code and the SDKs
+ * turn on features such as the 1M-token context or interleaved thinking with it); refused with a
+ * 400 naming it when it is not a list of flag names, so nothing else rides along upstream.
+ */
+function anthropicBetaOf(req: FastifyRequest): string | undefined {
+  const raw = req.headers['anthropic-beta'];
+  if (raw === undefined) return undefined;
+  const value = (Array.isArray(raw) ? raw.join(',') : raw).trim();
+  if (value === '') return undefined;
+  if (value.length > 1000 || !ANTHROPIC_BETA.test(value)) {
+    throw new DomainError(ErrorCode.InvalidBody, 'anthropic-beta must be a comma-separated list of beta names', { param: 'anthropic-beta' });
+  }
+  return value;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '@gw/core';
-import { anthropicToChatRequest, effortForBudget } from './anthropic-inbound.request';
+import { anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
 import { wrapForeignReasoning } from './anthropic-inbound.reasoning';
 
 const base = { model: 'anthropic/claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };
@@ -213,6 +213,14 @@ describe('anthropicToChatRequest: mapping', () => {
     expect(anthropicToChatRequest({ ...base, thinking: { type: 'adaptive' } }).reasoning_effort).toBe('medium');
     expect(anthropicToChatRequest({ ...base, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).reasoning_effort).toBe('high');
     expect(anthropicToChatRequest({ ...base, thinking: { type: 'disabled' } })).not.toHaveProperty('reasoning_effort');
+    // Effort without thinking asks for no thinking: it is Anthropic's effort alone.
+    for (const body of [{ ...base, output_config: { effort: 'low' } }, { ...base, thinking: { type: 'disabled' }, output_config: { effort: 'max' } }]) {
+      expect(anthropicToChatRequest(body)).not.toHaveProperty('reasoning_effort');
+    }
+    expect(effortWithoutThinking({ ...base, output_config: { effort: 'low' } })).toBe('low');
+    expect(effortWithoutThinking({ ...base, thinking: { type: 'disabled' }, output_config: { effort: 'max' } })).toBe('max');
+    expect(effortWithoutThinking({ ...base, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } })).toBeUndefined();
+    expect(effortWithoutThinking(base)).toBeUndefined();
     const schema = { type: 'object', properties: { a: { type: 'string' } } };
     expect(anthropicToChatRequest({ ...base, output_config: { format: { type: 'json_schema', schema } } }).response_format).toEqual({
       type: 'json_schema',

@@ -16,6 +16,7 @@ import type {
 } from '../openai.types';
 import { ANTHROPIC_REASONING_FORMAT } from '../providers/anthropic';
 import { isRecord } from '../upstream-errors';
+import type { OutputEffort } from '../provider';
 import { unwrapForeignReasoning } from './anthropic-inbound.reasoning';
 
 /**
@@ -352,7 +353,8 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   const declared = isRecord(outputConfig) && typeof outputConfig.effort === 'string' ? outputConfig.effort : undefined;
   if (declared !== undefined && !EFFORTS.has(declared)) throw invalid('output_config.effort', 'output_config.effort: expected low, medium, high, xhigh or max');
   const effort = declared as ReasoningEffort | undefined;
-  if (thinking === undefined || thinking === null) return effort;
+  // Effort without thinking is Anthropic's effort alone (effortWithoutThinking), not a reason to think.
+  if (thinking === undefined || thinking === null) return undefined;
   if (!isRecord(thinking)) throw invalid('thinking', 'thinking: must be an object');
   switch (thinking.type) {
     case 'enabled': {
@@ -367,6 +369,19 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
     default:
       throw invalid('thinking.type', "thinking.type: expected 'enabled', 'adaptive' or 'disabled'");
   }
+}
+
+/**
+ * `output_config.effort` asked without thinking (absent or disabled): how much the model may spend
+ * on its answer, which turns no thinking on. Passed to Anthropic upstreams as it came
+ * (`BuildOptions.outputEffort`); other providers have no equivalent without reasoning, so they get
+ * nothing. Call after `anthropicToChatRequest` (which validates the value).
+ */
+export function effortWithoutThinking(body: unknown): OutputEffort | undefined {
+  if (!isRecord(body) || !isRecord(body.output_config) || typeof body.output_config.effort !== 'string') return undefined;
+  const thinking = body.thinking;
+  if (thinking !== undefined && thinking !== null && !(isRecord(thinking) && thinking.type === 'disabled')) return undefined;
+  return EFFORTS.has(body.output_config.effort) ? (body.output_config.effort as OutputEffort) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

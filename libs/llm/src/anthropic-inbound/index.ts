@@ -12,7 +12,7 @@
  *   // errors before the first byte: toAnthropicError(err, requestId) -> status, body, headers
  */
 export * from './anthropic-inbound.types';
-export { anthropicToChatRequest, effortForBudget } from './anthropic-inbound.request';
+export { anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
 export { chatCompletionToAnthropic, finishToStopReason } from './anthropic-inbound.response';
 export { ChatChunksToAnthropicEvents, anthropicEventsToSse, ANTHROPIC_PING_SSE, type AnthropicStreamContext } from './anthropic-inbound.stream';
 export { toAnthropicError, anthropicErrorEvent, anthropicStatusOf, type AnthropicDescribedError } from './anthropic-inbound.errors';

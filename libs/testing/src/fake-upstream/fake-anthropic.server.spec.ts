@@ -150,6 +150,14 @@ describe('FakeAnthropicServer with @anthropic-ai/sdk', () => {
     ).toMatch(/tool_result/);
     expect(await bad({ max_tokens: 5, temperature: 1.5, messages: [{ role: 'user', content: 'x' }] })).toMatch(/temperature/);
     expect(await bad({ max_tokens: 1000, thinking: { type: 'enabled', budget_tokens: 1000 }, messages: [{ role: 'user', content: 'x' }] })).toMatch(/budget/);
+    const loop = (assistant: unknown[]) => [
+      { role: 'user', content: 'x' },
+      { role: 'assistant', content: assistant },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }] },
+    ];
+    const toolUse = { type: 'tool_use', id: 't1', name: 'f', input: {} };
+    expect(await bad({ max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: loop([toolUse]) })).toMatch(/must start with a thinking block/);
+    expect(await bad({ max_tokens: 4000, thinking: { type: 'adaptive' }, messages: loop([{ type: 'text', text: 'let me see' }, toolUse]) })).toMatch(/Expected `thinking`/);
   });
 
   it('accepts x-api-key and rejects a wrong key', async () => {

@@ -92,6 +92,7 @@ function validate(body: unknown): MessagesInput | string {
   }
   let pendingToolUses: string[] = [];
   let lastUserText = '';
+  let lastAssistant: { index: number; blocks: Block[] } | undefined;
   for (let i = 0; i < r.messages.length; i++) {
     const m = r.messages[i] as { role?: unknown; content?: unknown };
     if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
@@ -106,10 +107,16 @@ function validate(body: unknown): MessagesInput | string {
       }
     }
     pendingToolUses = m.role === 'assistant' ? blocks.filter((bl) => bl.type === 'tool_use').map((bl) => String(bl.id)) : [];
+    if (m.role === 'assistant') lastAssistant = { index: i, blocks };
     if (m.role === 'user') {
       const text = blocks.filter((bl) => bl.type === 'text').map((bl) => String(bl.text)).join('');
       if (text !== '') lastUserText = text;
     }
+  }
+  // With thinking on, a tool loop's last assistant turn must begin with its thinking (§2.6).
+  const thinkingOn = thinking?.type === 'enabled' || thinking?.type === 'adaptive';
+  if (thinkingOn && lastAssistant?.blocks.some((bl) => bl.type === 'tool_use') && !['thinking', 'redacted_thinking'].includes(String(lastAssistant.blocks[0]?.type))) {
+    return `messages.${lastAssistant.index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(lastAssistant.blocks[0]?.type)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block.`;
   }
   return { model: r.model, stream: r.stream === true, maxTokens: r.max_tokens, lastUserText };
 }

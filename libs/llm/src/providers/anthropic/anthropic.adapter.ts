@@ -40,6 +40,7 @@ export class AnthropicAdapter implements ProviderAdapter {
         accept: opts.stream ? 'text/event-stream' : 'application/json',
         'x-api-key': target.apiKey,
         'anthropic-version': ANTHROPIC_API_VERSION,
+        ...(opts.anthropicBeta ? { 'anthropic-beta': opts.anthropicBeta } : {}),
       },
       body: JSON.stringify(body),
       maxOutputTokens: maxTokens,

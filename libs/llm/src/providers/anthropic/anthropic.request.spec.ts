@@ -18,6 +18,12 @@ describe('Anthropic request: HTTP', () => {
     expect(r.headers).toMatchObject({ 'x-api-key': 'sk-ant-test', 'anthropic-version': '2023-06-01', accept: 'text/event-stream' });
     expect(r.headers.authorization).toBeUndefined();
     expect(JSON.parse(r.body).stream).toBe(true);
+    expect(r.headers['anthropic-beta']).toBeUndefined();
+  });
+
+  it("passes the client's anthropic-beta flags through", () => {
+    const r = anthropicAdapter.buildChatRequest(req([hi]), target, { ...reject, anthropicBeta: 'context-1m-2025-08-07,interleaved-thinking-2025-05-14' });
+    expect(r.headers['anthropic-beta']).toBe('context-1m-2025-08-07,interleaved-thinking-2025-05-14');
   });
 
   it.each([
@@ -243,6 +249,30 @@ describe('Anthropic request: parameters', () => {
     expect(r.maxOutputTokens).toBe(body.max_tokens);
     expect(body).not.toHaveProperty('temperature');
     expect(body).not.toHaveProperty('top_p');
+  });
+
+  it('sends an effort asked without thinking as output_config.effort alone, thinking off (forced tools and temperature stay legal)', () => {
+    const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object' } } }];
+    const body = build(req([hi], { temperature: 0.2, tools, tool_choice: { type: 'function', function: { name: 'f' } } }), { ...reject, outputEffort: 'low' });
+    expect(body).not.toHaveProperty('thinking');
+    expect(body.output_config).toEqual({ effort: 'low' });
+    expect(body.temperature).toBe(0.2);
+    expect(body.tool_choice).toEqual({ type: 'tool', name: 'f' });
+    expect(body.max_tokens).toBe(1000);
+  });
+
+  it('leaves thinking off in a tool loop whose last assistant turn lost its thinking block (Anthropic would answer 400)', () => {
+    const call = { id: 'toolu_01', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const loop = (assistant: ChatMessage) => req([hi, assistant, { role: 'tool', tool_call_id: 'toolu_01', content: '21C' }], { reasoning_effort: 'high' });
+    const lost = build(loop({ role: 'assistant', content: null, tool_calls: [call] }));
+    expect(lost).not.toHaveProperty('thinking');
+    expect(lost.max_tokens).toBe(1000);
+    const kept = build(loop({ role: 'assistant', content: null, tool_calls: [call], reasoning_details: [{ type: 'reasoning.text', text: 'Need weather.', signature: 'EqQB', format: 'anthropic-claude-v1', index: 0 }] }));
+    expect(kept.thinking).toEqual({ type: 'enabled', budget_tokens: 4096 });
+    expect(kept.messages[1].content[0]).toMatchObject({ type: 'thinking' });
+    // An earlier turn without thinking does not matter once the loop is over.
+    const after = build(req([hi, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'toolu_01', content: '21C' }, { role: 'assistant', content: 'It is 21C.' }, hi], { reasoning_effort: 'high' }));
+    expect(after.thinking).toEqual({ type: 'enabled', budget_tokens: 4096 });
   });
 
   it('keeps max_tokens when it already exceeds the budget, and sends no thinking for effort none', () => {

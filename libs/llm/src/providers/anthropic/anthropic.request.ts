@@ -2,7 +2,7 @@ import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../opena
 import type { BuildOptions } from '../../provider';
 import { isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './anthropic.messages';
-import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
+import type { AnthropicMessage, AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
 
 /**
  * OpenAI request -> Anthropic Messages request body (wire-formats.md §2.2, §4.3, §4.7–4.9), for
@@ -62,6 +62,23 @@ export function claudeGeneration(model: string): number | undefined {
   return m ? Number(m[1]) * 100 + (m[2] ? Number(m[2]) : 0) : undefined;
 }
 
+/**
+ * With thinking on, Anthropic refuses (400, not retryable) a tool loop whose last assistant turn
+ * does not begin with its thinking block (wire-formats.md §2.6). A history loses that block when
+ * the client did not echo `reasoning_details`, or when another provider answered that turn (a
+ * fallback): such a request is sent without thinking, as LiteLLM does, rather than refused.
+ */
+function lostThinkingBlock(messages: readonly AnthropicMessage[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'assistant') continue;
+    if (!m.content.some((b) => b.type === 'tool_use')) return false;
+    const first = m.content[0]?.type;
+    return first !== 'thinking' && first !== 'redacted_thinking';
+  }
+  return false;
+}
+
 export interface BuiltAnthropicRequest {
   body: AnthropicRequest;
   maxTokens: number;
@@ -78,7 +95,7 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
 
   const generation = claudeGeneration(model);
   const effort = req.reasoning_effort;
-  const thinking = effort !== undefined && effort !== null && effort !== 'none';
+  const thinking = effort !== undefined && effort !== null && effort !== 'none' && !lostThinkingBlock(messages);
   if (thinking && generation !== undefined && generation >= 406) {
     // 4.6 deprecates budgets, Opus 4.7+ and Claude 5 refuse them (wire-formats.md rule 7).
     body.thinking = { type: 'adaptive' };
@@ -91,6 +108,9 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
     body.max_tokens = maxTokens;
     body.thinking = { type: 'enabled', budget_tokens: budget };
   }
+
+  // Effort alone (asked on /v1/messages without thinking): passed as it came, thinking stays off.
+  if (!thinking && opts.outputEffort !== undefined) body.output_config = { ...body.output_config, effort: opts.outputEffort };
 
   const stops = req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
   // "All non-whitespace stop sequences work" (Anthropic's OpenAI-compat page); whitespace ones 400.

@@ -128,7 +128,7 @@ describe('Anthropic mapError (wire-formats.md §4.10)', () => {
     [401, 'authentication_error', ErrorCode.UpstreamError, false],
     [402, 'billing_error', ErrorCode.UpstreamError, true],
     [403, 'permission_error', ErrorCode.UpstreamError, false],
-    [404, 'not_found_error', ErrorCode.InvalidBody, false],
+    [404, 'not_found_error', ErrorCode.NotFound, false],
     [413, 'request_too_large', ErrorCode.RequestTooLarge, false],
     [429, 'rate_limit_error', ErrorCode.UpstreamRateLimited, true],
     [500, 'api_error', ErrorCode.UpstreamError, true],

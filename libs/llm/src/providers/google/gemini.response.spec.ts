@@ -166,7 +166,7 @@ describe('Gemini error mapping (wire-formats.md §3.9, §4.10)', () => {
     [400, 'INVALID_ARGUMENT', ErrorCode.InvalidBody, false],
     [400, 'FAILED_PRECONDITION', ErrorCode.InvalidBody, false],
     [403, 'PERMISSION_DENIED', ErrorCode.UpstreamError, false],
-    [404, 'NOT_FOUND', ErrorCode.InvalidBody, false],
+    [404, 'NOT_FOUND', ErrorCode.NotFound, false],
   ])('%i %s -> %s (retryable %s)', (status, name, code, retryable) => {
     const e = geminiAdapter.mapError(status, body(status, name, 'msg'), { 'retry-after': '3' });
     expect(e.code).toBe(code);

@@ -268,6 +268,13 @@ describe('parseChatResponse', () => {
     );
   });
 
+  it('maps a choice that finished with "error" (no error object) as a retryable upstream error, never an answer', () => {
+    const body = { ...upstream(), choices: [{ index: 0, finish_reason: 'error', message: { role: 'assistant', content: 'Partial' } }] };
+    expect(() => adapter('openrouter').parseChatResponse(body, ctx)).toThrow(
+      expect.objectContaining({ code: ErrorCode.UpstreamError, details: expect.objectContaining({ retryable: true }) }),
+    );
+  });
+
   it('maps a 200 body carrying an error', () => {
     expect(() => adapter('openrouter').parseChatResponse({ error: { message: 'No endpoints', code: 503 } }, ctx)).toThrow(
       expect.objectContaining({ code: ErrorCode.UpstreamUnavailable }),
@@ -282,7 +289,7 @@ describe('mapError', () => {
     [503, {}, ErrorCode.UpstreamUnavailable, true, undefined],
     [408, {}, ErrorCode.UpstreamTimeout, true, undefined],
     [400, {}, ErrorCode.InvalidBody, false, undefined],
-    [404, {}, ErrorCode.InvalidBody, false, undefined],
+    [404, {}, ErrorCode.NotFound, false, undefined],
     [422, {}, ErrorCode.InvalidBody, false, undefined],
     [401, {}, ErrorCode.UpstreamError, false, undefined],
     [403, {}, ErrorCode.UpstreamError, false, undefined],

@@ -18,7 +18,7 @@ import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, ty
 import { upstreamUrl } from '../../url';
 import { resolveSpec, type OpenAiCompatibleSpec, type ResolvedSpec } from './openai-compatible.config';
 import { buildOpenAiEmbeddingsRequest, parseOpenAiEmbeddingsResponse } from './openai-compatible.embeddings';
-import { normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
+import { FINISHED_WITH_ERROR, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
 import { OpenAiCompatibleStream } from './openai-compatible.stream';
 
 /** One adapter class for every OpenAI-compatible vendor; the spec is the only difference. */
@@ -106,6 +106,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
       if (!isRecord(c) || !isRecord(c.message)) throw this.badResponse('choice without a message');
       if (typeof c.index !== 'number') c.index = 0;
       c.finish_reason = normalizeFinishReason(c.finish_reason) ?? 'stop';
+      if (c.finish_reason === 'error') throw mapErrorPayload(this.id, FINISHED_WITH_ERROR, { inStream: false, nothingSent: true });
       renameReasoning(this.spec, c.message);
       if (c.usage !== undefined) usage = takeUsage(this.spec, c) ?? usage;
     }

@@ -26,6 +26,9 @@ const FINISH: Record<string, FinishReason> = {
   safety: 'content_filter',
 };
 
+/** What a choice that finished with `error` (and no error object) is mapped as. */
+export const FINISHED_WITH_ERROR = { error: { type: 'api_error', message: 'The provider ended the response with an error' } } as const;
+
 /** null/undefined stay null (stream: not finished yet); unknown strings count as `stop`. */
 export function normalizeFinishReason(v: unknown): FinishReason | null {
   if (v === null || v === undefined) return null;

@@ -141,6 +141,23 @@ describe('OpenAI-compatible stream transformer', () => {
     expect(reference.error).toMatchObject({ code: ErrorCode.UpstreamError, retryable: false });
   });
 
+  it('fails, at every split, on finish_reason "error" without an error object (OpenRouter): never a finished stream', () => {
+    const s =
+      ev('"choices":[{"index":0,"delta":{"content":"Partial ans"},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{},"finish_reason":"error"}]') +
+      'data: [DONE]\n\n';
+    const { reference, mismatches } = checkEverySplit(() => byId('openrouter').createStreamTransformer(ctx), s);
+    expect(mismatches).toEqual([]);
+    expect(contentOf(reference.chunks)).toBe('Partial ans');
+    expect(reference.chunks.some((c) => c.choices.some((ch) => ch.finish_reason !== null))).toBe(false);
+    expect(reference.error).toMatchObject({ code: ErrorCode.UpstreamError, retryable: false });
+    // Before any output reached the client it may still fail over.
+    const first = byId('openrouter').createStreamTransformer(ctx);
+    expect(() => first.push(toBytes(ev('"choices":[{"index":0,"delta":{},"finish_reason":"error"}]')))).toThrow(
+      expect.objectContaining({ code: ErrorCode.UpstreamError, details: expect.objectContaining({ retryable: true }) }),
+    );
+  });
+
   it('throws a retryable error when the first event is an error (pre-commit)', () => {
     const t = openai.createStreamTransformer(ctx);
     expect(() => t.push(toBytes('data: {"error":{"message":"Rate limit reached","type":"rate_limit_error","code":429}}\n\n'))).toThrow(
@@ -179,6 +196,12 @@ describe('OpenAI-compatible stream transformer', () => {
       ev('"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]');
     const r = runStream(openai.createStreamTransformer(ctx), [toBytes(s)]);
     expect(r.error?.code).toBe(ErrorCode.StreamIncomplete);
+    // A choice that has not begun when the stream is cut is running too (n=2, only choice 0 came).
+    const cut = ev('"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]') + ev('"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]');
+    const two = runStream(openai.createStreamTransformer({ ...ctx, choices: 2 }), [toBytes(cut)]);
+    expect([two.error?.code, two.finished]).toEqual([ErrorCode.StreamIncomplete, false]);
+    expect(runStream(openai.createStreamTransformer(ctx), [toBytes(cut)]).error).toBeUndefined();
+    expect(runStream(openai.createStreamTransformer({ ...ctx, choices: 2 }), [toBytes(cut + 'data: [DONE]\n\n')]).error).toBeUndefined();
   });
 
   it('relays valid events then fails with StreamIncomplete on a malformed one', () => {

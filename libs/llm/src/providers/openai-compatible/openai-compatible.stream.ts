@@ -5,7 +5,7 @@ import type { SseEvent } from '../../sse';
 import { SseTransformerBase } from '../../sse-transformer.base';
 import { isRecord, mapErrorPayload } from '../../upstream-errors';
 import type { ResolvedSpec } from './openai-compatible.config';
-import { normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
+import { FINISHED_WITH_ERROR, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
 
 /**
  * OpenAI-format upstream stream -> the gateway's chunks (wire-formats.md §1.4). Every chunk gets
@@ -30,8 +30,9 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
     return this.lastUsage;
   }
 
+  /** Every choice asked for (and every one seen) has finished: a choice not begun yet counts as running. */
   finished(): boolean {
-    return this.seen.size > 0 && this.done.size >= this.seen.size;
+    return this.seen.size > 0 && this.done.size >= Math.max(this.seen.size, this.ctx.choices ?? 1);
   }
 
   protected onEvent(ev: SseEvent): void {
@@ -98,6 +99,9 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
       if (usage !== undefined) this.lastUsage = usage;
     }
     const finish = normalizeFinishReason(c.finish_reason);
+    // OpenRouter-style `finish_reason: "error"` with no error object: the response failed, and
+    // must end as a failed stream (an error event, no [DONE]), never as a finished one.
+    if (finish === 'error') throw mapErrorPayload(this.provider, FINISHED_WITH_ERROR, { inStream: true, nothingSent: !this.sentAnything });
     c.finish_reason = finish;
     if (finish !== null) this.done.add(index);
     const delta = c.delta;
