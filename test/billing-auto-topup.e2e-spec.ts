@@ -171,6 +171,104 @@ describe('auto top-up', () => {
     expect(await balance(t2.tenantId)).toBe(12_000_000n);
   });
 
+  it('does not charge when one top-up cannot reach the threshold (a refund or chargeback took the balance far below), so it never charges every scan', async () => {
+    const s = await withAutoTopup(5, 5, 20);
+    // 5 - 40 = -35: a 20 USD top-up would leave -15, still under the threshold.
+    expect((await b.t.grant(s.tenantId, -40)).status).toBe(201);
+    const trigger = b.t.app.get(AutoTopupTrigger);
+    for (let i = 0; i < 3; i++) {
+      expect(await trigger.check([s.tenantId])).toBe(0);
+      await trigger.scan();
+    }
+    expect(autoTopupIntents(s.tenantId)).toHaveLength(0);
+    expect(await b.t.prisma.autoTopupAttempt.count({ where: { tenantId: s.tenantId } })).toBe(0);
+    // Once one top-up can restore it (here -5 + 20 = 15), one crossing charges once.
+    expect((await b.t.grant(s.tenantId, 30)).status).toBe(201);
+    expect(await trigger.check([s.tenantId])).toBe(1);
+    await waitFor('the credit', async () => (await topups(s.tenantId)).length === 2);
+    await waitFor('the credit in Redis', async () => (await balance(s.tenantId)) === 15_000_000n);
+    expect(await trigger.check([s.tenantId])).toBe(0);
+    expect(autoTopupIntents(s.tenantId)).toHaveLength(1);
+  });
+
+  it('a processing payment (bank debit) is waited for, never charged again; one that fails is a decline and charged anew; a lost webhook is read from Stripe', async () => {
+    const s = await withAutoTopup(5, 10, 15);
+    const trigger = b.t.app.get(AutoTopupTrigger);
+    const attempt = () => b.t.prisma.autoTopupAttempt.findFirstOrThrow({ where: { tenantId: s.tenantId }, orderBy: { crossingSeq: 'desc' } });
+    b.stripe.processNext(1);
+    expect(await trigger.check([s.tenantId])).toBe(1);
+    await waitFor('the attempt processing', async () => (await attempt()).status === 'processing');
+    for (let i = 0; i < 3; i++) {
+      await trigger.scan();
+      expect(await trigger.check([s.tenantId])).toBe(0);
+    }
+    expect(autoTopupIntents(s.tenantId)).toHaveLength(1);
+    // The debit comes back: one decline, and the crossing is charged again under its next key.
+    b.stripe.settleIntent(autoTopupIntents(s.tenantId)[0].id, false);
+    await b.stripe.idle();
+    expect(await attempt()).toMatchObject({ status: 'pending', attempts: 1 });
+    expect((await b.t.prisma.tenant.findUniqueOrThrow({ where: { id: s.tenantId } })).autoTopupFailures).toBe(1);
+    await trigger.scan();
+    await waitFor('the credit of the second charge', async () => (await topups(s.tenantId)).length === 2);
+    expect(await attempt()).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const keys = b.stripe.requests.filter((r) => r.path === '/v1/payment_intents' && (r.params.metadata as Record<string, string>)?.tenant_id === s.tenantId).map((r) => r.idempotencyKey);
+    expect(keys).toEqual([`autotopup:${s.tenantId}:1`, `autotopup:${s.tenantId}:1:retry1`]);
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(20_000_000n);
+
+    // Spend under the threshold again; this time the debit's webhook never arrives.
+    expect((await b.t.grant(s.tenantId, -12)).status).toBe(201);
+    b.stripe.processNext(1);
+    expect(await trigger.check([s.tenantId])).toBe(1);
+    await waitFor('the second crossing processing', async () => (await attempt()).status === 'processing');
+    b.stripe.setDelivery({ lost: true });
+    try {
+      b.stripe.settleIntent(autoTopupIntents(s.tenantId)[2].id, true);
+      await b.stripe.idle();
+    } finally {
+      b.stripe.setDelivery({});
+    }
+    expect(await b.t.app.get(AutoTopupCharger).checkProcessing(await attempt())).toBe('credited');
+    expect(await attempt()).toMatchObject({ status: 'succeeded', crossingSeq: 2n });
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(23_000_000n);
+    expect(autoTopupIntents(s.tenantId)).toHaveLength(3);
+  });
+
+  it('a refund or chargeback of a second payment for one crossing (never credited) takes no credit back', async () => {
+    const s = await withAutoTopup(5, 10, 15);
+    expect(await b.t.app.get(AutoTopupTrigger).check([s.tenantId])).toBe(1);
+    await waitFor('the credit', async () => (await topups(s.tenantId)).length === 2);
+    await b.stripe.idle();
+    const before = await ledgerSum(b.t, s.tenantId);
+    // A second intent for the same crossing (what a resend after Stripe forgot the key would make).
+    const customer = await b.t.prisma.stripeCustomer.findUniqueOrThrow({ where: { tenantId: s.tenantId } });
+    const form = new URLSearchParams({
+      amount: '1500',
+      currency: 'usd',
+      customer: customer.customerId,
+      payment_method: customer.paymentMethodId!,
+      confirm: 'true',
+      off_session: 'true',
+      'metadata[tenant_id]': s.tenantId,
+      'metadata[kind]': 'auto_topup',
+      'metadata[crossing_seq]': '1',
+    });
+    const created = await fetch(`${b.stripe.baseUrl}/v1/payment_intents`, { method: 'POST', headers: { authorization: `Bearer ${STRIPE_SECRET_KEY}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const second = ((await created.json()) as { id: string; status: string });
+    expect(second.status).toBe('succeeded');
+    await b.stripe.idle();
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(before);
+    b.stripe.refund(second.id, 1000);
+    b.stripe.dispute(second.id, 500);
+    await b.stripe.idle();
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(before);
+    const first = autoTopupIntents(s.tenantId).find((pi) => pi.id !== second.id)!;
+    expect(await b.t.prisma.autoTopupAttempt.findFirst({ where: { tenantId: s.tenantId } })).toMatchObject({ status: 'succeeded', paymentIntentId: first.id });
+    // A refund of the payment that was credited still takes it back.
+    b.stripe.refund(first.id, 1500);
+    await b.stripe.idle();
+    expect(await ledgerSum(b.t, s.tenantId)).toBe(before - 15_000_000n);
+  });
+
   it('cancels a pending crossing when the tenant turned auto top-up off meanwhile', async () => {
     const s = await withAutoTopup(5, 1, 7);
     const attempt = (await b.t.app.get(AutoTopupRepository).openCrossing(tenantScope(s.tenantId), 0n))!;

@@ -38,10 +38,13 @@ export class AutoTopupCharger {
     const scope = tenantScope(data.tenantId);
     const attempt = await this.repo.attempt(scope, BigInt(data.crossingSeq));
     if (!attempt || attempt.status !== 'pending') return 'noop';
-    if (!(await this.repo.settings(scope))?.enabled) {
+    const settings = await this.repo.settings(scope);
+    if (!settings?.enabled) {
       await this.repo.close(attempt, 'canceled', 'auto top-up was turned off', false);
       return 'canceled';
     }
+    // Failures counted outside a charge (a bank debit that came back) end it here too.
+    if (settings.failures >= this.config.AUTO_TOPUP_MAX_FAILURES) return this.giveUp(attempt, settings.failures, attempt.error ?? 'too many failed payments');
     const customer = await this.customers.get(scope);
     if (!customer?.paymentMethodId) return this.giveUp(attempt, 0, 'no saved card');
 
@@ -63,7 +66,10 @@ export class AutoTopupCharger {
         return 'credited';
       }
       case 'processing':
-        // Not settled yet: the payment_intent.succeeded webhook credits the crossing.
+        // Not settled yet (a bank debit): the attempt waits for this intent's outcome, from its
+        // webhook or `checkProcessing`, and is never charged again meanwhile (Stripe forgets an
+        // Idempotency-Key after 24 hours: a resend would then be a second charge).
+        await this.repo.markProcessing(attempt, r.intent.id);
         return 'processing';
       case 'declined': {
         const failures = await this.repo.recordDecline(attempt, attempt.attempts, r.message, r.paymentIntentId);
@@ -73,6 +79,27 @@ export class AutoTopupCharger {
         throw new AutoTopupDeclined(`declined: ${r.message}`);
       }
     }
+  }
+
+  /**
+   * An attempt processing for a while (its webhook may have been lost): its intent's outcome read
+   * from Stripe, and applied as the webhook would have.
+   */
+  async checkProcessing(attempt: AutoTopupAttemptRow): Promise<'credited' | 'failed' | 'processing'> {
+    if (attempt.status !== 'processing' || !attempt.paymentIntentId) return 'processing';
+    const intent = await this.stripe.retrievePaymentIntent(attempt.paymentIntentId);
+    const facts = factsOf(intent);
+    if (intent.status === 'succeeded' && facts) {
+      await this.payments.transaction((tx) => creditPayment(tx, facts));
+      await this.sync.sync(attempt.tenantId);
+      return 'credited';
+    }
+    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+      const reason = intent.last_payment_error?.message ?? `the payment was ${intent.status.replace(/_/g, ' ')}`;
+      await this.payments.transaction((tx) => tx.autoTopupPaymentFailed(attempt.tenantId, attempt.crossingSeq, intent.id, reason));
+      return 'failed';
+    }
+    return 'processing';
   }
 
   idempotencyKey(a: AutoTopupAttemptRow): string {

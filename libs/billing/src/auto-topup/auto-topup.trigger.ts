@@ -6,9 +6,12 @@ import { AutoTopupRepository, tenantScope, type AutoTopupAttemptRow, type Enable
 import { CreditStore } from '@gw/metering';
 import { CreditSync } from '../ledger/credit-sync.service';
 import { UsageWriter } from '../usage/usage-writer.service';
+import { AutoTopupCharger } from './auto-topup.charger';
 import { PAYMENTS_QUEUE, PaymentJob, autoTopupJobId, type AutoTopupChargeData } from '../jobs/billing-jobs';
 
 const PAGE = 500;
+/** How long a processing payment is left to its webhook before the scan reads it from Stripe. */
+const PROCESSING_CHECK_AFTER_MS = 10 * 60_000;
 /** Retries of one crossing's job on errors that are not declines (Stripe or Postgres away). */
 const JOB_ATTEMPTS = 8;
 
@@ -22,6 +25,8 @@ const JOB_ATTEMPTS = 8;
 @Injectable()
 export class AutoTopupTrigger implements OnModuleInit {
   private readonly logger = new Logger('auto-topup');
+  /** Tenants already logged as too far below their threshold for one top-up (logged once). */
+  private readonly tooLow = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,6 +34,7 @@ export class AutoTopupTrigger implements OnModuleInit {
     private readonly store: CreditStore,
     private readonly sync: CreditSync,
     private readonly writer: UsageWriter,
+    private readonly charger: AutoTopupCharger,
     @InjectQueue(PAYMENTS_QUEUE) private readonly queue: Queue<AutoTopupChargeData>,
   ) {}
 
@@ -55,6 +61,10 @@ export class AutoTopupTrigger implements OnModuleInit {
     }
     const pending = await this.repo.pendingAttempts(PAGE);
     for (const a of pending) await this.enqueue(a);
+    // A payment still processing after a while: its outcome is read from Stripe (a lost webhook).
+    for (const a of await this.repo.processingAttempts(new Date(Date.now() - PROCESSING_CHECK_AFTER_MS), PAGE)) {
+      await this.charger.checkProcessing(a).catch((e: unknown) => this.logger.warn(`auto top-up ${a.tenantId}:${a.crossingSeq}: reading its payment failed: ${(e as Error).message}`));
+    }
     return { opened, requeued: pending.length };
   }
 
@@ -63,10 +73,25 @@ export class AutoTopupTrigger implements OnModuleInit {
     // The crossing's state is read before the balance: an attempt that succeeded has its credit
     // in the ledger already, and the sync below brings it into Redis, so a paid crossing's stale
     // low balance can never open a second one.
-    if (t.crossingSeq > 0n && (await this.repo.attempt(scope, t.crossingSeq))?.status === 'pending') return false;
+    const last = t.crossingSeq > 0n ? (await this.repo.attempt(scope, t.crossingSeq))?.status : undefined;
+    if (last === 'pending' || last === 'processing') return false;
     await this.sync.sync(t.tenantId);
     const credits = await this.store.getCredits(t.tenantId);
-    if (!credits || credits.balance >= t.thresholdMicros) return false;
+    if (!credits || credits.balance >= t.thresholdMicros) {
+      this.tooLow.delete(t.tenantId);
+      return false;
+    }
+    // A charge that would not bring the balance back to the threshold (a refund or a chargeback
+    // took it far below) is not made: each charge would open the next crossing at once, charging
+    // the card again every scan. Such a balance waits for a manual top-up.
+    if (credits.balance + t.amountMicros < t.thresholdMicros) {
+      if (!this.tooLow.has(t.tenantId)) {
+        this.tooLow.add(t.tenantId);
+        this.logger.warn(`tenant ${t.tenantId}: balance too far below its auto top-up threshold for one top-up; not charging`);
+      }
+      return false;
+    }
+    this.tooLow.delete(t.tenantId);
     const attempt = await this.repo.openCrossing(scope, t.crossingSeq);
     if (!attempt) return false;
     this.logger.log(`tenant ${t.tenantId} crossed its auto top-up threshold (crossing ${attempt.crossingSeq})`);

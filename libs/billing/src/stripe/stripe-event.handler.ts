@@ -65,6 +65,17 @@ export class StripeEventHandler {
         const f = factsOf(event.data.object);
         return f ? { tenants: [f.tenantId], apply: (tx) => creditPayment(tx, f) } : null;
       }
+      case 'payment_intent.payment_failed':
+      case 'payment_intent.canceled': {
+        // An auto top-up whose payment was processing (a bank debit) and failed: one decline, and
+        // the crossing is charged again under its next key. A card declined at once was counted
+        // when the charge answered (its attempt never waited), so this finds nothing to do.
+        const pi = event.data.object;
+        const f = factsOf(pi);
+        if (!f || f.kind !== 'auto_topup') return null;
+        const reason = pi.last_payment_error?.message ?? `the payment was ${pi.status.replace(/_/g, ' ')}`;
+        return { tenants: [], apply: (tx) => tx.autoTopupPaymentFailed(f.tenantId, f.crossingSeq!, pi.id, reason) };
+      }
       case 'charge.refunded':
         return this.refunds(event.data.object.payment_intent, event.data.object.id);
       case 'refund.created':

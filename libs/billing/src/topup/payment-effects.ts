@@ -60,24 +60,38 @@ export function creditKeyOf(f: IntentFacts): string {
   return f.kind === 'auto_topup' ? `autotopup:${f.tenantId}:${f.crossingSeq}` : `topup:${f.id}`;
 }
 
-/** Credits a succeeded payment (no-op if done) and records the payment. False if nothing new. */
-export async function creditPayment(tx: PaymentTransaction, f: IntentFacts): Promise<boolean> {
-  if (!f.succeeded) return false;
+/** The credit entry's description, which names the intent that paid for it. */
+function creditDescriptionOf(f: IntentFacts): string {
+  return f.kind === 'auto_topup' ? `Auto top-up (${f.id})` : `Stripe top-up (${f.id})`;
+}
+
+export interface CreditOutcome {
+  /** The credit was written now (false: it was there already, or the payment has not succeeded). */
+  created: boolean;
+  /** The credit in the ledger is this intent's money: false for a second intent of an auto top-up crossing another one paid. */
+  paidByThis: boolean;
+}
+
+/** Credits a succeeded payment (no-op if done) and records the payment. */
+export async function creditPayment(tx: PaymentTransaction, f: IntentFacts): Promise<CreditOutcome> {
+  if (!f.succeeded) return { created: false, paidByThis: false };
   const r = await tx.appendEntry(f.tenantId, {
     kind: 'topup',
     amountMicros: f.amountMicros,
     idempotencyKey: creditKeyOf(f),
-    description: f.kind === 'auto_topup' ? `Auto top-up (${f.id})` : `Stripe top-up (${f.id})`,
+    description: creditDescriptionOf(f),
   });
-  if (!r) return false;
-  if (f.kind === 'auto_topup' && !r.created && !(await tx.findPayment({ paymentIntentId: f.id }))) {
+  if (!r) return { created: false, paidByThis: false };
+  const paidByThis = r.created || r.entry.description === creditDescriptionOf(f);
+  if (!paidByThis) {
     // The crossing was credited for another intent: impossible by design (one crossing, one
     // chain of keyed charges), so say it loudly rather than credit twice.
     logger.error(`auto top-up crossing ${f.tenantId}:${f.crossingSeq} paid again by ${f.id}; refund it`);
   }
   await tx.succeeded({ tenantId: f.tenantId, paymentId: f.paymentId, kind: f.kind, paymentIntentId: f.id, checkoutSessionId: f.checkoutSessionId, chargeId: f.chargeId, amountMicros: f.amountMicros });
-  if (f.kind === 'auto_topup') await tx.autoTopupSucceeded(f.tenantId, f.crossingSeq!, f.id);
-  return r.created;
+  // The attempt names the intent that paid for its crossing, never a second one.
+  if (f.kind === 'auto_topup' && paidByThis) await tx.autoTopupSucceeded(f.tenantId, f.crossingSeq!, f.id);
+  return { created: r.created, paidByThis };
 }
 
 /** Debits each refund once (`refund:<stripe refund id>`), crediting the payment first if needed. */
@@ -87,16 +101,22 @@ export async function debitRefunds(
   refunds: Array<{ id: string; amountMicros: bigint }>,
   failed: Array<{ id: string; amountMicros: bigint }> = [],
 ): Promise<void> {
-  await creditPayment(tx, f);
+  // A refund of money that bought no credit (a second intent of one crossing) takes none back.
+  if (!(await creditPayment(tx, f)).paidByThis) return;
   const payment = await tx.findPayment({ paymentIntentId: f.id });
   for (const refund of refunds) {
     const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id}` });
     if (r?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
   }
   // A refund that failed after it had succeeded: Stripe has the money back, so the tenant does
-  // (`refund_failed:<id>`), once, and only if its debit was written.
+  // (`refund_failed:<id>`), once. If its debit was not written yet, it is written now with its
+  // reversal (net zero), so that a delivery that read the refund as succeeded before it failed, and
+  // commits after this one, finds the debit there and takes nothing.
   for (const refund of failed) {
-    if (!(await tx.hasEntry(`refund:${refund.id}`))) continue;
+    if (!(await tx.hasEntry(`refund:${refund.id}`))) {
+      const d = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id} (failed)` });
+      if (d?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
+    }
     const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: refund.amountMicros, idempotencyKey: `refund_failed:${refund.id}`, description: `Refund ${refund.id} of ${f.id} failed` });
     if (r?.created && payment) await tx.addRefunded(payment.id, -refund.amountMicros);
   }
@@ -104,19 +124,25 @@ export async function debitRefunds(
 
 /**
  * A chargeback withdraws the disputed amount at once (`dispute:<id>`); one won gives it back
- * (`dispute_won:<id>`), only if it was withdrawn. A lost dispute changes nothing more. An inquiry
- * withdraws nothing and never reaches here.
+ * (`dispute_won:<id>`), with the withdrawal written first if it was not seen yet. A lost dispute
+ * changes nothing more. An inquiry withdraws nothing and never reaches here.
  */
 export async function applyDispute(tx: PaymentTransaction, f: IntentFacts, dispute: { id: string; amountMicros: bigint }, won: boolean): Promise<void> {
-  await creditPayment(tx, f);
-  if (won && !(await tx.hasEntry(`dispute:${dispute.id}`))) return;
+  // A dispute of money that bought no credit (a second intent of one crossing) takes none back.
+  if (!(await creditPayment(tx, f)).paidByThis) return;
   const payment = await tx.findPayment({ paymentIntentId: f.id });
-  const amount = won ? dispute.amountMicros : -dispute.amountMicros;
-  const r = await tx.appendEntry(f.tenantId, {
-    kind: 'dispute',
-    amountMicros: amount,
-    idempotencyKey: `${won ? 'dispute_won' : 'dispute'}:${dispute.id}`,
-    description: `${won ? 'Dispute won' : 'Dispute'} ${dispute.id} of ${f.id}`,
-  });
-  if (r?.created && payment) await tx.addDisputed(payment.id, -amount);
+  const entry = async (won: boolean) => {
+    const amount = won ? dispute.amountMicros : -dispute.amountMicros;
+    const r = await tx.appendEntry(f.tenantId, {
+      kind: 'dispute',
+      amountMicros: amount,
+      idempotencyKey: `${won ? 'dispute_won' : 'dispute'}:${dispute.id}`,
+      description: `${won ? 'Dispute won' : 'Dispute'} ${dispute.id} of ${f.id}`,
+    });
+    if (r?.created && payment) await tx.addDisputed(payment.id, -amount);
+  };
+  // A dispute won before its withdrawal was seen (events out of order) writes both (net zero):
+  // the late funds_withdrawn then finds its debit there and takes nothing.
+  if (won) await entry(false);
+  await entry(won);
 }

@@ -88,6 +88,21 @@ export class AutoTopupRepository {
     return this.prisma.autoTopupAttempt.findFirst({ where: { tenantId: scope.tenantId }, orderBy: { crossingSeq: 'desc' } });
   }
 
+  /**
+   * The charge was accepted but not settled (a bank debit can take days): the attempt waits for
+   * its intent's outcome (the webhook, or `processingAttempts` reading it) instead of being charged
+   * again. False when another run already moved it.
+   */
+  async markProcessing(attempt: AutoTopupAttemptRow, paymentIntentId: string): Promise<boolean> {
+    const r = await this.prisma.autoTopupAttempt.updateMany({ where: { id: attempt.id, status: 'pending' }, data: { status: 'processing', paymentIntentId, error: null } });
+    return r.count > 0;
+  }
+
+  /** Attempts processing since before `before` (their outcome is read from Stripe, in case its webhook was lost). */
+  processingAttempts(before: Date, take: number): Promise<AutoTopupAttemptRow[]> {
+    return this.prisma.autoTopupAttempt.findMany({ where: { status: 'processing', updatedAt: { lt: before } }, orderBy: { updatedAt: 'asc' }, take });
+  }
+
   /** Attempts still open (for re-enqueueing a job lost with Redis or never added after a crash). */
   pendingAttempts(take: number): Promise<AutoTopupAttemptRow[]> {
     return this.prisma.autoTopupAttempt.findMany({ where: { status: 'pending' }, orderBy: { createdAt: 'asc' }, take });

@@ -110,6 +110,21 @@ export class PaymentTransaction {
   }
 
   /** An auto top-up credited: its crossing is closed and the failure streak ends. */
+  /**
+   * The processing payment of a crossing failed (a bank debit returned): counted as one decline,
+   * and the attempt is open again, to be charged anew under its next key. Only the intent the
+   * attempt was waiting for counts, once. Returns the tenant's consecutive failures, or null.
+   */
+  async autoTopupPaymentFailed(tenantId: string, crossingSeq: bigint, paymentIntentId: string, error: string): Promise<number | null> {
+    const r = await this.tx.autoTopupAttempt.updateMany({
+      where: { tenantId, crossingSeq, status: 'processing', paymentIntentId },
+      data: { status: 'pending', attempts: { increment: 1 }, error },
+    });
+    if (r.count === 0) return null;
+    const t = await this.tx.tenant.update({ where: { id: tenantId }, data: { autoTopupFailures: { increment: 1 } }, select: { autoTopupFailures: true } });
+    return t.autoTopupFailures;
+  }
+
   async autoTopupSucceeded(tenantId: string, crossingSeq: bigint, paymentIntentId: string): Promise<void> {
     await this.tx.autoTopupAttempt.updateMany({ where: { tenantId, crossingSeq }, data: { status: 'succeeded', paymentIntentId, error: null } });
     await this.tx.tenant.update({ where: { id: tenantId }, data: { autoTopupFailures: 0 } });

@@ -165,6 +165,16 @@ export class FakeStripeServer {
     return this.state.failRefund(refundId);
   }
 
+  /** The next `n` confirmations stay `processing` (a bank debit), until `settleIntent`. */
+  processNext(n: number): void {
+    this.state.processNext(n);
+  }
+
+  /** A processing payment settles, or fails (payment_intent.succeeded or .payment_failed). */
+  settleIntent(paymentIntentId: string, succeeded: boolean): FakePaymentIntent {
+    return this.state.settleIntent(paymentIntentId, succeeded);
+  }
+
   /** The next `n` card confirmations are declined (402 card_error); `Infinity` for all. */
   declineNext(n: number, declineCode?: string): void {
     this.state.declineNext(n, declineCode);

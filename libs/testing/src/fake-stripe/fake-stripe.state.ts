@@ -51,11 +51,33 @@ export class FakeStripeState {
   private readonly savedMethods = new Map<string, Set<string>>();
   private readonly sessionIntentData = new Map<string, { metadata: Metadata; setupFutureUsage: string | null }>();
   private declines = { remaining: 0, code: 'card_declined', declineCode: 'generic_decline' };
+  /** Confirmations still to answer `processing` (a bank debit that settles days later). */
+  private processing = 0;
 
   constructor(
     private readonly emit: (events: FakeStripeEvent[]) => void,
     private readonly baseUrl: () => string,
   ) {}
+
+  /** The next `n` confirmations are left `processing`, as a bank debit is, until `settleIntent`. */
+  processNext(n: number): void {
+    this.processing = n;
+  }
+
+  /** A processing intent's payment settles: it succeeds, or fails (`payment_intent.payment_failed`). */
+  settleIntent(id: string, succeeded: boolean): FakePaymentIntent {
+    const pi = this.paymentIntents.get(id);
+    if (!pi || pi.status !== 'processing') throw invalid(`PaymentIntent ${id} is not processing.`);
+    if (succeeded) {
+      const charge = this.succeed(pi);
+      this.batch([['payment_intent.succeeded', pi], ['charge.succeeded', charge]]);
+    } else {
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = { type: 'card_error', code: 'payment_method_provider_decline', message: 'The payment failed.' };
+      this.batch([['payment_intent.payment_failed', pi]]);
+    }
+    return pi;
+  }
 
   /** The next `n` confirmations decline (`Infinity`: all of them, 0: none). */
   declineNext(n: number, declineCode = 'insufficient_funds'): void {
@@ -133,6 +155,12 @@ export class FakeStripeState {
       throw new StripeApiError(402, {
         error: { ...pi.last_payment_error, payment_intent: snapshot(pi), request_log_url: null },
       });
+    }
+    if (this.processing > 0) {
+      this.processing--;
+      pi.status = 'processing';
+      this.batch([['payment_intent.processing', pi]]);
+      return pi;
     }
     const charge = this.succeed(pi);
     this.batch([['payment_intent.succeeded', pi], ['charge.succeeded', charge]]);

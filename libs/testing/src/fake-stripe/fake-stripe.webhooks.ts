@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   delayMs?: number;
   /** Order within the batch. Default `as-emitted`. */
   order?: 'as-emitted' | 'reverse' | 'shuffle';
+  /** The batch is never delivered (a webhook lost for good: the endpoint was down past Stripe's retries). */
+  lost?: boolean;
 }
 
 export interface DeliveryRecord {
@@ -92,6 +94,7 @@ export class WebhookSender {
   }
 
   private async run(events: FakeStripeEvent[], opts: DeliveryOptions): Promise<void> {
+    if (opts.lost) return;
     if (opts.delayMs) await sleep(opts.delayMs);
     const ordered = order(events, opts.order ?? 'as-emitted');
     const copies = Math.max(1, opts.copies ?? 1);

@@ -26,6 +26,31 @@ describe('toGeminiSchema: JSON Schema -> the OpenAPI subset of `parameters` (wir
       { type: 'OBJECT', properties: { a: { type: 'STRING' }, b: { type: 'STRING' } } },
     ],
     [
+      'merges an allOf member that is itself an allOf behind a $ref (its required kept)',
+      { type: 'object', properties: { a: { allOf: [{ $ref: '#/$defs/B' }] } }, $defs: { B: { allOf: [{ $ref: '#/$defs/C' }], properties: { b: { type: 'string' } } }, C: { type: 'object', properties: { c: { type: 'string' } }, required: ['c'] } } },
+      { type: 'OBJECT', properties: { a: { type: 'OBJECT', properties: { b: { type: 'STRING' }, c: { type: 'STRING' } }, required: ['c'] } } },
+    ],
+    [
+      'survives an allOf that refers back to itself (a hostile or broken schema)',
+      { allOf: [{ $ref: '#' }, { type: 'object', properties: { a: { type: 'string' } } }] },
+      { type: 'OBJECT', properties: { a: { type: 'STRING' } } },
+    ],
+    [
+      "keeps a typed node's own properties and required in every branch of its union",
+      {
+        type: 'object',
+        properties: { query: { type: 'string' }, limit: { type: 'integer' } },
+        required: ['query'],
+        anyOf: [{ properties: { by: { const: 'date' } } }, { properties: { by: { const: 'score' }, min: { type: 'number' } } }],
+      },
+      {
+        anyOf: [
+          { type: 'OBJECT', properties: { query: { type: 'STRING' }, limit: { type: 'INTEGER' }, by: { type: 'STRING', enum: ['date'] } }, required: ['query'] },
+          { type: 'OBJECT', properties: { query: { type: 'STRING' }, limit: { type: 'INTEGER' }, by: { type: 'STRING', enum: ['score'] }, min: { type: 'NUMBER' } }, required: ['query'] },
+        ],
+      },
+    ],
+    [
       'merges allOf members',
       { allOf: [{ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { properties: { b: { type: 'number' } } }] },
       { type: 'OBJECT', properties: { a: { type: 'STRING' }, b: { type: 'NUMBER' } }, required: ['a'] },
@@ -97,6 +122,22 @@ describe('toGeminiResponseJsonSchema', () => {
       properties: { kind: { enum: ['a'] }, item: { $ref: '#/$defs/item' }, tags: { type: 'array', items: { type: 'string' } } },
       $defs: { item: { type: 'object', properties: { id: { type: 'integer' } } } },
       required: ['kind'],
+    });
+  });
+
+  it('merges allOf into its node instead of dropping it (a described reference, merged members)', () => {
+    const schema: JsonObject = {
+      type: 'object',
+      properties: {
+        addr: { allOf: [{ $ref: '#/$defs/Address' }], description: 'home address' },
+        both: { allOf: [{ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { properties: { b: { type: 'number' } }, required: ['b'] }] },
+      },
+      required: ['addr'],
+      $defs: { Address: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    };
+    expect(toGeminiResponseJsonSchema(schema).properties).toEqual({
+      addr: { $ref: '#/$defs/Address', description: 'home address' },
+      both: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } }, required: ['a', 'b'] },
     });
   });
 });

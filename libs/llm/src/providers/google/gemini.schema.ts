@@ -72,7 +72,7 @@ function convert(input: JsonValue | undefined, w: Walk, depth: number): GeminiSc
     w.stack.pop();
     return out;
   }
-  if (Array.isArray(node.allOf)) node = mergeAllOf(node, w);
+  if (Array.isArray(node.allOf)) node = mergeAllOf(node, resolvedIn(w));
 
   let nullable = node.nullable === true;
   let types = typeof node.type === 'string' ? [node.type] : Array.isArray(node.type) ? node.type.filter((t): t is string => typeof t === 'string') : [];
@@ -86,12 +86,17 @@ function convert(input: JsonValue | undefined, w: Walk, depth: number): GeminiSc
   if (union !== undefined && !constraintsOnly(node, union)) {
     const branches = union.filter((b) => !(isRecord(b) && b.type === 'null'));
     if (branches.length < union.length) nullable = true;
+    // A typed node's own shape (its type, properties and required) holds in every branch: each
+    // branch is the node and the branch merged, or the node's own properties would be lost.
+    const { anyOf: _a, oneOf: _o, title: _t, description: _d, ...shared } = node;
+    const own = typed(node) ? shared : undefined;
+    const branchOf = (b: JsonValue) => convert(own === undefined ? b : { ...own, allOf: [b] }, w, depth + 1);
     if (branches.length === 1) {
-      const inner = convert(branches[0], w, depth + 1);
+      const inner = branchOf(branches[0]);
       return withNullable(describe(inner, node), nullable);
     }
     if (branches.length > 1) {
-      const out = describe({ anyOf: branches.map((b) => convert(b, w, depth + 1)) }, node);
+      const out = describe({ anyOf: branches.map(branchOf) }, node);
       return withNullable(out, nullable);
     }
     types = ['null'];
@@ -168,9 +173,13 @@ function convert(input: JsonValue | undefined, w: Walk, depth: number): GeminiSc
  * constraints to a typed node. Gemini cannot express them; the node itself is kept.
  */
 function constraintsOnly(node: JsonObject, union: JsonValue[]): boolean {
-  const typed = (typeof node.type === 'string' && node.type !== 'null') || isRecord(node.properties);
   const shapes = ['type', '$ref', 'properties', 'items', 'enum', 'const', 'anyOf', 'oneOf', 'allOf'];
-  return typed && union.every((b) => isRecord(b) && shapes.every((k) => (b as JsonObject)[k] === undefined));
+  return typed(node) && union.every((b) => isRecord(b) && shapes.every((k) => (b as JsonObject)[k] === undefined));
+}
+
+/** A node with a type of its own (not null) or properties. */
+function typed(node: JsonObject): boolean {
+  return (typeof node.type === 'string' && node.type !== 'null') || isRecord(node.properties);
 }
 
 function inferType(node: JsonObject): string {
@@ -182,17 +191,29 @@ function inferType(node: JsonObject): string {
   return 'string';
 }
 
-/** `allOf` members merged into one node: properties and required united, other keys first-wins. */
-function mergeAllOf(node: JsonObject, w: Walk): JsonObject {
+/** An `allOf` member as merged: for `parameters`, a `$ref` is resolved (Gemini has none there). */
+function resolvedIn(w: Walk): (member: JsonObject) => JsonObject {
+  return (m) => (typeof m.$ref === 'string' && !w.stack.includes(m.$ref) ? (lookup(w.root, m.$ref) ?? {}) : m);
+}
+
+/**
+ * `allOf` members merged into their node, in order: properties and required united, any other
+ * key kept from the node first, then from the first member that has it (for `responseJsonSchema`,
+ * where `$ref` stays, a second `$ref` among the members is lost: its keywords cannot say "both").
+ */
+function mergeAllOf(node: JsonObject, resolve: (member: JsonObject) => JsonObject = (m) => m, seen = new Set<JsonObject>([node])): JsonObject {
   const { allOf, ...rest } = node;
   const merged: JsonObject = { ...rest };
   const props: JsonObject = isRecord(rest.properties) ? { ...(rest.properties as JsonObject) } : {};
   const required = new Set<string>(Array.isArray(rest.required) ? rest.required.filter((r): r is string => typeof r === 'string') : []);
   for (const m of Array.isArray(allOf) ? allOf : []) {
-    let member = m;
-    if (isRecord(member) && typeof member.$ref === 'string' && !w.stack.includes(member.$ref)) member = lookup(w.root, member.$ref) ?? {};
-    if (!isRecord(member)) continue;
-    const mo = member as JsonObject;
+    if (!isRecord(m)) continue;
+    const member = resolve(m as JsonObject);
+    // A member that is itself an allOf (often through a $ref) is merged first: its required
+    // survive. One already being merged (an allOf that refers back to itself) adds nothing.
+    if (seen.has(member)) continue;
+    seen.add(member);
+    const mo = Array.isArray(member.allOf) ? mergeAllOf(member, resolve, seen) : member;
     if (isRecord(mo.properties)) Object.assign(props, mo.properties);
     if (Array.isArray(mo.required)) for (const r of mo.required) if (typeof r === 'string') required.add(r);
     for (const [k, v] of Object.entries(mo)) if (k !== 'properties' && k !== 'required' && merged[k] === undefined) merged[k] = v;
@@ -273,7 +294,10 @@ export function toGeminiResponseJsonSchema(schema: JsonObject): JsonObject {
 
 function filterJsonSchema(node: JsonValue, depth: number): JsonValue {
   if (!isRecord(node) || depth > MAX_DEPTH) return node;
-  const src = node as JsonObject;
+  // `allOf` is not among the documented keywords: its members are merged into the node (what
+  // Pydantic writes for a described reference, `{allOf:[{$ref}], description}`, becomes
+  // `{$ref, description}`), rather than dropped with the constraint they carry.
+  const src = Array.isArray((node as JsonObject).allOf) ? mergeAllOf(node as JsonObject) : (node as JsonObject);
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(src)) {
     if (key === 'definitions' && isRecord(value)) {

@@ -99,6 +99,25 @@ describe('Gemini stream transformer', () => {
     ]);
   });
 
+  it('with n candidates asked for: a cut before one began is incomplete, and a blocked prompt finishes them all', () => {
+    const one = d({ candidates: [{ index: 0, content: { parts: [{ text: 'A' }] }, finishReason: 'STOP' }] });
+    const two = { ...ctx, choices: 2 };
+    expect(runStream(geminiAdapter.createStreamTransformer(two), [toBytes(one)])).toMatchObject({ error: { code: ErrorCode.StreamIncomplete }, finished: false });
+    expect(runStream(factory(), [toBytes(one)]).error).toBeUndefined();
+    const blocked = runStream(geminiAdapter.createStreamTransformer(two), [toBytes(d({ promptFeedback: { blockReason: 'SAFETY' } }))]);
+    expect(blocked.error).toBeUndefined();
+    expect(blocked.chunks.flatMap((c) => c.choices.filter((ch) => ch.finish_reason !== null).map((ch) => [ch.index, ch.finish_reason]))).toEqual([
+      [0, 'content_filter'],
+      [1, 'content_filter'],
+    ]);
+  });
+
+  it('ends a candidate on FINISH_REASON_UNSPECIFIED with stop, as a non-streamed answer does', () => {
+    const r = runStream(factory(), [toBytes(d(cand([{ text: 'Hi' }], { finishReason: 'FINISH_REASON_UNSPECIFIED' })))]);
+    expect(r.error).toBeUndefined();
+    expect(r.chunks.at(-1)?.choices[0].finish_reason).toBe('stop');
+  });
+
   it('turns a failed tool call before any output into a retryable error', () => {
     const r = runStream(factory(), [toBytes(d(cand([], { finishReason: 'MALFORMED_FUNCTION_CALL' })))]);
     expect(r.chunks).toEqual([]);

@@ -50,8 +50,9 @@ export class GeminiStream extends SseTransformerBase {
     return this.rawUsage === undefined ? undefined : geminiUsageToTokenUsage(this.rawUsage);
   }
 
+  /** Every candidate asked for (`n`) and every one seen has finished: one not begun yet is still running. */
   finished(): boolean {
-    if (this.candidates.size === 0) return false;
+    if (this.candidates.size === 0 || this.candidates.size < (this.ctx.choices ?? 1)) return false;
     for (const c of this.candidates.values()) if (!c.finished) return false;
     return true;
   }
@@ -79,8 +80,11 @@ export class GeminiStream extends SseTransformerBase {
       const feedback = json.promptFeedback;
       // A blocked prompt: no candidates at all, reported in the first chunk (§3.5).
       if (isRecord(feedback) && typeof feedback.blockReason === 'string') {
-        const state = this.state(0);
-        if (!state.finished) this.finish(0, state, 'content_filter');
+        // The prompt is blocked for every candidate asked for.
+        for (let i = 0; i < (this.ctx.choices ?? 1); i++) {
+          const state = this.state(i);
+          if (!state.finished) this.finish(i, state, 'content_filter');
+        }
       }
       return;
     }
@@ -111,7 +115,8 @@ export class GeminiStream extends SseTransformerBase {
       this.emitDelta(index, state, delta, delta.content !== undefined ? logprobs : undefined);
       if (delta.content !== undefined) logprobs = undefined;
     }
-    if (typeof c.finishReason === 'string' && c.finishReason !== '' && c.finishReason !== 'FINISH_REASON_UNSPECIFIED') {
+    // FINISH_REASON_UNSPECIFIED is a finish too (`stop`, §4.4), as in a non-streamed answer.
+    if (typeof c.finishReason === 'string' && c.finishReason !== '') {
       if (!state.produced && isFailedToolCall(c.finishReason)) throw failedToolCall(this.provider, c.finishReason, !this.sentAnything);
       this.finish(index, state, mapFinishReason(c.finishReason, state.sawToolCall));
     }
