@@ -189,6 +189,15 @@ describe('auto top-up', () => {
     await waitFor('the credit in Redis', async () => (await balance(s.tenantId)) === 15_000_000n);
     expect(await trigger.check([s.tenantId])).toBe(0);
     expect(autoTopupIntents(s.tenantId)).toHaveLength(1);
+
+    // Usage alone never goes below zero: a threshold above the amount charges until it is passed.
+    const high = await withAutoTopup(5, 30, 20);
+    expect(await trigger.check([high.tenantId])).toBe(1);
+    await waitFor('the first credit', async () => (await topups(high.tenantId)).length === 2);
+    expect(await trigger.check([high.tenantId])).toBe(1);
+    await waitFor('the second credit', async () => (await topups(high.tenantId)).length === 3);
+    expect(await trigger.check([high.tenantId])).toBe(0);
+    await waitFor('45 USD in Redis', async () => (await balance(high.tenantId)) === 45_000_000n);
   });
 
   it('a processing payment (bank debit) is waited for, never charged again; one that fails is a decline and charged anew; a lost webhook is read from Stripe', async () => {

@@ -93,10 +93,15 @@ describe('POST /v1/messages with the official Anthropic SDK', () => {
   });
 
   it("passes the client's anthropic-beta flags to an Anthropic upstream, and refuses a malformed value naming it", async () => {
-    const betas = 'context-1m-2025-08-07,interleaved-thinking-2025-05-14';
+    const betas = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14';
     const msg = await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': betas } });
     expect(msg.type).toBe('message');
     expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBe(betas);
+    // On the platform's key the long-context flag (billed at a premium the catalog does not charge) is left out.
+    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': `context-1m-2025-08-07, ${betas}` } });
+    expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBe(betas);
+    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
+    expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBeUndefined();
     await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] });
     expect(t.anthropic.lastRequest()!.headers['anthropic-beta']).toBeUndefined();
     const sent = t.anthropic.requests.length;
@@ -110,9 +115,9 @@ describe('POST /v1/messages with the official Anthropic SDK', () => {
     expect(t.anthropic.requests).toHaveLength(sent);
   });
 
-  it('takes output_config.effort without thinking as effort alone: passed to Anthropic, thinking off; nothing for another provider', async () => {
+  it('takes output_config.effort without thinking as effort alone: passed to Anthropic 4.6+, thinking off; nothing for another provider', async () => {
     const ask = { max_tokens: 200, temperature: 0.3, messages: [{ role: 'user' as const, content: 'Hello' }], output_config: { effort: 'low' } };
-    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.5', ...ask } as Anthropic.MessageCreateParamsNonStreaming);
+    await anthropic().messages.create({ model: 'anthropic/claude-sonnet-4.6', ...ask } as Anthropic.MessageCreateParamsNonStreaming);
     const sent = t.anthropic.lastRequest()!.body as Record<string, unknown>;
     expect(sent).not.toHaveProperty('thinking');
     expect(sent.output_config).toEqual({ effort: 'low' });

@@ -347,6 +347,14 @@ describe('BYOK', () => {
     expect(failed.attempts).toEqual([expect.objectContaining({ status: 401, byok: true })]);
     expect(failed.routing).toContain('own key refused: platform capacity not used (byok_fallback_to_platform is off)');
 
+    // A model the own key cannot see (404): that key's answer too, never the platform's capacity.
+    own.enqueue({ status: 404, errorMessage: 'The model `gpt-4o-mini` does not exist or you do not have access to it.' });
+    const unseen = (await ask()) as InstanceType<typeof OpenAI.APIError>;
+    expect(unseen.status).toBe(404);
+    expect(unseen.message).toContain(`on your own openai key ${pkId}`);
+    expect(t.openai.requests).toHaveLength(0);
+    expect(await balance()).toBe(before);
+
     // Its quota used up (429): the provider's limit comes back, retried on the same key, never on the platform's.
     own.enqueue({ status: 429, times: 2 });
     const limited = (await ask()) as InstanceType<typeof OpenAI.APIError>;

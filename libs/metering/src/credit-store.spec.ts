@@ -275,5 +275,23 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       expect(await store.adjustHold({ ...adj, amountMicros: 200n })).toEqual({ kind: 'already_settled' });
       expect(await store.getCredits(t.tenantId)).toMatchObject({ reserved: 200n, balance: 950n });
     });
+
+    it('checks the key limit when a hold taken without it (own key) moves to the platform, even without growing', async () => {
+      const t = await openTenant(store, 1_000_000n);
+      const limit = { limitMicros: 1_000n, periodId: 'p' };
+      // Platform spend brings the key to 950 of its 1,000.
+      const spent = reserveInput(t, 950n, { keyCreditLimit: limit });
+      await store.reserve(spent);
+      await store.settle({ ...t, requestId: spent.requestId, costMicros: 950n, byokFeeMicros: 0n, keyPeriodId: 'p', keyLimitIncludesByokFee: false, event: {} });
+      // An own-key request (its fee not counted) holds 400 without the check.
+      const own = reserveInput(t, 400n);
+      expect((await store.reserve(own)).kind).toBe('ok');
+      const adj = { ...t, requestId: own.requestId, overdraftMicros: 0n, holdTtlMs: 120_000, nowMs: T0 + 1, keyCreditLimit: limit };
+      // Its fallback to the platform costs no more (300 and 400) but must fit the limit.
+      expect(await store.adjustHold({ ...adj, amountMicros: 400n })).toMatchObject({ kind: 'key_limit', spentMicros: 950n, heldMicros: 400n });
+      expect(await store.adjustHold({ ...adj, amountMicros: 300n })).toMatchObject({ kind: 'key_limit' });
+      // Without a limit the adjustment is free to shrink, as before.
+      expect(await store.adjustHold({ ...adj, keyCreditLimit: null, amountMicros: 300n })).toMatchObject({ kind: 'ok', holdMicros: 300n });
+    });
   });
 });

@@ -94,7 +94,8 @@ export class AutoTopupCharger {
       await this.sync.sync(attempt.tenantId);
       return 'credited';
     }
-    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+    // requires_action: the bank wants the holder, who is not there for an off-session charge.
+    if (intent.status === 'requires_payment_method' || intent.status === 'canceled' || intent.status === 'requires_action' || intent.status === 'requires_confirmation') {
       const reason = intent.last_payment_error?.message ?? `the payment was ${intent.status.replace(/_/g, ' ')}`;
       await this.payments.transaction((tx) => tx.autoTopupPaymentFailed(attempt.tenantId, attempt.crossingSeq, intent.id, reason));
       return 'failed';

@@ -94,7 +94,7 @@ export class AutoTopupRepository {
    * again. False when another run already moved it.
    */
   async markProcessing(attempt: AutoTopupAttemptRow, paymentIntentId: string): Promise<boolean> {
-    const r = await this.prisma.autoTopupAttempt.updateMany({ where: { id: attempt.id, status: 'pending' }, data: { status: 'processing', paymentIntentId, error: null } });
+    const r = await this.prisma.autoTopupAttempt.updateMany({ where: { id: attempt.id, status: 'pending', attempts: attempt.attempts }, data: { status: 'processing', paymentIntentId, error: null } });
     return r.count > 0;
   }
 

@@ -54,7 +54,7 @@ export function unopenableKeyError(c: Candidate): DomainError {
 export function finalErrorOf(last: unknown, from: Candidate | undefined, refusedOwn: DomainError | undefined): { error: unknown; platformRefusal?: string } {
   if (!(last instanceof DomainError) || !from) return { error: last ?? refusedOwn ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request') };
   const own = from.endpoint.credentialId !== undefined;
-  if (!credentialRefused(last, own)) return { error: last };
+  if (!credentialRefused(last, own) && !(own && unknownAtProvider(last))) return { error: last };
   if (own || refusedOwn) return { error: refusedOwn ?? last };
   const provider = from.model.provider;
   return {

@@ -23,6 +23,17 @@ import type { AttemptRecord } from './usage-event';
 import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unknownAtProvider, unopenableKeyError } from './attempt-failures';
 
 /** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
+/**
+ * The client's Anthropic beta flags as sent on the platform's key: without the long-context ones
+ * (`context-1m-*`), which Anthropic bills at a premium over 200k prompt tokens while the catalog
+ * prices the model at its standard rate. A tenant's own key takes them all (its bill, its rates).
+ */
+function platformBetasOf(betas: string | undefined): string | undefined {
+  if (betas === undefined) return undefined;
+  const kept = betas.split(',').map((b) => b.trim()).filter((b) => b !== '' && !b.startsWith('context-1m'));
+  return kept.length > 0 ? kept.join(',') : undefined;
+}
+
 function retryable(e: unknown): boolean {
   return e instanceof DomainError && e.details.retryable === true;
 }
@@ -126,6 +137,9 @@ export class ChatCompletionsService {
         affordableTokens: (available: bigint) => this.charges.affordableOutput(c, available, promptBound, n, hourLong),
       });
       stopRenewing = await this.reservations.hold(holdOf(head, holdMicros, promptBound + outputCap(head, built)));
+      // A hold on the tenant's own key without include_byok_in_limit was not checked against the
+      // key's credit limit: a fallback to the platform's key must be, even when it costs no more.
+      let limitChecked = head.endpoint.credentialId === undefined || key.includeByokInLimit;
       const overheadMs = performance.now() - call.startedAt;
 
       let lastError: unknown;
@@ -170,8 +184,10 @@ export class ChatCompletionsService {
         let res: Served | DomainError;
         try {
           const need = this.charges.worstCase(c, promptBound, outputCap(c, built), hourLong);
-          if (need > holdMicros) {
-            const raised = await this.reservations.raise(holdOf(c, need, 0)).catch((e: unknown) => {
+          const platform = c.endpoint.credentialId === undefined;
+          if (need > holdMicros || (platform && !limitChecked)) {
+            const amount = need > holdMicros ? need : holdMicros;
+            const raised = await this.reservations.raise(holdOf(c, amount, 0)).catch((e: unknown) => {
               // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
               // attempt: a cheaper one after it may still serve, on the hold already taken.
               if (e instanceof DomainError && (e.code === ErrorCode.InsufficientCredits || e.code === ErrorCode.RequestExceedsBudget)) return e;
@@ -183,7 +199,8 @@ export class ChatCompletionsService {
               attempts.push(attemptOf(c, raised, 0));
               continue;
             }
-            holdMicros = need;
+            holdMicros = amount;
+            if (platform) limitChecked = true;
           }
           called = true;
           res = await this.tryTarget(call, c, built, attempts, timeouts, totalMs === undefined ? undefined : call.startedAt + totalMs);
@@ -200,7 +217,9 @@ export class ChatCompletionsService {
         lastCandidate = c;
         const own = c.endpoint.credentialId !== undefined;
         const keyRefused = credentialRefused(res, own);
-        if (keyRefused && own) refusedOwn ??= ownKeyError(res, c);
+        // A 404 on the tenant's own key (a model that key cannot see, a missing deployment) is the
+        // key's, like a refusal: the platform stands in only if byok_fallback_to_platform says so.
+        if ((keyRefused || unknownAtProvider(res)) && own) refusedOwn ??= ownKeyError(res, c);
         // A refused key says nothing about the request: the next key or provider may serve it.
         if ((!retryable(res) && !keyRefused && !unknownAtProvider(res)) || call.signal.aborted) break;
       }
@@ -338,7 +357,7 @@ export class ChatCompletionsService {
     return c.endpoint.adapter.buildChatRequest(
       call.body,
       { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
-      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams, anthropicBeta: call.anthropicBeta, outputEffort: call.outputEffort },
+      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams, anthropicBeta: c.endpoint.credentialId === undefined ? platformBetasOf(call.anthropicBeta) : call.anthropicBeta, outputEffort: call.outputEffort },
     );
   }
 

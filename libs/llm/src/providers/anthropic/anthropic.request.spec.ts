@@ -251,14 +251,18 @@ describe('Anthropic request: parameters', () => {
     expect(body).not.toHaveProperty('top_p');
   });
 
-  it('sends an effort asked without thinking as output_config.effort alone, thinking off (forced tools and temperature stay legal)', () => {
+  it('sends an effort asked without thinking as output_config.effort alone, thinking off, to 4.6+ only (forced tools and temperature stay legal)', () => {
     const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object' } } }];
-    const body = build(req([hi], { temperature: 0.2, tools, tool_choice: { type: 'function', function: { name: 'f' } } }), { ...reject, outputEffort: 'low' });
+    const ask = req([hi], { temperature: 0.2, tools, tool_choice: { type: 'function', function: { name: 'f' } } });
+    const body = JSON.parse(anthropicAdapter.buildChatRequest(ask, { ...target, upstreamModel: 'claude-opus-4-6' }, { ...reject, outputEffort: 'low' }).body) as AnthropicRequest;
     expect(body).not.toHaveProperty('thinking');
     expect(body.output_config).toEqual({ effort: 'low' });
     expect(body.temperature).toBe(0.2);
     expect(body.tool_choice).toEqual({ type: 'tool', name: 'f' });
     expect(body.max_tokens).toBe(1000);
+    // An older generation takes no effort: nothing is sent rather than a 400.
+    const older = build(ask, { ...reject, outputEffort: 'low' });
+    expect([older.output_config, older.thinking]).toEqual([undefined, undefined]);
   });
 
   it('leaves thinking off in a tool loop whose last assistant turn lost its thinking block (Anthropic would answer 400)', () => {

@@ -109,8 +109,11 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
     body.thinking = { type: 'enabled', budget_tokens: budget };
   }
 
-  // Effort alone (asked on /v1/messages without thinking): passed as it came, thinking stays off.
-  if (!thinking && opts.outputEffort !== undefined) body.output_config = { ...body.output_config, effort: opts.outputEffort };
+  // Effort alone (asked on /v1/messages without thinking): passed as it came, thinking stays off,
+  // to the generations that take it (as adaptive thinking's effort above); older ones get nothing.
+  if (!thinking && opts.outputEffort !== undefined && generation !== undefined && generation >= 406) {
+    body.output_config = { ...body.output_config, effort: opts.outputEffort };
+  }
 
   const stops = req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
   // "All non-whitespace stop sequences work" (Anthropic's OpenAI-compat page); whitespace ones 400.

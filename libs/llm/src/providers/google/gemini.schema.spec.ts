@@ -60,6 +60,18 @@ describe('toGeminiSchema: JSON Schema -> the OpenAPI subset of `parameters` (wir
     expect(toGeminiSchema(input)).toEqual(expected);
   });
 
+  it('bounds the work of a small schema that expands exponentially (typed unions of references, 24 levels)', () => {
+    const $defs: JsonObject = {};
+    for (let i = 0; i < 24; i++) {
+      const next = i + 1 < 24 ? [{ $ref: `#/$defs/L${i + 1}` }, { $ref: `#/$defs/L${i + 1}` }, { $ref: `#/$defs/L${i + 1}` }] : [{ type: 'string' }, { type: 'integer' }];
+      $defs[`L${i}`] = { type: 'object', properties: { v: { type: 'string' } }, anyOf: next };
+    }
+    const out = toGeminiSchema({ $defs, $ref: '#/$defs/L0' });
+    const nodes = (JSON.stringify(out).match(/"type"/g) ?? []).length;
+    // At most MAX_NODES (1,000) converted nodes, each at most a few output nodes: not 3^24.
+    expect(nodes).toBeLessThan(5_000);
+  });
+
   it('inlines $ref/$defs and cuts recursion', () => {
     const schema: JsonObject = {
       type: 'object',

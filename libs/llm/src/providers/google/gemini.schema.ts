@@ -14,6 +14,12 @@ import type { GeminiSchema, GeminiSchemaType } from './gemini.types';
  */
 
 const MAX_DEPTH = 24;
+/**
+ * Nodes one conversion may produce. `$ref`s are expanded inline and a union repeats its node's
+ * own properties in every branch, so a small hostile schema could otherwise grow exponentially
+ * and hold the event loop; past the budget, nodes become open objects.
+ */
+const MAX_NODES = 1_000;
 
 const TYPES: Record<string, GeminiSchemaType> = {
   string: 'STRING',
@@ -36,6 +42,8 @@ interface Walk {
   root: JsonObject;
   /** `$ref`s being expanded, to cut recursive schemas. */
   stack: string[];
+  /** Nodes converted so far (MAX_NODES). */
+  nodes: number;
 }
 
 /**
@@ -44,7 +52,7 @@ interface Walk {
  */
 export function toGeminiParameters(schema: JsonObject | undefined): GeminiSchema | undefined {
   if (schema === undefined) return undefined;
-  const out = convert(schema, { root: schema, stack: [] }, 0);
+  const out = convert(schema, { root: schema, stack: [], nodes: 0 }, 0);
   if (out.type === 'OBJECT' && out.properties === undefined) return undefined;
   return out;
 }
@@ -52,13 +60,13 @@ export function toGeminiParameters(schema: JsonObject | undefined): GeminiSchema
 /** One JSON Schema node -> the OpenAPI subset. Exported for tests. */
 export function toGeminiSchema(schema: JsonValue): GeminiSchema {
   const root = isRecord(schema) ? (schema as JsonObject) : {};
-  return convert(schema, { root, stack: [] }, 0);
+  return convert(schema, { root, stack: [], nodes: 0 }, 0);
 }
 
 function convert(input: JsonValue | undefined, w: Walk, depth: number): GeminiSchema {
   // `true`, `{}`: any value. Gemini has no "any" type; a string lets the model still say anything.
   if (!isRecord(input)) return { type: 'STRING' };
-  if (depth > MAX_DEPTH) return describe({ type: 'OBJECT' }, input);
+  if (depth > MAX_DEPTH || ++w.nodes > MAX_NODES) return describe({ type: 'OBJECT' }, input);
   let node = input as JsonObject;
 
   if (typeof node.$ref === 'string') {
