@@ -145,7 +145,7 @@ describe('a randomized run with faults', () => {
       tenants.push(t);
       b.stripe.completeCheckout(await checkout(b.t, s.token, 1 + rnd(3), i < 2), 'paid', `pm_chaos_${i}`);
       await b.stripe.idle();
-      if (i < 2) expect((await c.put('/api/billing/auto-topup', { enabled: true, threshold: 2, amount: 1 })).status).toBe(200);
+      if (i < 2) expect((await c.put('/api/billing/auto-topup', { enabled: true, threshold: 1, amount: 1 })).status).toBe(200);
     }
 
     let stop = false;
@@ -168,7 +168,7 @@ describe('a randomized run with faults', () => {
     const worker = async () => {
       while (next < REQUESTS) {
         const n = next++;
-        // Tenants 0 and 1 live on auto top-up (threshold 2, amount 1 USD): every crossing charges their card.
+        // Tenants 0 and 1 live on auto top-up (threshold 1, amount 1 USD): every crossing charges their card.
         if (n % 150 === 75) side.push(topUp(pick(tenants.slice(2)), 1 + rnd(5)));
         if (n % 400 === 200) refundSome();
         if (n % 300 === 150) b.stripe.redeliver(b.stripe.events.slice(-10), { concurrent: true, order: 'shuffle' });

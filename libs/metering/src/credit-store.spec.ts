@@ -287,11 +287,13 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       const own = reserveInput(t, 400n);
       expect((await store.reserve(own)).kind).toBe('ok');
       const adj = { ...t, requestId: own.requestId, overdraftMicros: 0n, holdTtlMs: 120_000, nowMs: T0 + 1, keyCreditLimit: limit };
-      // Its fallback to the platform costs no more (300 and 400) but must fit the limit.
+      // Its fallback to the platform costs no more (400, then 60) but must fit the limit, at its own amount.
       expect(await store.adjustHold({ ...adj, amountMicros: 400n })).toMatchObject({ kind: 'key_limit', spentMicros: 950n, heldMicros: 400n });
-      expect(await store.adjustHold({ ...adj, amountMicros: 300n })).toMatchObject({ kind: 'key_limit' });
+      expect(await store.adjustHold({ ...adj, amountMicros: 60n })).toMatchObject({ kind: 'key_limit' });
+      expect(await store.adjustHold({ ...adj, amountMicros: 50n })).toMatchObject({ kind: 'ok', holdMicros: 50n });
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ spent: 950n, held: 50n });
       // Without a limit the adjustment is free to shrink, as before.
-      expect(await store.adjustHold({ ...adj, keyCreditLimit: null, amountMicros: 300n })).toMatchObject({ kind: 'ok', holdMicros: 300n });
+      expect(await store.adjustHold({ ...adj, keyCreditLimit: null, amountMicros: 30n })).toMatchObject({ kind: 'ok', holdMicros: 30n });
     });
   });
 });

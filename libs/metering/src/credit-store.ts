@@ -75,9 +75,10 @@ export class CreditStore {
   }
 
   /**
-   * Resize the request's hold to `amountMicros` (a fallback to a pricier model). Growing it runs
-   * the same checks as reserve except rate limits (it is the same request); shrinking always
-   * succeeds. A hold that was swept is taken afresh.
+   * Resize the request's hold to `amountMicros` (a fallback to another model or key). Growing it
+   * runs the same checks as reserve except rate limits (it is the same request). Shrinking never
+   * fails for the balance; given a key credit limit, the key's spend and holds with the new amount
+   * must fit it (a move from a hold the limit did not count). A hold that was swept is taken afresh.
    */
   async adjustHold(input: AdjustHoldInput): Promise<ReserveResult> {
     return this.runReserve('adjust', input, { rpm: '', tpm: '', tokens: 0 });

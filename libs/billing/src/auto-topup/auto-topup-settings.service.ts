@@ -43,6 +43,9 @@ export class AutoTopupSettingsService {
   async put(scope: TenantScope, change: AutoTopupChange): Promise<AutoTopupView> {
     if (change.thresholdMicros < 0n) throw new DomainError(ErrorCode.InvalidBody, 'threshold must not be negative', { param: 'threshold' });
     this.checkout.assertTopupAmount(change.amountMicros, 'amount');
+    // One top-up from just under the threshold must pass it: a smaller amount would charge the
+    // card again and again to climb there.
+    if (change.amountMicros < change.thresholdMicros) throw new DomainError(ErrorCode.InvalidBody, 'amount must be at least threshold, so that one top-up lifts the balance above it', { param: 'amount' });
     if (change.enabled && !(await this.customers.get(scope))?.paymentMethodId) {
       throw new DomainError(ErrorCode.InvalidBody, 'Auto top-up needs a saved card: make a top-up with POST /api/billing/checkout and "save_card": true first', { param: 'enabled' });
     }

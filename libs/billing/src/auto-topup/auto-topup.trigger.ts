@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { APP_CONFIG, type AppConfig, usdToMicros } from '@gw/core';
+import { APP_CONFIG, type AppConfig } from '@gw/core';
 import { AutoTopupRepository, tenantScope, type AutoTopupAttemptRow, type EnabledAutoTopup } from '@gw/db';
 import { CreditStore } from '@gw/metering';
 import { CreditSync } from '../ledger/credit-sync.service';
@@ -27,7 +27,6 @@ export class AutoTopupTrigger implements OnModuleInit {
   private readonly logger = new Logger('auto-topup');
   /** Tenants already logged as too far below their threshold for one top-up (logged once). */
   private readonly tooLow = new Set<string>();
-  private readonly overdraftMicros: bigint;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,9 +36,7 @@ export class AutoTopupTrigger implements OnModuleInit {
     private readonly writer: UsageWriter,
     private readonly charger: AutoTopupCharger,
     @InjectQueue(PAYMENTS_QUEUE) private readonly queue: Queue<AutoTopupChargeData>,
-  ) {
-    this.overdraftMicros = usdToMicros(config.OVERDRAFT_USD);
-  }
+  ) {}
 
   onModuleInit(): void {
     this.writer.onSpent((tenantIds) => this.check(tenantIds).then(() => undefined));
@@ -84,12 +81,11 @@ export class AutoTopupTrigger implements OnModuleInit {
       this.tooLow.delete(t.tenantId);
       return false;
     }
-    // Below what usage can reach (the overdraft), only a refund, a chargeback or an adjustment took
-    // the balance: a charge that would not bring it back to the threshold is not made there, since
-    // each charge would open the next crossing at once and charge the card again every scan. Such
-    // a balance waits for a manual top-up. (Usage alone never gets there, so a threshold above the
-    // amount still charges as often as it takes to pass it.)
-    if (credits.balance < -this.overdraftMicros && credits.balance + t.amountMicros < t.thresholdMicros) {
+    // A charge that would not bring the balance back to the threshold is not made: each one would
+    // open the next crossing at once and charge the card again every scan. With the amount at least
+    // the threshold (as settings require), only a balance a refund, a chargeback or an adjustment
+    // took below zero gets here; it waits for a manual top-up.
+    if (credits.balance + t.amountMicros < t.thresholdMicros) {
       if (!this.tooLow.has(t.tenantId)) {
         this.tooLow.add(t.tenantId);
         this.logger.warn(`tenant ${t.tenantId}: balance too far below its auto top-up threshold for one top-up; not charging`);

@@ -22,7 +22,6 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AttemptRecord } from './usage-event';
 import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unknownAtProvider, unopenableKeyError } from './attempt-failures';
 
-/** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 /**
  * The client's Anthropic beta flags as sent on the platform's key: without the long-context ones
  * (`context-1m-*`), which Anthropic bills at a premium over 200k prompt tokens while the catalog
@@ -34,6 +33,7 @@ function platformBetasOf(betas: string | undefined): string | undefined {
   return kept.length > 0 ? kept.join(',') : undefined;
 }
 
+/** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
 function retryable(e: unknown): boolean {
   return e instanceof DomainError && e.details.retryable === true;
 }
@@ -186,7 +186,9 @@ export class ChatCompletionsService {
           const need = this.charges.worstCase(c, promptBound, outputCap(c, built), hourLong);
           const platform = c.endpoint.credentialId === undefined;
           if (need > holdMicros || (platform && !limitChecked)) {
-            const amount = need > holdMicros ? need : holdMicros;
+            // To the platform's key from a hold the limit never saw: resized to what this attempt
+            // needs (down too), so the limit is checked against exactly that.
+            const amount = need;
             const raised = await this.reservations.raise(holdOf(c, amount, 0)).catch((e: unknown) => {
               // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
               // attempt: a cheaper one after it may still serve, on the hold already taken.
@@ -200,7 +202,8 @@ export class ChatCompletionsService {
               continue;
             }
             holdMicros = amount;
-            if (platform) limitChecked = true;
+            // A raise on the tenant's own key (its fee not counted) leaves a hold the limit did not see.
+            limitChecked = platform || key.includeByokInLimit;
           }
           called = true;
           res = await this.tryTarget(call, c, built, attempts, timeouts, totalMs === undefined ? undefined : call.startedAt + totalMs);

@@ -85,13 +85,13 @@ end
 
 local ks = redis.call('HMGET', KEYS[5], 'pid', 'spent', 'held')
 local rollover = ARGV[15] ~= '' and newer_period(ARGV[15], ks[1], true)
--- An adjustment is checked even when it does not grow the hold: it may move the request from a
--- hold that did not count toward the limit (the tenant's own key) to one that does.
+-- An adjustment is checked even when it shrinks the hold: it may move the request from a hold that
+-- did not count toward the limit (the tenant's own key) to one that does, of the new amount.
 if ARGV[14] ~= '' and (delta > 0 or mode == 'adjust') then
   local spent = num(ks[2])
   if rollover then spent = 0 end
   local kheld = num(ks[3])
-  if spent + kheld + math.max(delta, 0) > tonumber(ARGV[14]) then
+  if spent + kheld + delta > tonumber(ARGV[14]) then
     return {'key_limit', ARGV[14], fmt(spent), fmt(kheld)}
   end
 end
