@@ -4,7 +4,7 @@ import { AutoTopupRepository, PaymentRepository, StripeCustomerRepository, tenan
 import { CreditSync } from '../ledger/credit-sync.service';
 import { BillingNotifier } from '../notify/billing-notifier';
 import { StripeClient } from '../stripe/stripe.client';
-import { creditPayment, factsOf } from '../topup/payment-effects';
+import { creditPayment, factsOf, failureReasonOf } from '../topup/payment-effects';
 import type { AutoTopupChargeData } from '../jobs/billing-jobs';
 
 export type ChargeOutcome = 'credited' | 'processing' | 'canceled' | 'disabled' | 'noop';
@@ -96,8 +96,7 @@ export class AutoTopupCharger {
     }
     // requires_action: the bank wants the holder, who is not there for an off-session charge.
     if (intent.status === 'requires_payment_method' || intent.status === 'canceled' || intent.status === 'requires_action' || intent.status === 'requires_confirmation') {
-      const reason = intent.last_payment_error?.message ?? `the payment was ${intent.status.replace(/_/g, ' ')}`;
-      await this.payments.transaction((tx) => tx.autoTopupPaymentFailed(attempt.tenantId, attempt.crossingSeq, intent.id, reason));
+      await this.payments.transaction((tx) => tx.autoTopupPaymentFailed(attempt.tenantId, attempt.crossingSeq, intent.id, failureReasonOf(intent)));
       return 'failed';
     }
     return 'processing';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PaymentRepository, type PaymentTransaction } from '@gw/db';
 import { CreditSync } from '../ledger/credit-sync.service';
-import { applyDispute, centsToMicros, creditPayment, debitRefunds, factsOf, idOf, type IntentFacts } from '../topup/payment-effects';
+import { applyDispute, centsToMicros, creditPayment, debitRefunds, factsOf, failureReasonOf, idOf, type IntentFacts } from '../topup/payment-effects';
 import { StripeClient, type Stripe } from './stripe.client';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
@@ -73,8 +73,7 @@ export class StripeEventHandler {
         const pi = event.data.object;
         const f = factsOf(pi);
         if (!f || f.kind !== 'auto_topup') return null;
-        const reason = pi.last_payment_error?.message ?? `the payment was ${pi.status.replace(/_/g, ' ')}`;
-        return { tenants: [], apply: (tx) => tx.autoTopupPaymentFailed(f.tenantId, f.crossingSeq!, pi.id, reason) };
+        return { tenants: [], apply: (tx) => tx.autoTopupPaymentFailed(f.tenantId, f.crossingSeq!, pi.id, failureReasonOf(pi)) };
       }
       case 'charge.refunded':
         return this.refunds(event.data.object.payment_intent, event.data.object.id);

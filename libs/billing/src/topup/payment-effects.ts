@@ -60,6 +60,11 @@ export function creditKeyOf(f: IntentFacts): string {
   return f.kind === 'auto_topup' ? `autotopup:${f.tenantId}:${f.crossingSeq}` : `topup:${f.id}`;
 }
 
+/** Why a PaymentIntent did not go through, in words (Stripe's message, else its status). */
+export function failureReasonOf(pi: Stripe.PaymentIntent): string {
+  return pi.last_payment_error?.message ?? `the payment was ${pi.status.replace(/_/g, ' ')}`;
+}
+
 /** The credit entry's description, which names the intent that paid for it. */
 function creditDescriptionOf(f: IntentFacts): string {
   return f.kind === 'auto_topup' ? `Auto top-up (${f.id})` : `Stripe top-up (${f.id})`;
@@ -104,21 +109,19 @@ export async function debitRefunds(
   // A refund of money that bought no credit (a second intent of one crossing) takes none back.
   if (!(await creditPayment(tx, f)).paidByThis) return;
   const payment = await tx.findPayment({ paymentIntentId: f.id });
-  for (const refund of refunds) {
-    const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id}` });
-    if (r?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
-  }
+  /** One keyed entry (a no-op when written before), and the payment's refunded total with it. */
+  const entry = async (key: string, amountMicros: bigint, description: string) => {
+    const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros, idempotencyKey: key, description });
+    if (r?.created && payment) await tx.addRefunded(payment.id, -amountMicros);
+  };
+  for (const refund of refunds) await entry(`refund:${refund.id}`, -refund.amountMicros, `Refund ${refund.id} of ${f.id}`);
   // A refund that failed after it had succeeded: Stripe has the money back, so the tenant does
-  // (`refund_failed:<id>`), once. If its debit was not written yet, it is written now with its
-  // reversal (net zero), so that a delivery that read the refund as succeeded before it failed, and
-  // commits after this one, finds the debit there and takes nothing.
+  // (`refund_failed:<id>`), once. Its debit is written first if it was not seen yet (net zero), so
+  // that a delivery that read the refund as succeeded before it failed, and commits after this
+  // one, finds the debit there and takes nothing.
   for (const refund of failed) {
-    if (!(await tx.hasEntry(`refund:${refund.id}`))) {
-      const d = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: -refund.amountMicros, idempotencyKey: `refund:${refund.id}`, description: `Refund ${refund.id} of ${f.id} (failed)` });
-      if (d?.created && payment) await tx.addRefunded(payment.id, refund.amountMicros);
-    }
-    const r = await tx.appendEntry(f.tenantId, { kind: 'refund', amountMicros: refund.amountMicros, idempotencyKey: `refund_failed:${refund.id}`, description: `Refund ${refund.id} of ${f.id} failed` });
-    if (r?.created && payment) await tx.addRefunded(payment.id, -refund.amountMicros);
+    await entry(`refund:${refund.id}`, -refund.amountMicros, `Refund ${refund.id} of ${f.id} (failed)`);
+    await entry(`refund_failed:${refund.id}`, refund.amountMicros, `Refund ${refund.id} of ${f.id} failed`);
   }
 }
 

@@ -11,11 +11,12 @@ export const NO_FALLBACK_FROM_BYOK = 'own key refused: platform capacity not use
 /**
  * The provider refused the credential itself (revoked, no access, out of credit or quota), not
  * the request. Any 429 counts for the tenant's own key: its limits are the tenant's, and the
- * platform standing in for them is what byok_fallback_to_platform decides.
+ * platform standing in for them is what byok_fallback_to_platform decides. So does a 404 there (a
+ * model that key cannot see, a deployment it lacks).
  */
 export function credentialRefused(e: DomainError, ownKey: boolean): boolean {
   const s = e.details.upstreamStatus;
-  return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && s === 429);
+  return s === 401 || s === 403 || s === 402 || e.details.meta?.reason === 'insufficient_quota' || (ownKey && (s === 429 || s === 404));
 }
 
 /**
@@ -54,7 +55,7 @@ export function unopenableKeyError(c: Candidate): DomainError {
 export function finalErrorOf(last: unknown, from: Candidate | undefined, refusedOwn: DomainError | undefined): { error: unknown; platformRefusal?: string } {
   if (!(last instanceof DomainError) || !from) return { error: last ?? refusedOwn ?? new DomainError(ErrorCode.NoAvailableProvider, 'No provider could serve the request') };
   const own = from.endpoint.credentialId !== undefined;
-  if (!credentialRefused(last, own) && !(own && unknownAtProvider(last))) return { error: last };
+  if (!credentialRefused(last, own)) return { error: last };
   if (own || refusedOwn) return { error: refusedOwn ?? last };
   const provider = from.model.provider;
   return {

@@ -188,8 +188,7 @@ export class ChatCompletionsService {
           if (need > holdMicros || (platform && !limitChecked)) {
             // To the platform's key from a hold the limit never saw: resized to what this attempt
             // needs (down too), so the limit is checked against exactly that.
-            const amount = need;
-            const raised = await this.reservations.raise(holdOf(c, amount, 0)).catch((e: unknown) => {
+            const raised = await this.reservations.raise(holdOf(c, need, 0)).catch((e: unknown) => {
               // A fallback the balance (or the key's limit) cannot cover is skipped like a failed
               // attempt: a cheaper one after it may still serve, on the hold already taken.
               if (e instanceof DomainError && (e.code === ErrorCode.InsufficientCredits || e.code === ErrorCode.RequestExceedsBudget)) return e;
@@ -201,7 +200,7 @@ export class ChatCompletionsService {
               attempts.push(attemptOf(c, raised, 0));
               continue;
             }
-            holdMicros = amount;
+            holdMicros = need;
             // A raise on the tenant's own key (its fee not counted) leaves a hold the limit did not see.
             limitChecked = platform || key.includeByokInLimit;
           }
@@ -220,9 +219,7 @@ export class ChatCompletionsService {
         lastCandidate = c;
         const own = c.endpoint.credentialId !== undefined;
         const keyRefused = credentialRefused(res, own);
-        // A 404 on the tenant's own key (a model that key cannot see, a missing deployment) is the
-        // key's, like a refusal: the platform stands in only if byok_fallback_to_platform says so.
-        if ((keyRefused || unknownAtProvider(res)) && own) refusedOwn ??= ownKeyError(res, c);
+        if (keyRefused && own) refusedOwn ??= ownKeyError(res, c);
         // A refused key says nothing about the request: the next key or provider may serve it.
         if ((!retryable(res) && !keyRefused && !unknownAtProvider(res)) || call.signal.aborted) break;
       }

@@ -95,8 +95,8 @@ export class Reservations {
   /**
    * The key's credit limit as the script checks it, or null when this hold does not count toward
    * it: a BYOK fee counts only with the key's `include_byok_in_limit`, as at settle. (The hold is
-   * still added to the key's held amount: a fallback from the tenant's key to the platform's then
-   * raises it and counts the whole platform hold.)
+   * still added to the key's held amount: a fallback from the tenant's key to the platform's is
+   * resized to its own need and checked against the limit then.)
    */
   private keyLimitOf(h: HoldRequest, period: string | null): { limitMicros: bigint; periodId: string } | null {
     if (h.byok && !h.key.includeByokInLimit) return null;

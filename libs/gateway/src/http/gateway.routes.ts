@@ -138,7 +138,7 @@ const ANTHROPIC_BETA = /^[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*$/;
 
 /**
  * The client's `anthropic-beta` header, passed on to Anthropic upstreams (Claude Code and the SDKs
- * turn on features such as the 1M-token context or interleaved thinking with it); refused with a
+ * turn on features such as interleaved thinking with it; see platformBetasOf); refused with a
  * 400 naming it when it is not a list of flag names, so nothing else rides along upstream.
  */
 function anthropicBetaOf(req: FastifyRequest): string | undefined {

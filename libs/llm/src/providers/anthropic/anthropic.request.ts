@@ -1,5 +1,5 @@
 import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../openai.types';
-import type { BuildOptions } from '../../provider';
+import type { BuildOptions, OutputEffort } from '../../provider';
 import { isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './anthropic.messages';
 import type { AnthropicMessage, AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
@@ -43,7 +43,7 @@ const THINKING_BUDGET: Record<Exclude<ReasoningEffort, 'none'>, number> = {
 };
 
 /** The effort Anthropic's adaptive thinking takes for an OpenAI reasoning_effort. */
-const ADAPTIVE_EFFORT: Record<Exclude<ReasoningEffort, 'none'>, 'low' | 'medium' | 'high' | 'xhigh' | 'max'> = {
+const ADAPTIVE_EFFORT: Record<Exclude<ReasoningEffort, 'none'>, OutputEffort> = {
   minimal: 'low',
   low: 'low',
   medium: 'medium',

@@ -3,6 +3,7 @@
  * Source: @anthropic-ai/sdk 1.12 `resources/messages/messages.ts`; https://platform.claude.com/docs/en/api/messages
  */
 import type { CacheControl, JsonObject } from '../../openai.types';
+import type { OutputEffort } from '../../provider';
 
 export interface AnthropicTextBlock {
   type: 'text';
@@ -89,7 +90,7 @@ export interface AnthropicRequest {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
-  output_config?: { effort?: 'low' | 'medium' | 'high' | 'xhigh' | 'max'; format?: { type: 'json_schema'; schema: JsonObject } };
+  output_config?: { effort?: OutputEffort; format?: { type: 'json_schema'; schema: JsonObject } };
   metadata?: { user_id: string };
   service_tier?: 'auto' | 'standard_only';
   stream?: boolean;
