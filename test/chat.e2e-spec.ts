@@ -323,7 +323,7 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
       expect(body).toContain('alpha beta gamma');
       expect(body).not.toContain('[DONE]');
       const last = body.trim().split('\n\n').pop()!;
-      expect(JSON.parse(last.slice(6))).toMatchObject({ error: { code: 'upstream_timeout' }, choices: [{ finish_reason: 'error' }] });
+      expect(JSON.parse(last.slice(6))).toMatchObject({ error: { code: 'stream_idle_timeout' }, choices: [{ finish_reason: 'error' }] });
       await waitUntil(() => fake.lastRequest()!.closedAt !== undefined);
       expect(fake.lastRequest()!.clientAborted).toBe(true);
       const c = (await t.credits.getCredits(tenantId))!;
@@ -332,7 +332,7 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
       await t.drain();
       const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
       // Counted locally (the provider never gave the output count): the three words delivered.
-      expect(log).toMatchObject({ status: 502, errorCode: 'upstream_timeout', estimated: true });
+      expect(log).toMatchObject({ status: 502, errorCode: 'stream_idle_timeout', estimated: true });
       expect(log.completionTokens).toBeGreaterThanOrEqual(3);
       expect(await ledgerSum(tenantId)).toBe(c.balance);
     });
@@ -353,7 +353,52 @@ describe('a stream that stalls mid-way with only keep-alives (reliability T19)',
       expect(body).not.toContain('"error"');
       expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
     });
+
+    it(`ends a finished stream whose upstream keeps it open with keep-alives, charged the provider's usage (${provider})`, async () => {
+      const { apiKey, tenantId } = await tenantWith(1);
+      const fake = provider === 'openai' ? t.openai : t.anthropic;
+      // The whole stream, terminal event and usage included, then keep-alives and no end of the body.
+      fake.enqueue({ text: 'alpha beta gamma', deltas: 3, cutAfterEvents: 99, cutMode: 'keep-alive', keepAliveMs: 100 });
+      const started = Date.now();
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '600' },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      });
+      const body = await res.text();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(body).not.toContain('"error"');
+      expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      await waitUntil(() => fake.lastRequest()!.closedAt !== undefined);
+      expect(fake.lastRequest()!.clientAborted).toBe(true);
+      await t.drain();
+      const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+      expect(log).toMatchObject({ status: 200, estimated: false, finishReason: 'stop' });
+      expect(log.completionTokens).toBeGreaterThan(0);
+      const c = (await t.credits.getCredits(tenantId))!;
+      expect(c.reserved).toBe(0n);
+      expect(await ledgerSum(tenantId)).toBe(c.balance);
+    });
   }
+
+  it('ends a finished stream that never sends its usage or [DONE], the usage counted locally', async () => {
+    const { apiKey, tenantId } = await tenantWith(1);
+    t.openai.enqueue({ text: 'alpha beta gamma', deltas: 3, usage: 'none', omitDone: true, cutAfterEvents: 99, cutMode: 'keep-alive', keepAliveMs: 100 });
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-idle-timeout-ms': '600' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    const body = await res.text();
+    expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const events = body.trim().split('\n\n').map((e) => e.slice(6));
+    const usage = JSON.parse(events[events.length - 2]!) as { usage: { completion_tokens: number } };
+    expect(usage.usage.completion_tokens).toBeGreaterThanOrEqual(3);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 200, estimated: true });
+    expect(await ledgerSum(tenantId)).toBe((await t.credits.getCredits(tenantId))!.balance);
+  });
 
   it('ends an Anthropic-format stream (/v1/messages) with its own error event', async () => {
     const { apiKey } = await tenantWith(1);

@@ -33,6 +33,8 @@ export enum ErrorCode {
   /** A dependency the request needs (the database behind the key and tenant caches) is unreachable. */
   ServiceUnavailable = 'service_unavailable',
   StreamIncomplete = 'stream_incomplete',
+  /** A stream that began sent no content for the idle timeout (keep-alives do not count). */
+  StreamIdleTimeout = 'stream_idle_timeout',
   Internal = 'internal_error',
 }
 

@@ -29,6 +29,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.ServiceUnavailable]: [503, 'service_unavailable_error'],
   [ErrorCode.UpstreamTimeout]: [504, 'upstream_error'],
   [ErrorCode.StreamIncomplete]: [502, 'upstream_error'],
+  [ErrorCode.StreamIdleTimeout]: [504, 'upstream_error'],
   [ErrorCode.Internal]: [500, 'api_error'],
 };
 

@@ -14,6 +14,7 @@ export const UPSTREAM_FAILURE_CODES = [
   'upstream_rate_limited',
   'upstream_bad_response',
   'stream_incomplete',
+  'stream_idle_timeout',
   'internal_error',
 ] as const;
 

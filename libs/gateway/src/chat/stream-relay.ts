@@ -12,6 +12,12 @@ import type { AttemptRecord } from './usage-event';
 import type { UpstreamResponse } from '../upstream/upstream.client';
 
 /**
+ * How long a finished stream (every choice has its finish_reason) may take to end: its usage and
+ * end marker follow the finish at once from every provider. Capped by the content idle timeout.
+ */
+const TRAILER_MS = 5_000;
+
+/**
  * An upstream stream read up to its first content: the chunks before it (a role chunk, say),
  * held back from the client, and the rest of the body.
  */
@@ -137,8 +143,16 @@ export class StreamRelay {
     const idleMs = r.contentIdleMs;
     const idle = setTimeout(function stalled() {
       if (waitingForClient) idle.refresh();
-      else r.primed.cut(new DomainError(ErrorCode.UpstreamTimeout, `The provider sent no content for ${idleMs} ms`, { meta: { reason: 'content_idle' } }));
+      else r.primed.cut(new DomainError(ErrorCode.StreamIdleTimeout, `The provider sent no content for ${idleMs} ms`, { meta: { reason: 'content_idle' } }));
     }, idleMs);
+    /**
+     * Set once the trailer's time ran out: the stream had finished, only its usage and end marker
+     * were still due. Keep-alives reset the connection's byte-level timeout, so without this an
+     * upstream that never closes a finished stream (a tenant's own endpoint among them) would
+     * hold the request, its hold and the client forever.
+     */
+    let trailerCut = false;
+    let trailer: NodeJS.Timeout | undefined;
 
     const write = async (chunks: ChatCompletionChunk[]) => {
       if (chunks.length === 0) return;
@@ -156,8 +170,14 @@ export class StreamRelay {
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       }
-      // After the finish only the trailer (usage, end marker) is left: the byte-level idle timeout covers it.
-      if (transformer.finished()) clearTimeout(idle);
+      // After the finish only the trailer (usage, end marker) is left, and it is not waited for long.
+      if (transformer.finished() && trailer === undefined) {
+        clearTimeout(idle);
+        trailer = setTimeout(() => {
+          trailerCut = true;
+          r.primed.cut(new DomainError(ErrorCode.StreamIncomplete, 'The provider did not end its finished stream'));
+        }, Math.min(TRAILER_MS, idleMs));
+      }
       const text = writer.chunks(chunks, transformer.usage());
       if (text && !raw.write(text)) {
         waitingForClient = true;
@@ -179,7 +199,9 @@ export class StreamRelay {
     } catch (e) {
       const clientSignal = call.clientSignal ?? call.signal;
       const shutdown = cutByShutdown(clientSignal);
-      if (clientSignal.aborted && !shutdown) {
+      if (trailerCut && !clientSignal.aborted) {
+        // Finished: the client gets its end marker, and usage the provider did not send is counted.
+      } else if (clientSignal.aborted && !shutdown) {
         status = 499;
         errorCode = 'client_closed_request';
       } else {
@@ -194,6 +216,7 @@ export class StreamRelay {
       }
     } finally {
       clearTimeout(idle);
+      clearTimeout(trailer);
     }
 
     const { usage, estimated } = await this.usageOf(transformer.usage(), status === 200 || transformer.finished(), call, generated.join(''));

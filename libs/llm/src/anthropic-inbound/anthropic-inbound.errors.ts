@@ -36,6 +36,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.BillingUnavailable]: [500, 'api_error'],
   [ErrorCode.ServiceUnavailable]: [529, 'overloaded_error'],
   [ErrorCode.UpstreamTimeout]: [504, 'timeout_error'],
+  [ErrorCode.StreamIdleTimeout]: [504, 'timeout_error'],
   [ErrorCode.UpstreamUnavailable]: [529, 'overloaded_error'],
   [ErrorCode.NoAvailableProvider]: [529, 'overloaded_error'],
 };
