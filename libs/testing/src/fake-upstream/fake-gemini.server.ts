@@ -207,6 +207,8 @@ function embeddings(method: string, body: unknown, resource: string): object | s
     return typeof values === 'string' ? values : { embedding: { values } };
   }
   if (!Array.isArray(r.requests) || r.requests.length === 0) return '* BatchEmbedContentsRequest.requests: requests must not be empty';
+  // The real API's limit (a 400 naming the field).
+  if (r.requests.length > 100) return '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch';
   const out: Array<{ values: number[] }> = [];
   for (let i = 0; i < r.requests.length; i++) {
     const req = r.requests[i] as Record<string, unknown>;

@@ -11,6 +11,9 @@ import { isRecord, mapErrorPayload } from '../../upstream-errors';
  * Gemini reports no token usage for embeddings: the gateway then estimates. `user` has no field
  * and `encoding_format` is applied when parsing, so no parameter is ever refused here.
  */
+/** `batchEmbedContents` refuses more requests than this in one batch (HTTP 400). */
+const GEMINI_MAX_BATCH = 100;
+
 export interface GeminiEmbeddingsCall {
   method: 'embedContent' | 'batchEmbedContents';
   body: object;
@@ -21,6 +24,9 @@ export function buildGeminiEmbeddings(provider: string, req: EmbeddingsRequest, 
   if (!('texts' in inputs)) {
     // Token arrays are never droppable: without them there is nothing to embed.
     throw unsupportedParameter(provider, 'input', 'token-id inputs');
+  }
+  if (inputs.texts.length > GEMINI_MAX_BATCH) {
+    throw new DomainError(ErrorCode.InvalidBody, `${provider} embeds at most ${GEMINI_MAX_BATCH} inputs per request; send ${inputs.texts.length} in several requests`, { param: 'input', retryable: false });
   }
   const dims = typeof req.dimensions === 'number' ? { outputDimensionality: req.dimensions } : {};
   const content = (text: string) => ({ parts: [{ text }] });
