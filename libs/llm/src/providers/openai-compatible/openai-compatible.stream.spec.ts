@@ -190,6 +190,14 @@ describe('OpenAI-compatible stream transformer', () => {
     expect(r.finished).toBe(true);
   });
 
+  it('fails, at every split, a stream whose [DONE] comes before its choice finished (a truncating proxy)', () => {
+    const s = ev('"choices":[{"index":0,"delta":{"content":"half an ans"},"finish_reason":null}]') + 'data: [DONE]\n\n';
+    const { reference, mismatches } = checkEverySplit(() => openai.createStreamTransformer(ctx), s);
+    expect(mismatches).toEqual([]);
+    expect(contentOf(reference.chunks)).toBe('half an ans');
+    expect([reference.error?.code, reference.error?.retryable, reference.finished]).toEqual([ErrorCode.StreamIncomplete, false, false]);
+  });
+
   it('waits for every choice of n>1 to finish', () => {
     const s =
       ev('"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null},{"index":1,"delta":{"content":"b"},"finish_reason":null}]') +

@@ -41,6 +41,10 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
     if (data === '[DONE]') {
       // A stream with no choice at all is an empty response, not a success (reliability.md T14).
       if (this.seen.size === 0) throw this.malformed('stream ended without any choice');
+      // A choice that began and never finished was cut, whatever ends the stream: a proxy that
+      // truncates and appends [DONE] must not pass for a complete answer (reliability T18). A
+      // choice never begun is a vendor that ignores `n`.
+      if (this.done.size < this.seen.size) throw this.incomplete();
       this.terminated = true;
       return;
     }
