@@ -225,7 +225,7 @@ describe('money rules', () => {
     expect(log.completionTokens).toBeLessThan(40);
   });
 
-  it('charges a client that leaves while the provider has its prompt for the prompt only; leaving during a retry wait costs nothing', async () => {
+  it('charges a client that leaves a stream before its first byte for the prompt, one that leaves a non-streamed call for the answer; leaving during a retry wait costs nothing', async () => {
     const { apiKey, tenantId } = await tenantWith(1);
     const price = await catalogPrice('openai/gpt-4o-mini');
     const leave = async (body: object, afterMs: number) => {
@@ -239,16 +239,19 @@ describe('money rules', () => {
       await new Promise((r) => setTimeout(r, afterMs));
       ac.abort();
       await sent;
-      for (let i = 0; i < 100 && (await t.credits.getCredits(tenantId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 200 && (await t.credits.getCredits(tenantId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 20));
       expect((await t.credits.getCredits(tenantId))!.reserved).toBe(0n);
     };
 
-    // A non-streamed call 300 ms into a 3 s wait for the answer, and a stream before its first byte.
-    for (const stream of [false, true]) {
-      t.openai.enqueue({ headerDelayMs: 3000 });
-      await leave({ stream }, 300);
-      expect(t.openai.lastRequest()!.clientAborted).toBe(true);
-    }
+    // A non-streamed call 300 ms into a 1.5 s wait for the answer: the answer is still read and
+    // charged in full (the provider generates and bills it anyway), the upstream not cut.
+    t.openai.enqueue({ headerDelayMs: 1500, promptTokens: 40, completionTokens: 300 });
+    await leave({}, 300);
+    expect(t.openai.lastRequest()!.clientAborted).toBe(false);
+    // A stream before its first byte: cut, the prompt charged.
+    t.openai.enqueue({ headerDelayMs: 3000 });
+    await leave({ stream: true }, 300);
+    expect(t.openai.lastRequest()!.clientAborted).toBe(true);
     // A provider failing with Retry-After: 3, the client leaving during the wait: no prompt is with a provider.
     t.openai.enqueue({ status: 503, retryAfter: 3 });
     await leave({}, 300);
@@ -270,16 +273,21 @@ describe('money rules', () => {
 
     await t.drain();
     const logs = await t.prisma.requestLog.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
-    expect(logs.map((l) => [l.status, l.stream, l.estimated, l.completionTokens])).toEqual([[499, false, true, 0], [499, true, true, 0], [499, false, false, 0], [499, false, false, 0]]);
-    const charged = logs.slice(0, 2);
-    for (const l of charged) {
-      expect(l.promptTokens).toBeGreaterThan(10);
-      expect(l.costMicros).toBe(costMicros({ promptTokens: l.promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 0, reasoningTokens: 0 }, price, 0n));
-      expect(l.costMicros).toBeGreaterThan(0n);
-    }
+    expect(logs.map((l) => [l.status, l.errorCode, l.stream, l.estimated])).toEqual([
+      [499, 'client_closed_request', false, false],
+      [499, 'client_closed_request', true, true],
+      [499, 'client_closed_request', false, false],
+      [499, 'client_closed_request', false, false],
+    ]);
+    expect([logs[0].promptTokens, logs[0].completionTokens]).toEqual([40, 300]);
+    expect(logs[0].costMicros).toBe(costMicros({ promptTokens: 40, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 300, reasoningTokens: 0 }, price, 0n));
+    expect(logs[1].promptTokens).toBeGreaterThan(10);
+    expect(logs[1].completionTokens).toBe(0);
+    expect(logs[1].costMicros).toBe(costMicros({ promptTokens: logs[1].promptTokens, cachedTokens: 0, cacheWriteTokens: 0, completionTokens: 0, reasoningTokens: 0 }, price, 0n));
+    expect(logs[1].costMicros).toBeGreaterThan(0n);
     expect(logs[2].costMicros).toBe(0n);
     expect(logs[3].costMicros).toBe(0n);
-    const spent = charged.reduce((a, l) => a + l.costMicros, 0n);
+    const spent = logs[0].costMicros + logs[1].costMicros;
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n - spent);
     expect(await ledgerSum(tenantId)).toBe(1_000_000n - spent);
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);

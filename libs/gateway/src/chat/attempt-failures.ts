@@ -77,3 +77,8 @@ export function attemptOf(c: Candidate, e: unknown, ms: number, status = 0, star
   if (c.endpoint.credentialId) a.byok = true;
   return a;
 }
+
+/** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
+export function retryable(e: unknown): boolean {
+  return e instanceof DomainError && e.details.retryable === true;
+}

@@ -5,6 +5,7 @@ import type { KeyInfo } from '../auth/key-cache';
 import type { Candidate } from './chat-plan';
 import type { ResponseFormat } from './response-format';
 import type { SettleContext } from './settlement';
+import { cutByShutdown } from '../http/in-flight';
 
 export interface ChatCall {
   key: KeyInfo;
@@ -35,6 +36,31 @@ export interface ChatCall {
   promptCounted?: boolean;
   /** The attempt whose upstream exchange was in flight when the client went away (its prompt was sent). */
   cutAttempt?: Candidate;
+  /**
+   * What aborts a non-streamed upstream call: the request's signal, except for the client leaving
+   * (see `upstreamSignalOf`). Streams use `signal`.
+   */
+  upstreamSignal?: AbortSignal;
+}
+
+/** The client went away (not a shutdown or the gateway's own timeout). */
+export function clientLeft(call: ChatCall): boolean {
+  const s = call.clientSignal ?? call.signal;
+  return s.aborted && !cutByShutdown(s);
+}
+
+/**
+ * A non-streamed call is generated, and billed by its provider, in full whether or not anyone
+ * waits for it (OpenRouter bills cancelled non-streamed requests in full for that reason), so a
+ * client that leaves does not abort it: the answer is read to its end, within the upstream's
+ * timeouts, and charged. A shutdown or the total timeout still aborts it.
+ */
+export function upstreamSignalOf(call: ChatCall): AbortSignal {
+  const ctl = new AbortController();
+  call.signal.addEventListener('abort', () => {
+    if (!clientLeft(call)) ctl.abort(call.signal.reason);
+  }, { once: true });
+  return ctl.signal;
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {

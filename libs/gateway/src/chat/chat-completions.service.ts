@@ -9,34 +9,18 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, promptContentOf, type Candidate } from './chat-plan';
+import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, platformBetasOf, promptContentOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
-import { settleContextOf, type ChatCall } from './chat-call';
+import { clientLeft, settleContextOf, upstreamSignalOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
 import { cutByShutdown } from '../http/in-flight';
 import { UsageEstimator } from './usage-estimator';
 import { generatedOf, textOf } from './completion-text';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AttemptRecord } from './usage-event';
-import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, unknownAtProvider, unopenableKeyError } from './attempt-failures';
-
-/**
- * The client's Anthropic beta flags as sent on the platform's key: without the long-context ones
- * (`context-1m-*`), which Anthropic bills at a premium over 200k prompt tokens while the catalog
- * prices the model at its standard rate. A tenant's own key takes them all (its bill, its rates).
- */
-function platformBetasOf(betas: string | undefined): string | undefined {
-  if (betas === undefined) return undefined;
-  const kept = betas.split(',').map((b) => b.trim()).filter((b) => b !== '' && !b.startsWith('context-1m'));
-  return kept.length > 0 ? kept.join(',') : undefined;
-}
-
-/** Failures before the first byte that another try may fix (429, 5xx, timeouts, connection). */
-function retryable(e: unknown): boolean {
-  return e instanceof DomainError && e.details.retryable === true;
-}
+import { attemptOf, credentialRefused, FALLBACK_FROM_BYOK, finalErrorOf, NO_FALLBACK_FROM_BYOK, ownKeyError, retryable, unknownAtProvider, unopenableKeyError } from './attempt-failures';
 
 /** The parsed answer of a non-streamed request, or a stream read up to its first output. */
 type Served = { parsed: ParsedCompletion } | { primed: PrimedStream };
@@ -82,6 +66,7 @@ export class ChatCompletionsService {
       const totalMs = call.timeouts?.totalMs ?? t.total_ms;
       // The total timeout aborts the upstream exchange like a client that went away, but is not one.
       if (totalMs !== undefined) call = { ...call, signal: AbortSignal.any([call.signal, AbortSignal.timeout(totalMs)]), clientSignal: call.signal };
+      if (body.stream !== true) call.upstreamSignal = upstreamSignalOf(call);
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
@@ -292,7 +277,9 @@ export class ChatCompletionsService {
         // never started (the client already gone) sent nothing and costs nothing.
         const abortedBefore = call.signal.aborted;
         try {
-          const res = await this.upstream.post(built, call.signal, c.endpoint.credentialId !== undefined, timeouts);
+          // A client already gone starts nothing; one that leaves during the call does not cut it.
+          const signal = call.upstreamSignal !== undefined && !call.signal.aborted ? call.upstreamSignal : call.signal;
+          const res = await this.upstream.post(built, signal, c.endpoint.credentialId !== undefined, timeouts);
           if (res.status === 200) {
             // A non-streamed answer is read here, and a stream up to its first content, so an empty,
             // unreadable or failing one can still be retried or fail over.
@@ -379,22 +366,27 @@ export class ChatCompletionsService {
     // as a stream without usage is: served output is never free.
     const usage = parsed.usage ?? (await this.estimator.estimate(call.body, generatedOf(parsed.completion)));
     const charge = this.charges.of(c, usage);
-    const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
-    if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
-    call.reply
-      .header('x-request-id', call.requestId)
-      .header('x-gateway-provider', c.model.provider)
-      .header('x-gateway-model', c.model.id)
-      .header('x-gateway-attempts', String(attempts.length))
-      .header('content-type', 'application/json')
-      .send(JSON.stringify(out));
+    // A client that left during the call is charged the answer it did not wait for (upstreamSignalOf).
+    const left = clientLeft(call);
+    if (!left) {
+      const out = call.format.body(parsed.completion, usage, charge.cost + charge.byokFee, c.model.provider);
+      if (c.endpoint.sandbox) call.reply.header('x-gateway-sandbox', 'true');
+      call.reply
+        .header('x-request-id', call.requestId)
+        .header('x-gateway-provider', c.model.provider)
+        .header('x-gateway-model', c.model.id)
+        .header('x-gateway-attempts', String(attempts.length))
+        .header('content-type', 'application/json')
+        .send(JSON.stringify(out));
+    }
     // Settled in the same tick as the answer was written: the script is on the Redis connection
     // before anything else the client sends, so any later read of its credits sees the charge, and the
     // answer waits neither for the round trip nor for the bookkeeping. The request still waits
     // for it (graceful shutdown drains it).
     await this.settlement.settle(settleContextOf(call), {
       candidate: c,
-      status: 200,
+      status: left ? 499 : 200,
+      errorCode: left ? 'client_closed_request' : undefined,
       usage,
       cost: charge.cost,
       byokFee: charge.byokFee,

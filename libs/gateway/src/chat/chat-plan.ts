@@ -109,3 +109,14 @@ export function promptContentOf(req: ChatRequest): { images: number; hourLongCac
 export function holdPriceOf(price: ModelPrice, hourLongCache: boolean): ModelPrice {
   return hourLongCache || price.cacheWrite1h == null ? price : { ...price, cacheWrite1h: null };
 }
+
+/**
+ * The client's Anthropic beta flags as sent on the platform's key: without the long-context ones
+ * (`context-1m-*`), which Anthropic bills at a premium over 200k prompt tokens while the catalog
+ * prices the model at its standard rate. A tenant's own key takes them all (its bill, its rates).
+ */
+export function platformBetasOf(betas: string | undefined): string | undefined {
+  if (betas === undefined) return undefined;
+  const kept = betas.split(',').map((b) => b.trim()).filter((b) => b !== '' && !b.startsWith('context-1m'));
+  return kept.length > 0 ? kept.join(',') : undefined;
+}
