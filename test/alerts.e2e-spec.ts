@@ -3,6 +3,7 @@ import { postChat, startTestApp, type TestApp } from './support/test-app';
 import { call } from './support/admin-api';
 import { waitFor } from './support/billing';
 import { WebhookReceiver, type ReceivedHook } from './support/webhook-receiver';
+import { inviteTokenFor } from './support/tenant-fixture';
 
 /**
  * Alerts: rules fire once per crossing to a local webhook receiver with a valid signature, are
@@ -180,6 +181,38 @@ describe('alert rules', () => {
     expect(JSON.parse(hook!.body)).toMatchObject({ rule: { kind: 'error_rate', provider: 'openai', threshold_rate: 0.5, window_minutes: 5 }, observed: { error_rate: 1, failed_attempts: 4, attempts: 4 } });
     await sleep(EVAL_MS * 4);
     expect(hooks.at('/errors-anthropic')).toHaveLength(0);
+  });
+
+  it("show a spend or balance reading only to callers who may read billing; an error-rate reading to every role", async () => {
+    const s = await tenant(1);
+    const member = async (role: string) => {
+      const email = `${role}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+      expect((await call(t.url, 'POST', '/api/members', { token: s.token, body: { email, role } })).status).toBe(201);
+      const accepted = await call(t.url, 'POST', `/api/invites/${await inviteTokenFor(t, email)}/accept`, { body: { password: 'member password 1' } });
+      expect(accepted.status).toBe(201);
+      return accepted.body.token as string;
+    };
+    const [viewer, developer, billing] = [await member('viewer'), await member('developer'), await member('billing')];
+    hooks.answer('/balance-roles', [], 200);
+    const low = await createRule(s.token, { kind: 'balance_below', threshold: 2, webhook_url: `${hooks.url}/balance-roles` });
+    await waitFor('a delivery', async () => (await deliveries(s.token, low.id)).length === 1);
+    // An error-rate delivery, as the evaluator writes it (its reading holds no money).
+    const errors = await createRule(s.token, { kind: 'error_rate', threshold_rate: 0.5, webhook_url: `${hooks.url}/balance-roles` });
+    const errorPayload = { id: `dlv_roles_${Date.now()}`, type: 'alert.fired', rule: { id: errors.id, kind: 'error_rate' }, observed: { error_rate: 1, attempts: 2 }, message: '100.0% of upstream attempts failed' };
+    await t.prisma.alertDelivery.create({ data: { id: errorPayload.id, ruleId: errors.id, tenantId: s.tenantId, payload: errorPayload, status: 'delivered' } });
+
+    for (const token of [s.token, billing]) {
+      const [d] = await deliveries(token, low.id);
+      expect(d.payload).toMatchObject({ rule: { kind: 'balance_below' }, observed: { balance: 1 }, message: expect.stringContaining('$1.00') });
+    }
+    for (const token of [viewer, developer]) {
+      const [d] = await deliveries(token, low.id);
+      expect(d).toMatchObject({ rule_id: low.id, status: 'delivered', payload: { type: 'alert.fired', rule: { kind: 'balance_below' } } });
+      expect(d.payload).not.toHaveProperty('observed');
+      expect(d.payload).not.toHaveProperty('message');
+      expect(JSON.stringify(d)).not.toMatch(/balance_micros|1000000/);
+      expect((await deliveries(token, errors.id))[0].payload).toEqual(errorPayload);
+    }
   });
 
   it('validate fields per kind, and delete a rule with its deliveries', async () => {

@@ -104,6 +104,25 @@ describe('API keys', () => {
     expect((await chat(r2.body.key.key)).status).toBe(200);
   });
 
+  it('refuses (409 conflict) to rotate an expired key, whose successor would be born expired; rotates once expires_at is extended', async () => {
+    const s = await t.signup();
+    const k = (await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name: 'lapsed', expires_at: new Date(Date.now() + 3_600_000).toISOString() } })).body;
+    // An hour later, by the database: the key has expired.
+    await t.prisma.apiKey.update({ where: { id: k.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const keys = await t.prisma.apiKey.count({ where: { tenantId: s.tenantId } });
+    const r = await call(t.url, 'POST', `/api/keys/${k.id}/rotate`, { token: s.token, body: {} });
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ type: 'invalid_request_error', code: 'conflict', param: 'expires_at' });
+    expect(await t.prisma.apiKey.count({ where: { tenantId: s.tenantId } })).toBe(keys);
+    expect((await call(t.url, 'GET', `/api/keys/${k.id}`, { token: s.token })).body.status).toBe('active');
+
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    expect((await call(t.url, 'PATCH', `/api/keys/${k.id}`, { token: s.token, body: { expires_at: later } })).status).toBe(200);
+    const rotated = await call(t.url, 'POST', `/api/keys/${k.id}/rotate`, { token: s.token, body: {} });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.key.expires_at).toBe(later);
+  });
+
   it('revokes: refused at once, Redis says revoked, revoking again is harmless', async () => {
     const s = await funded();
     const k = (await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name: 'doomed' } })).body;

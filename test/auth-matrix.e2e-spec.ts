@@ -113,6 +113,26 @@ describe('bad keys on /v1 (T01)', () => {
   });
 });
 
+describe('the dashboard API reads credentials from the Authorization header only', () => {
+  it('refuses (401) an operator token, a JWT or a management key in ?access_token= or a body access_token; the header works', async () => {
+    const mgmt = await keyWith({ kind: 'management' });
+    const cases: [string, string, string][] = [
+      ['ADMIN_TOKEN', ADMIN_TOKEN, '/api/admin/tenants'],
+      ['a JWT', tenant.token, '/api/keys'],
+      ['a management key', mgmt.key, '/api/keys'],
+    ];
+    for (const [what, token, path] of cases) {
+      const inQuery = await call(t.url, 'GET', `${path}?access_token=${encodeURIComponent(token)}`);
+      expect([what, 'query', inQuery.status]).toEqual([what, 'query', 401]);
+      expect(inQuery.body.error).toMatchObject({ type: 'invalid_request_error', code: 'unauthorized' });
+      const inBody = await call(t.url, 'POST', '/api/keys', { body: { name: 'smuggled', access_token: token } });
+      expect([what, 'body', inBody.status]).toEqual([what, 'body', 401]);
+      expect((await call(t.url, 'GET', path, { token })).status).toBe(200);
+    }
+    expect(await t.prisma.apiKey.count({ where: { name: 'smuggled' } })).toBe(0);
+  });
+});
+
 describe('credentials stay on their side (T07)', () => {
   it('admin and dashboard credentials are not inference keys (401 on /v1)', async () => {
     for (const token of [ADMIN_TOKEN, tenant.token]) {

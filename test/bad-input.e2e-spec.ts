@@ -207,6 +207,45 @@ describe('bad input on every endpoint with a body', () => {
   });
 });
 
+describe('money and cursors', () => {
+  it('answers 400 invalid_body naming the field for amounts in exponent form or below a micro, and writes nothing', async () => {
+    const before = await fingerprint();
+    const cases: Array<[string, string, string, object, string]> = [];
+    for (const odd of [1.5e-7, 1e-7, 1e-8, 1.0000001]) {
+      cases.push(
+        ['POST', '/api/keys', f.token, { name: 'x', credit_limit: odd }, 'credit_limit'],
+        ['PATCH', `/api/keys/${f.ids.key}`, f.token, { credit_limit: odd }, 'credit_limit'],
+        ['POST', `/api/admin/tenants/${f.tenantId}/credits`, ADMIN_TOKEN, { amount: odd, reason: 'odd' }, 'amount'],
+        ['POST', '/api/alerts', f.token, { kind: 'spend_daily', threshold: odd, webhook_url: 'https://93.184.215.14/alerts' }, 'threshold'],
+        ['POST', '/api/billing/checkout', f.token, { amount: 10 + odd }, 'amount'],
+        ['PUT', '/api/billing/auto-topup', f.token, { enabled: false, threshold: odd, amount: 10 }, 'threshold'],
+      );
+    }
+    // Card charges are whole cents.
+    cases.push(['POST', '/api/billing/checkout', f.token, { amount: 10.001 }, 'amount']);
+    const failures: string[] = [];
+    for (const [method, path, token, body, param] of cases) {
+      const r = await call(t.url, method, path, { token, body });
+      if (r.status !== 400 || r.body?.error?.code !== 'invalid_body' || r.body.error.param !== param || !String(r.body.error.message).includes(param)) {
+        failures.push(`${method} ${path} ${JSON.stringify(body)}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await fingerprint()).toBe(before);
+    const micro = await call(t.url, 'POST', '/api/keys', { token: f.token, body: { name: 'a micro', credit_limit: 0.000001 } });
+    expect([micro.status, micro.body.credit_limit]).toEqual([201, 0.000001]);
+  });
+
+  it('refuses (400) a ledger cursor past the largest bigint id, and takes the largest', async () => {
+    const cursor = (id: string) => Buffer.from(id).toString('base64url');
+    const past = await call(t.url, 'GET', `/api/billing/ledger?cursor=${cursor('9999999999999999999')}`, { token: f.token });
+    expect(past.status).toBe(400);
+    expect(past.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body', param: 'cursor' });
+    expect((await call(t.url, 'GET', `/api/billing/ledger?cursor=${cursor('9223372036854775808')}`, { token: f.token })).status).toBe(400);
+    expect((await call(t.url, 'GET', `/api/billing/ledger?cursor=${cursor('9223372036854775807')}`, { token: f.token })).status).toBe(200);
+  });
+});
+
 describe('list endpoints', () => {
   it('all page with limit and cursor, answer {data, next_cursor}, and refuse bad paging parameters', async () => {
     const lists = Object.entries(doc.paths).filter(([, ops]) => ops.get?.parameters?.some((p) => p.name === 'cursor'));

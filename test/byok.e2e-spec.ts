@@ -175,6 +175,40 @@ describe('BYOK provider keys', () => {
     expect((await t.credits.getCredits(s.tenantId))!.balance).toBeLessThan(before);
   });
 
+  it('moves a stored key to another base_url only with the key in the same request, and forgets its verification', async () => {
+    const s = await t.signup();
+    const pk = (await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, base_url: `${ownOpenAi.baseUrl}/v1` } })).body;
+    expect((await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token })).body.verified).toBe(true);
+    // Someone who may edit provider keys points the stored key at a server of theirs.
+    const attacker = new FakeOpenAiServer({ apiKey: 'sk-attacker-own-key-0000' });
+    await attacker.start();
+    try {
+      for (const base_url of [`${attacker.baseUrl}/v1`, null]) {
+        const moved = await call(t.url, 'PATCH', `/api/provider-keys/${pk.id}`, { token: s.token, body: { base_url } });
+        expect([base_url, moved.status]).toEqual([base_url, 400]);
+        expect(moved.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body', param: 'api_key' });
+      }
+      const kept = (await call(t.url, 'GET', `/api/provider-keys/${pk.id}`, { token: s.token })).body;
+      expect(kept).toMatchObject({ base_url: `${ownOpenAi.baseUrl}/v1`, last4: '7777', verified_at: expect.any(String) });
+      expect((await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token })).status).toBe(200);
+      expect(attacker.requests).toHaveLength(0);
+
+      // The same URL sent back with a label is no move.
+      expect((await call(t.url, 'PATCH', `/api/provider-keys/${pk.id}`, { token: s.token, body: { base_url: `${ownOpenAi.baseUrl}/v1/`, label: 'same' } })).body).toMatchObject({ label: 'same', verified_at: expect.any(String) });
+
+      // With its own key, the move is the tenant's: the new key is stored, the old verification dropped.
+      const moved = await call(t.url, 'PATCH', `/api/provider-keys/${pk.id}`, { token: s.token, body: { base_url: `${attacker.baseUrl}/v1`, api_key: 'sk-attacker-own-key-0000' } });
+      expect(moved.status).toBe(200);
+      expect(moved.body).toMatchObject({ base_url: `${attacker.baseUrl}/v1`, last4: '0000', verified_at: null });
+      const v = await call(t.url, 'POST', `/api/provider-keys/${pk.id}/verify`, { token: s.token });
+      expect(v.body).toMatchObject({ verified: true });
+      expect(attacker.lastRequest()?.headers.authorization).toBe('Bearer sk-attacker-own-key-0000');
+      expect(JSON.stringify(attacker.requests)).not.toContain(OWN_OPENAI);
+    } finally {
+      await attacker.close();
+    }
+  });
+
   it('changes priority and deletes; another tenant never sees them', async () => {
     const s = await t.signup();
     const other = await t.signup();

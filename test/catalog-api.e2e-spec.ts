@@ -199,6 +199,22 @@ describe('operators change the catalog', () => {
     expect(await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: SEEDED } })).toEqual(seeded);
   });
 
+  it('refuses (400) to give a canonical to a model that others name as theirs: no chain through PATCH either', async () => {
+    const head = `${ID}-head`;
+    const member = `${ID}-member`;
+    expect((await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id: head }) })).status).toBe(201);
+    expect((await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id: member, canonical: head }) })).status).toBe(201);
+    const before = await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: head } });
+    const chained = await call(t.url, 'PATCH', `/api/models/${head}`, { token: ADMIN_TOKEN, body: { canonical: 'openai/gpt-4o-mini', name: 'renamed' } });
+    expect(chained.status).toBe(400);
+    expect(chained.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body', param: 'canonical' });
+    expect(chained.body.error.message).toContain(member);
+    expect(await t.prisma.catalogModel.findUniqueOrThrow({ where: { id: head } })).toEqual(before);
+    // Other changes of the same model, and a null canonical, are fine; so is re-pointing a member.
+    expect((await call(t.url, 'PATCH', `/api/models/${head}`, { token: ADMIN_TOKEN, body: { canonical: null, name: 'renamed' } })).status).toBe(200);
+    expect((await call(t.url, 'PATCH', `/api/models/${member}`, { token: ADMIN_TOKEN, body: { canonical: head } })).status).toBe(200);
+  });
+
   it('refuses ids with empty segments, and ids too long for a page cursor', async () => {
     for (const id of ['openai/gw-test//x', 'openai/gw-test/', `openai/${'x'.repeat(140)}`]) {
       const r = await call(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: newModel({ id }) });

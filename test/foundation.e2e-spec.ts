@@ -91,6 +91,34 @@ describe('operators', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('refuses an amount out of range with 400 naming amount, writing nothing; later credits still apply', async () => {
+    const { tenantId } = await t.signup();
+    const op = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (const amount of [10_000_000_000, -10_000_000_000, 1_000_000.01, 1e21]) {
+      const r = await post(`/api/admin/tenants/${tenantId}/credits`, { amount, reason: 'typo' }, op);
+      expect([amount, r.status]).toEqual([amount, 400]);
+      expect(await r.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_body', param: 'amount' } });
+    }
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId } })).toBe(0);
+    expect((await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 1_000_000, reason: 'largest grant' }, op)).status).toBe(201);
+    expect((await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 5, reason: 'later' }, op)).status).toBe(201);
+    expect((await t.credits.getCredits(tenantId))?.balance).toBe(1_000_005_000_000n);
+  });
+
+  it("refuses (400) an entry that would take the tenant's ledger total past what Redis can hold, before writing it", async () => {
+    const { tenantId } = await t.signup();
+    // As if granted over years: the ledger already sums to just under 2^53 micros (~9,007,199,254 USD).
+    await t.prisma.ledgerEntry.create({ data: { tenantId, kind: 'promo', amountMicros: 9_007_199_000_000_000n, idempotencyKey: `huge-${tenantId}` } });
+    const op = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const over = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 1000, reason: 'one too many' }, op);
+    expect(over.status).toBe(400);
+    expect(await over.json()).toMatchObject({ error: { code: 'invalid_body', param: 'amount' } });
+    expect(await t.prisma.ledgerEntry.count({ where: { tenantId } })).toBe(1);
+    // Nothing stuck behind it: a credit that fits is written and reaches Redis.
+    expect((await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 100, reason: 'fits' }, op)).status).toBe(201);
+    expect((await t.credits.getCredits(tenantId))?.balance).toBe(9_007_199_100_000_000n);
+  });
+
   it('keeps Idempotency-Keys per tenant: the same key credits another tenant (reliability T05)', async () => {
     const a = await t.signup();
     const b = await t.signup();

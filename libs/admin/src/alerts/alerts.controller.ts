@@ -2,7 +2,7 @@ import { Body, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminController } from '../common/admin-controller.decorator';
 import { ListQueryDto } from '../common/pagination.dto';
-import { Requires } from '../common/permissions';
+import { can, Requires } from '../common/permissions';
 import { scopeOf } from '../common/scope';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { DeletedView } from '../members/members.dto';
@@ -31,10 +31,10 @@ export class AlertsController {
 
   @Get('deliveries')
   @Requires('settings:read')
-  @ApiOperation({ summary: 'Webhook deliveries, newest first: one per crossing, with attempts, last status and error' })
+  @ApiOperation({ summary: 'Webhook deliveries, newest first: one per crossing, with attempts, last status and error; spend and balance readings only with billing:read' })
   @ApiOkResponse({ type: AlertDeliveryListView })
   deliveries(@CurrentPrincipal() p: Principal, @Query() q: ListDeliveriesQueryDto) {
-    return this.alerts.deliveriesOf(scopeOf(p), { limit: q.limit, cursor: q.cursor, ruleId: q.rule_id });
+    return this.alerts.deliveriesOf(scopeOf(p), { limit: q.limit, cursor: q.cursor, ruleId: q.rule_id }, can(p, 'billing:read'));
   }
 
   @Get(':id')

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ALERT_KINDS } from '@gw/db';
 import { ListQueryDto } from '../common/pagination.dto';
+import { IsUsd } from '../common/usd.validator';
 import { PROVIDER_IDS } from '../provider-keys/provider-keys.dto';
 
 const Given = () => ValidateIf((_o, v) => v !== undefined);
@@ -13,9 +14,7 @@ export class CreateAlertDto {
 
   @ApiPropertyOptional({ type: Number, minimum: 0, maximum: 1_000_000, description: 'USD, for spend and balance rules.' })
   @Given()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 6 })
-  @Min(0)
-  @Max(1_000_000)
+  @IsUsd({ min: 0, max: 1_000_000 })
   threshold?: number;
 
   @ApiPropertyOptional({ type: Number, minimum: 0, maximum: 1, example: 0.25, description: 'error_rate rules: fires when the failed share is above this.' })
@@ -94,7 +93,7 @@ export class AlertDeliveryView {
   @ApiProperty() attempts!: number;
   @ApiProperty({ type: 'integer', nullable: true, description: 'HTTP status of the last attempt.' }) response_status!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' }) error!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The JSON body sent.' }) payload!: unknown;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The JSON body sent; for a spend or balance rule without `observed` and `message` unless the caller may read billing.' }) payload!: unknown;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) delivered_at!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
 }

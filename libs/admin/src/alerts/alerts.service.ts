@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, assertPublicUrl, DomainError, ErrorCode, microsToUsd, newId, randomBase62, SecretBox, usdToMicros } from '@gw/core';
-import { AlertDeliveryRepository, alertSecretAad, AlertRuleRepository, type AlertDeliveryRow, type NewAlertRule, type PageRequest, type StoredAlertRule, type TenantScope } from '@gw/db';
+import { AlertDeliveryRepository, alertSecretAad, AlertRuleRepository, type AlertDeliveryRow, type AlertKind, type NewAlertRule, type PageRequest, type StoredAlertRule, type TenantScope } from '@gw/db';
 import { listOf, type ListResponse } from '../common/pagination.dto';
 import type { AlertDeliveryView, AlertView, CreateAlertDto, CreatedAlertView } from './alerts.dto';
 
@@ -25,7 +25,15 @@ export function alertView(r: StoredAlertRule): AlertView {
   };
 }
 
-function deliveryView(d: AlertDeliveryRow): AlertDeliveryView {
+/**
+ * Kinds whose readings carry no money. A spend or balance reading (the payload's `observed` and
+ * `message`) shows the tenant's spend or balance, which is billing data: callers without
+ * billing:read get those deliveries without both. Listed the other way round so a kind added
+ * later is withheld until someone decides it shows no money.
+ */
+const MONEYLESS_KINDS: ReadonlySet<string> = new Set<AlertKind>(['error_rate']);
+
+function deliveryView(d: AlertDeliveryRow, showMoney: boolean): AlertDeliveryView {
   return {
     id: d.id,
     rule_id: d.ruleId,
@@ -33,10 +41,21 @@ function deliveryView(d: AlertDeliveryRow): AlertDeliveryView {
     attempts: d.attempts,
     response_status: d.responseStatus,
     error: d.error,
-    payload: d.payload,
+    payload: showMoney ? d.payload : withoutMoney(d.payload),
     delivered_at: d.deliveredAt?.toISOString() ?? null,
     created_at: d.createdAt.toISOString(),
   };
+}
+
+/** The payload with the reading left out unless its rule's kind shows no money (the payload names the kind: the rule may be gone). */
+function withoutMoney(payload: unknown): unknown {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
+  const { rule } = payload as { rule?: { kind?: unknown } };
+  if (typeof rule?.kind === 'string' && MONEYLESS_KINDS.has(rule.kind)) return payload;
+  const kept: Record<string, unknown> = { ...payload };
+  delete kept.observed;
+  delete kept.message;
+  return kept;
 }
 
 const bad = (param: string, message: string) => new DomainError(ErrorCode.InvalidBody, message, { param });
@@ -82,8 +101,9 @@ export class AlertsService {
     if (!(await this.rules.delete(scope, id))) throw notFound();
   }
 
-  async deliveriesOf(scope: TenantScope, req: PageRequest & { ruleId?: string }): Promise<ListResponse<AlertDeliveryView>> {
-    return listOf(await this.deliveries.page(scope, req), deliveryView);
+  /** `showMoney`: whether the caller may read billing (see MONEYLESS_KINDS). */
+  async deliveriesOf(scope: TenantScope, req: PageRequest & { ruleId?: string }, showMoney: boolean): Promise<ListResponse<AlertDeliveryView>> {
+    return listOf(await this.deliveries.page(scope, req), (d) => deliveryView(d, showMoney));
   }
 }
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { JwtService } from '@nestjs/jwt';
-import { Strategy } from 'passport-http-bearer';
 import { timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, INVALID_API_KEY_MESSAGE, isWellFormedApiKey } from '@gw/core';
 import { ApiKeyRepository, UserRepository } from '@gw/db';
 import type { Principal } from './principal';
 import { passwordVersion } from './password-version';
+import { AuthorizationHeaderStrategy } from './authorization-header.strategy';
 
 export interface JwtClaims {
   sub: string;
@@ -19,10 +19,11 @@ export interface JwtClaims {
 
 /**
  * One bearer credential, three kinds of caller: the operator's ADMIN_TOKEN, a tenant's
- * management key (`sk-gw-...` of kind management), or a user's JWT.
+ * management key (`sk-gw-...` of kind management), or a user's JWT. Read from the Authorization
+ * header only (see AuthorizationHeaderStrategy).
  */
 @Injectable()
-export class AdminBearerStrategy extends PassportStrategy(Strategy, 'admin-bearer') {
+export class AdminBearerStrategy extends PassportStrategy(AuthorizationHeaderStrategy, 'admin-bearer') {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jwt: JwtService,

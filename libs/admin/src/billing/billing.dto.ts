@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { IsUsd } from '../common/usd.validator';
 
-const USD = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 } as const;
+/** What a card can be charged: whole cents (TOPUP_MIN_USD..TOPUP_MAX_USD is checked by the use case). */
+const CARD_AMOUNT = { min: 0.01, max: 1_000_000, decimals: 2 } as const;
 
 export class CheckoutDto {
   @ApiProperty({ example: 25, description: 'USD, whole cents, within TOPUP_MIN_USD..TOPUP_MAX_USD.' })
-  @IsNumber(USD)
-  @Min(0.01)
-  @Max(1_000_000)
+  @IsUsd(CARD_AMOUNT)
   amount!: number;
 
   @ApiPropertyOptional({ default: false, description: 'Keep the card for off-session charges (needed by auto top-up).' })
@@ -22,14 +22,10 @@ export class AutoTopupDto {
   enabled!: boolean;
 
   @ApiProperty({ example: 5, description: 'USD.' })
-  @IsNumber(USD)
-  @Min(0)
-  @Max(1_000_000)
+  @IsUsd({ min: 0, max: 1_000_000, decimals: 2 })
   threshold!: number;
 
   @ApiProperty({ example: 20, description: 'USD charged per crossing, within TOPUP_MIN_USD..TOPUP_MAX_USD.' })
-  @IsNumber(USD)
-  @Min(0.01)
-  @Max(1_000_000)
+  @IsUsd(CARD_AMOUNT)
   amount!: number;
 }

@@ -33,7 +33,12 @@ export function encodeLedgerCursor(id: bigint): string {
   return Buffer.from(id.toString()).toString('base64url');
 }
 
+/** Entry ids are Postgres bigints: a larger number is no cursor this API returned (and would fail the query). */
+const MAX_ENTRY_ID = 2n ** 63n - 1n;
+
 export function decodeLedgerCursor(cursor: string): bigint | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^\d{1,19}$/.test(text) ? BigInt(text) : null;
+  if (!/^\d{1,19}$/.test(text)) return null;
+  const id = BigInt(text);
+  return id <= MAX_ENTRY_ID ? id : null;
 }

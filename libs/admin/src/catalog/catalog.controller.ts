@@ -119,6 +119,7 @@ export class CatalogController {
     if (Object.values(dto).every((v) => v === undefined)) return catalogModelView(current);
     assertOutputFits(dto.context_length ?? current.contextLength, dto.max_output_tokens ?? current.maxOutputTokens);
     await this.assertCanonical(dto.canonical, id);
+    if (dto.canonical !== undefined && dto.canonical !== null) await this.assertNotNamedCanonical(id);
     const changed = await this.catalog.update(id, {
       upstreamId: dto.upstream_id,
       name: dto.name,
@@ -144,6 +145,19 @@ export class CatalogController {
     if (!target) throw new DomainError(ErrorCode.InvalidBody, `canonical: no model ${canonical} in the catalog`, { param: 'canonical' });
     if (target.canonicalId !== null && target.canonicalId !== target.id) {
       throw new DomainError(ErrorCode.InvalidBody, `canonical: ${canonical} is itself the same model as ${target.canonicalId}; name that one`, { param: 'canonical' });
+    }
+  }
+
+  /**
+   * The other end of the same rule: a model that others name as their canonical stays canonical
+   * itself, or they would chain through it. The catalog is a few hundred rows, read once per
+   * operator edit.
+   */
+  private async assertNotNamedCanonical(id: string): Promise<void> {
+    const naming = (await this.catalog.listAll()).filter((m) => m.canonicalId === id && m.id !== id).map((m) => m.id);
+    if (naming.length > 0) {
+      const some = naming.slice(0, 3).join(', ') + (naming.length > 3 ? ` and ${naming.length - 3} more` : '');
+      throw new DomainError(ErrorCode.InvalidBody, `canonical: ${id} is the canonical model of ${some}; it cannot name another`, { param: 'canonical' });
     }
   }
 }

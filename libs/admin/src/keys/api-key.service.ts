@@ -98,11 +98,16 @@ export class ApiKeyService {
   /**
    * A new secret with the same settings; the old key becomes `rotated` and keeps working until
    * its grace period ends (0: stops now). Both keys' Redis statuses are written before answering.
+   * An expired key is refused (409): its successor would inherit `expires_at` and be born expired,
+   * a secret shown once that never works; the tenant extends `expires_at` first or creates a key.
    */
   async rotate(scope: TenantScope, id: string, graceSeconds = this.config.KEY_ROTATION_GRACE_SECONDS): Promise<RotatedKeyView> {
     const old = await this.get(scope, id);
     if (old.status !== 'active') throw new DomainError(ErrorCode.Conflict, `Only an active key can be rotated (this one is ${old.status})`);
     const now = this.clock.now();
+    if (old.expiresAt && old.expiresAt.getTime() <= now) {
+      throw new DomainError(ErrorCode.Conflict, `This key expired at ${old.expiresAt.toISOString()}; set a later expires_at first, or create a new key`, { param: 'expires_at' });
+    }
     const key = generateApiKey();
     const r = await this.keys.rotate(
       scope,

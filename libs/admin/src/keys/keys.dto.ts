@@ -6,7 +6,6 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
-  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -17,6 +16,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ListQueryDto } from '../common/pagination.dto';
+import { IsUsd } from '../common/usd.validator';
 
 export const KEY_KINDS = ['inference', 'management'] as const;
 export const KEY_STATUSES = ['active', 'revoked', 'rotated'] as const;
@@ -54,9 +54,7 @@ class KeySettingsDto {
 
   @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, maximum: 1_000_000, description: 'Spend limit in USD per `limit_reset` period; null: none.' })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 6 })
-  @Min(0)
-  @Max(1_000_000)
+  @IsUsd({ min: 0, max: 1_000_000 })
   credit_limit?: number | null;
 
   @ApiPropertyOptional({ enum: LIMIT_RESETS, default: 'never', description: 'When the credit limit starts over (UTC midnight; weeks start Monday).' })

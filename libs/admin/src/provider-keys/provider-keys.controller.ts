@@ -37,10 +37,10 @@ export class ProviderKeysController {
 
   @Patch(':id')
   @Requires('provider_keys:write')
-  @ApiOperation({ summary: 'Change label, priority or base URL (to change the secret, add a new key)' })
+  @ApiOperation({ summary: 'Change label, priority, the key, or the base URL together with the key' })
   @ApiOkResponse({ type: ProviderKeyView })
   update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: UpdateProviderKeyDto) {
-    return this.keys.update(scopeOf(p), id, { baseUrl: dto.base_url, label: dto.label, priority: dto.priority });
+    return this.keys.update(scopeOf(p), id, { baseUrl: dto.base_url, apiKey: dto.api_key, label: dto.label, priority: dto.priority });
   }
 
   @Delete(':id')

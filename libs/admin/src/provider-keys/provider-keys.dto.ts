@@ -40,11 +40,19 @@ export class CreateProviderKeyDto {
 }
 
 export class UpdateProviderKeyDto {
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500, description: 'A new base URL (null: the platform\'s) needs `api_key` in the same request: the stored key is never sent to a URL it was not given for.' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
   base_url?: string | null;
+
+  @ApiPropertyOptional({ minLength: 8, maxLength: 500, description: 'Replaces the stored key (required with a new `base_url`); clears `verified_at`.' })
+  @Given()
+  @IsString()
+  @MinLength(8)
+  @MaxLength(500)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'api_key must be printable ASCII without spaces' })
+  api_key?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100 })
   @IsOptional()

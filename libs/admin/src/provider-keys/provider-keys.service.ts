@@ -67,13 +67,28 @@ export class ProviderKeysService {
     return c;
   }
 
-  async update(scope: TenantScope, id: string, changes: { baseUrl?: string | null; label?: string | null; priority?: 'first' | 'fallback' }): Promise<ProviderKeyView> {
+  /**
+   * A new base URL takes a new key in the same request: else whoever may edit provider keys could
+   * point a stored key at a server of theirs and have /verify (or the next gateway request) send
+   * it there. A new URL or key clears `verified_at`: the check was of the pair stored before.
+   */
+  async update(
+    scope: TenantScope,
+    id: string,
+    changes: { baseUrl?: string | null; apiKey?: string; label?: string | null; priority?: 'first' | 'fallback' },
+  ): Promise<ProviderKeyView> {
     const current = await this.get(scope, id);
     // The stored URL sent back unchanged (a client saving a label) is not a new URL: a scheme or
     // port rule added since does not refuse it (its addresses are still checked).
     const baseUrl = changes.baseUrl === undefined || changes.baseUrl === null ? changes.baseUrl : await this.checkBaseUrl(changes.baseUrl, current.baseUrl);
+    const newUrl = baseUrl !== undefined && baseUrl !== current.baseUrl;
+    if (newUrl && changes.apiKey === undefined) {
+      throw new DomainError(ErrorCode.InvalidBody, 'api_key is required to change base_url: the stored key is only sent where it was given for', { param: 'api_key' });
+    }
     const updated = await this.creds.update(scope, id, {
       ...(baseUrl !== undefined ? { baseUrl } : {}),
+      ...(changes.apiKey !== undefined ? { sealed: this.box.seal(changes.apiKey, current.aad), last4: lastFour(changes.apiKey) } : {}),
+      ...(newUrl || changes.apiKey !== undefined ? { verifiedAt: null } : {}),
       ...(changes.label !== undefined ? { label: changes.label } : {}),
       ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
     });

@@ -24,7 +24,8 @@ export interface NewProviderCredential {
   priority: CredentialPriority;
 }
 
-export type ProviderCredentialChanges = Partial<Pick<NewProviderCredential, 'label' | 'baseUrl' | 'priority'>>;
+/** A new `sealed` secret comes with its `last4`; `verifiedAt: null` forgets a verification of what was stored. */
+export type ProviderCredentialChanges = Partial<Pick<NewProviderCredential, 'label' | 'baseUrl' | 'priority' | 'sealed' | 'last4'>> & { verifiedAt?: null };
 
 /**
  * A tenant's provider key as stored: sealed, with the AAD to open it. What the gateway loads:
@@ -127,7 +128,9 @@ export class ProviderCredentialRepository {
   }
 
   async update(scope: TenantScope, id: string, changes: ProviderCredentialChanges): Promise<StoredProviderCredential | null> {
-    const r = await this.prisma.providerCredential.updateMany({ where: { id, tenantId: scope.tenantId }, data: changes });
+    const { sealed, ...rest } = changes;
+    const secret = sealed ? { ciphertext: bytes(sealed.ciphertext), iv: bytes(sealed.iv), authTag: bytes(sealed.authTag), keyVersion: sealed.keyVersion } : {};
+    const r = await this.prisma.providerCredential.updateMany({ where: { id, tenantId: scope.tenantId }, data: { ...rest, ...secret } });
     return r.count === 1 ? this.get(scope, id) : null;
   }
 
