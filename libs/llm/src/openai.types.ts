@@ -104,6 +104,12 @@ export interface ToolMessage {
   role: 'tool';
   content: string | TextPart[];
   tool_call_id: string;
+  /**
+   * Gateway extension, not OpenAI's: the tool failed (Anthropic `tool_result.is_error`, set by the
+   * `/v1/messages` mapping). Each adapter says it its provider's way: Anthropic's flag, Gemini's
+   * `{"error": ...}` response, an `Error: ` prefix for OpenAI-format vendors, which have no field.
+   */
+  is_error?: boolean;
 }
 
 export interface FunctionMessage {
@@ -176,6 +182,8 @@ export interface ChatRequest {
   max_completion_tokens?: number | null;
   temperature?: number | null;
   top_p?: number | null;
+  /** Not OpenAI's: Anthropic's `top_k` and Gemini's `topK` (`/v1/messages` sets it); vendors without it declare it unsupported. */
+  top_k?: number | null;
   frequency_penalty?: number | null;
   presence_penalty?: number | null;
   logit_bias?: Record<string, number> | null;
@@ -211,10 +219,16 @@ export interface ChatRequest {
   models?: string[];
   /** Routing preferences. */
   provider?: ProviderPreferences;
+  /**
+   * Set by the `/v1/messages` mapping, never by clients: the client's name for each canonical
+   * field it sent under another one (`stop` came as `stop_sequences`, `reasoning_effort` as
+   * `thinking`), so that a refusal names what the client sent (see `clientParam`).
+   */
+  client_names?: Partial<Record<keyof ChatRequest, string>>;
 }
 
 /** Request fields that belong to the gateway, stripped by every adapter. */
-export const GATEWAY_ONLY_FIELDS = ['models', 'provider'] as const satisfies ReadonlyArray<keyof ChatRequest>;
+export const GATEWAY_ONLY_FIELDS = ['models', 'provider', 'client_names'] as const satisfies ReadonlyArray<keyof ChatRequest>;
 
 // ---------------------------------------------------------------------------------------------
 // Response

@@ -103,6 +103,13 @@ export interface ProviderAdapter {
   /** Environment prefix: `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL`. */
   readonly envPrefix: string;
   readonly defaultBaseUrl: string;
+  /**
+   * Extension: the provider wants its own reasoning text back on the assistant messages of the
+   * current tool loop (DeepSeek and Moonshot thinking models answer 400 without it). A client
+   * format that replays only opaque blocks (Anthropic's, on `/v1/messages`) must then be given
+   * that text inside one.
+   */
+  readonly reasoningInToolLoop?: boolean;
   buildChatRequest(req: ChatRequest, target: ProviderTarget, opts: BuildOptions): UpstreamHttpRequest;
   parseChatResponse(body: unknown, ctx: ResponseContext): ParsedCompletion;
   createStreamTransformer(ctx: ResponseContext): StreamTransformer;

@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '@gw/core';
+import type { ChatRequest } from './openai.types';
 import type { BuildOptions } from './provider';
 
 /**
@@ -41,11 +42,42 @@ export function unsupportedParameter(provider: string, param: string, why?: stri
   );
 }
 
+/**
+ * The name the client gave a canonical parameter: itself, except for what `/v1/messages` maps
+ * from Anthropic fields of another name (`ChatRequest.client_names`), so a refusal names the
+ * field the client sent (`stop_sequences`, not `stop`).
+ */
+export function clientParam(req: object, param: string): string {
+  const names = (req as Pick<ChatRequest, 'client_names'>).client_names;
+  return names?.[param as keyof ChatRequest] ?? param;
+}
+
+/**
+ * True when `reasoning_effort` stands for Anthropic `thinking` (`/v1/messages`): permission to think,
+ * not a demand for a control. A provider or model without reasoning control drops it whatever
+ * the policy: the model thinks or not on its own, and Claude Code sends `thinking` whatever
+ * model it is pointed at. An OpenAI client's own `reasoning_effort` follows the policy.
+ */
+export function reasoningIsPermission(req: ChatRequest): boolean {
+  return req.client_names?.reasoning_effort === 'thinking';
+}
+
 /** Under the `reject` policy, throws for the first unsupported parameter the client really set. */
 export function rejectUnsupported(provider: string, req: object, params: readonly string[], policy: BuildOptions['unsupportedParams']): void {
   if (policy !== 'reject') return;
   const record = req as Record<string, unknown>;
-  for (const p of params) if (isParamSet(p, record[p])) throw unsupportedParameter(provider, p);
+  for (const p of params) if (isParamSet(p, record[p])) throw unsupportedParameter(provider, clientParam(req, p));
+}
+
+/**
+ * `stop` held to a provider's limit on how many sequences it takes (OpenAI: 4): over it, refused
+ * naming the client's field (policy `reject`), or cut to the first `max` (policy `drop`, the
+ * parameter kept as far as the provider can honour it).
+ */
+export function limitStop(provider: string, req: ChatRequest, stops: readonly string[], max: number | undefined, policy: BuildOptions['unsupportedParams']): readonly string[] {
+  if (max === undefined || stops.length <= max) return stops;
+  if (policy === 'reject') throw unsupportedParameter(provider, clientParam(req, 'stop'), `at most ${max} stop sequences (got ${stops.length})`);
+  return stops.slice(0, max);
 }
 
 /** Rejects (policy `reject`) or deletes the unsupported parameters of an outgoing body copy. */

@@ -30,6 +30,11 @@ export interface StreamWriter {
   done(usage: TokenUsage, costMicros: bigint): string;
   /** The ending after an error once bytes were sent: a final error event, never an end marker. */
   error(err: unknown): string;
+  /**
+   * Set once `chunks` ended the stream itself with an error event (chunks the client's format
+   * cannot express): the request failed, and is recorded as such, whatever the upstream did.
+   */
+  failure?(): unknown;
 }
 
 /**
@@ -81,20 +86,27 @@ export class OpenAiFormat implements ResponseFormat {
 export class AnthropicFormat implements ResponseFormat {
   readonly endpoint = 'messages';
 
+  /**
+   * `reasoningInToolLoop(provider)`: whether that provider wants its reasoning text back in tool
+   * loops (`ProviderAdapter.reasoningInToolLoop`); Anthropic clients then carry it in an envelope.
+   */
+  constructor(private readonly reasoningInToolLoop: (provider: string) => boolean = () => false) {}
+
   error(err: unknown, requestId: string): ClientError {
     return toAnthropicError(err, requestId);
   }
 
-  body(completion: ChatCompletion, usage: TokenUsage | undefined): unknown {
-    return chatCompletionToAnthropic(completion, usage);
+  body(completion: ChatCompletion, usage: TokenUsage | undefined, _costMicros: bigint, provider: string): unknown {
+    return chatCompletionToAnthropic(completion, usage, { carryReasoning: this.reasoningInToolLoop(provider) });
   }
 
   stream(ctx: StreamContext): StreamWriter {
-    const conv = new ChatChunksToAnthropicEvents({ id: ctx.id, model: ctx.model });
+    const conv = new ChatChunksToAnthropicEvents({ id: ctx.id, model: ctx.model, carryReasoning: this.reasoningInToolLoop(ctx.provider) });
     return {
       chunks: (chunks, usage) => anthropicEventsToSse(conv.push(chunks, usage)),
       done: (usage) => anthropicEventsToSse(conv.end(usage)),
       error: (err) => anthropicEventsToSse(conv.fail(err)),
+      failure: () => conv.failure,
     };
   }
 }

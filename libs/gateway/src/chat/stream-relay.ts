@@ -188,6 +188,9 @@ export class StreamRelay {
           idle.refresh();
         }
       }
+      // The writer already sent its error event; the failure ends the relay like an upstream one.
+      const failed = writer.failure?.();
+      if (failed !== undefined) throw failed;
     };
 
     try {

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, newRequestId } from '@gw/core';
-import { anthropicToChatRequest, effortWithoutThinking, type ChatRequest, type OutputEffort } from '@gw/llm';
+import { anthropicCountTokensRequest, anthropicToChatRequest, effortWithoutThinking, ProviderRegistry, type ChatRequest, type OutputEffort } from '@gw/llm';
 import { traceHeadersOf } from '@gw/observability';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
 import { ChatCompletionsService } from '../chat/chat-completions.service';
@@ -12,6 +12,7 @@ import { InFlight } from './in-flight';
 import { presentedKey } from './presented-key';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
+import { UsageEstimator } from '../chat/usage-estimator';
 import type { ChatCall } from '../chat/chat-call';
 
 declare module 'fastify' {
@@ -37,6 +38,8 @@ export class GatewayRoutes implements OnModuleInit {
     private readonly embeddings: EmbeddingsService,
     private readonly account: AccountHandlers,
     private readonly inFlight: InFlight,
+    private readonly estimator: UsageEstimator,
+    private readonly providers: ProviderRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -53,13 +56,20 @@ export class GatewayRoutes implements OnModuleInit {
 
     app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
       const body = req.body as ChatRequest;
+      refuseGatewaySetFields(body);
       return this.chatCall(req, reply, body, new OpenAiFormat(body.stream_options?.include_usage === true));
     });
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
-    const anthropic = new AnthropicFormat();
-    app.post('/v1/messages', { onRequest: authenticate, errorHandler: errorsAs(anthropic) }, (req, reply) =>
+    const anthropic = new AnthropicFormat((provider) => this.providers.get(provider)?.reasoningInToolLoop === true);
+    const anthropicOpts = { onRequest: authenticate, errorHandler: errorsAs(anthropic) };
+    app.post('/v1/messages', anthropicOpts, (req, reply) =>
       this.chatCall(req, reply, anthropicToChatRequest(req.body), anthropic, effortWithoutThinking(req.body)),
     );
+    app.post('/v1/messages/count_tokens', anthropicOpts, (req) => this.countTokens(req));
+    // The rest of Anthropic's API (batches, ...) is not served: Anthropic's 404, which its SDK reads.
+    app.all('/v1/messages/*', { errorHandler: errorsAs(anthropic) }, (req) => {
+      throw new DomainError(ErrorCode.NotFound, `${req.method} ${req.url.split('?')[0]} is not served by the gateway; it serves POST /v1/messages and POST /v1/messages/count_tokens`);
+    });
     app.post('/v1/embeddings', opts, (req, reply) => this.trackAborting(req, reply, (signal) =>
       this.embeddings.handle({ key: req.gwKey, body: req.body, requestId: req.gwRequestId, startedAt: req.gwStart, reply, signal, trace: traceHeadersOf(req.headers) }),
     ));
@@ -87,6 +97,16 @@ export class GatewayRoutes implements OnModuleInit {
         outputEffort,
       }),
     );
+  }
+
+  /**
+   * Anthropic's token count of a Messages prompt (`{"input_tokens": N}`), answered by the gateway
+   * itself: no provider is called and nothing is charged. The count is the gateway's local one
+   * (o200k, tools and images included, as its usage estimates), not the model's own tokenizer.
+   */
+  private async countTokens(req: FastifyRequest): Promise<{ input_tokens: number }> {
+    const usage = await this.estimator.estimate(anthropicCountTokensRequest(req.body), '');
+    return { input_tokens: usage.promptTokens };
   }
 
   /** Runs a handler that is aborted when the client goes away and waited for on shutdown. */
@@ -165,6 +185,14 @@ function refuseRoutingOverrides(body: ChatRequest): void {
       throw new DomainError(ErrorCode.InvalidBody, `${field} is not accepted: the gateway chooses the provider and its credentials (add your own provider keys under /api/provider-keys)`, { param: field });
     }
   }
+}
+
+/**
+ * `client_names` is set by the /v1/messages mapping only: a client's own would rename refusals and
+ * turn its reasoning_effort into a permission its tenant's policy does not see.
+ */
+function refuseGatewaySetFields(body: ChatRequest): void {
+  if ('client_names' in body) throw new DomainError(ErrorCode.InvalidBody, 'client_names is not accepted: the gateway sets it', { param: 'client_names' });
 }
 
 function toDomain(err: Error & { code?: string; statusCode?: number; validation?: unknown }): DomainError {

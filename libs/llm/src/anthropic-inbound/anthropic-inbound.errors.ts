@@ -4,10 +4,11 @@ import type { AnthropicErrorBody, AnthropicEventOut } from './anthropic-inbound.
 /**
  * Gateway errors in Anthropic's shape for `/v1/messages` clients (wire-formats.md §2.10, §4.10).
  * One table from code to (status, Anthropic `error.type`), the counterpart of core's
- * `describeError` for the OpenAI surface. Upstream-credential failures stay a server-side error
- * (500 `api_error`), as on the OpenAI surface (502): a 401 would tell Claude Code that the
- * client's own key is wrong. Unavailability is Anthropic's 529 `overloaded_error`, which the SDK
- * retries.
+ * `describeError` for the OpenAI surface. A provider refusing a key the tenant stored (BYOK,
+ * `UpstreamAuthError`) is a server-side error here (500 `api_error`, the message naming that key):
+ * a 401 `authentication_error` tells Claude Code and the SDK that the key they present to the
+ * gateway is wrong, and Claude Code then asks its user to log in again. Unavailability is
+ * Anthropic's 529 `overloaded_error`, which the SDK retries.
  */
 const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.InvalidJson]: [400, 'invalid_request_error'],
@@ -30,7 +31,7 @@ const TABLE: Record<ErrorCode, [status: number, type: string]> = {
   [ErrorCode.UpstreamRateLimited]: [429, 'rate_limit_error'],
   [ErrorCode.UpstreamBadResponse]: [500, 'api_error'],
   [ErrorCode.UpstreamError]: [500, 'api_error'],
-  [ErrorCode.UpstreamAuthError]: [401, 'authentication_error'],
+  [ErrorCode.UpstreamAuthError]: [500, 'api_error'],
   [ErrorCode.StreamIncomplete]: [500, 'api_error'],
   [ErrorCode.Internal]: [500, 'api_error'],
   [ErrorCode.BillingUnavailable]: [500, 'api_error'],

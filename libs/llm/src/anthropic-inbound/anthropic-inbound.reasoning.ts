@@ -11,12 +11,24 @@ import type { AnthropicOutputBlock } from './anthropic-inbound.types';
  * - other providers' opaque items (Gemini thoughtSignatures, which Gemini 3 requires back in tool
  *   loops) ride in a `redacted_thinking` block whose data is a gateway envelope. The inbound
  *   converter unwraps it into the original `reasoning_details` item; the Anthropic adapter drops
- *   non-Anthropic formats, so an envelope never reaches Anthropic.
+ *   non-Anthropic formats, so an envelope never reaches Anthropic;
+ * - the plain reasoning text of providers that want it back in tool loops (DeepSeek, Moonshot:
+ *   `ProviderAdapter.reasoningInToolLoop`) rides in the same envelope as a `reasoning.text` item
+ *   of CARRIED_TEXT_FORMAT, and comes back as the assistant message's `reasoning`, which those
+ *   adapters send as the vendor's field and every other adapter leaves out.
  */
 const ENVELOPE_PREFIX = 'gwrd1.';
 
+/** The format of reasoning text carried in an envelope: it exists only between the gateway and its client. */
+export const CARRIED_TEXT_FORMAT = 'gateway-reasoning-text-v1';
+
 export function wrapForeignReasoning(detail: ReasoningDetail): string {
   return ENVELOPE_PREFIX + Buffer.from(JSON.stringify(detail), 'utf8').toString('base64url');
+}
+
+/** A provider's unsigned reasoning text as `redacted_thinking` data. */
+export function wrapReasoningText(text: string): string {
+  return wrapForeignReasoning({ type: 'reasoning.text', text, format: CARRIED_TEXT_FORMAT });
 }
 
 export function unwrapForeignReasoning(data: string): ReasoningDetail | undefined {
@@ -27,7 +39,9 @@ export function unwrapForeignReasoning(data: string): ReasoningDetail | undefine
   } catch {
     return undefined;
   }
-  if (!isRecord(v) || v.type !== 'reasoning.encrypted' || typeof v.data !== 'string') return undefined;
+  if (!isRecord(v)) return undefined;
+  if (v.type === 'reasoning.text' && v.format === CARRIED_TEXT_FORMAT && typeof v.text === 'string') return { type: 'reasoning.text', text: v.text, format: CARRIED_TEXT_FORMAT };
+  if (v.type !== 'reasoning.encrypted' || typeof v.data !== 'string') return undefined;
   const d: ReasoningDetail = { type: 'reasoning.encrypted', data: v.data };
   if (typeof v.format === 'string') d.format = v.format;
   if (typeof v.index === 'number') d.index = v.index;

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '@gw/core';
-import { anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
-import { wrapForeignReasoning } from './anthropic-inbound.reasoning';
+import { anthropicCountTokensRequest, anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
+import { wrapForeignReasoning, wrapReasoningText } from './anthropic-inbound.reasoning';
 
 const base = { model: 'anthropic/claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };
 const caught = (body: unknown): DomainError => {
@@ -70,9 +70,18 @@ describe('anthropicToChatRequest: mapping', () => {
       stop: ['END'],
       temperature: 0.5,
       top_p: 0.9,
+      top_k: 40,
       user: 'u-7f3a',
       service_tier: 'default',
+      // So a refusal names what the client sent (`stop_sequences`, not `stop`).
+      client_names: { max_completion_tokens: 'max_tokens', stop: 'stop_sequences', user: 'metadata.user_id' },
     });
+  });
+
+  it('records thinking as the name of the effort it becomes, and refuses a fractional top_k', () => {
+    expect(anthropicToChatRequest({ ...base, thinking: { type: 'enabled', budget_tokens: 2048 } }).client_names).toMatchObject({ reasoning_effort: 'thinking' });
+    expect(anthropicToChatRequest(base).client_names).not.toHaveProperty('reasoning_effort');
+    expect(caught({ ...base, top_k: 1.5 }).details).toMatchObject({ param: 'top_k' });
   });
 
   it('keeps system blocks with their cache_control, and mid-conversation system messages in place', () => {
@@ -156,7 +165,8 @@ describe('anthropicToChatRequest: mapping', () => {
         reasoning_details: [{ type: 'reasoning.text', text: 'Need the tool.', signature: 'EqQB', format: 'anthropic-claude-v1', index: 0 }],
       },
       { role: 'tool', tool_call_id: 'toolu_01', content: [{ type: 'text', text: '21C', cache_control: { type: 'ephemeral' } }] },
-      { role: 'tool', tool_call_id: 'toolu_02', content: 'Error: denied' },
+      // The error stays a flag for the adapters, not text (Gemini wants `{"error": ...}`).
+      { role: 'tool', tool_call_id: 'toolu_02', content: 'denied', is_error: true },
       {
         role: 'user',
         content: [
@@ -188,6 +198,18 @@ describe('anthropicToChatRequest: mapping', () => {
       reasoning_details: [{ type: 'reasoning.encrypted', data: 'EncRYPTED', format: 'anthropic-claude-v1', index: 0 }, gemini],
       content: null,
     });
+  });
+
+  it("gives carried reasoning text back as the assistant message's reasoning, never as a reasoning_details item", () => {
+    const r = anthropicToChatRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: [{ type: 'text', text: 'Checking.' }, { type: 'redacted_thinking', data: wrapReasoningText('Need the tool.') }, { type: 'tool_use', id: 'call_1', name: 'f', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: 'ok' }] },
+      ],
+    });
+    expect(r.messages[1]).toEqual({ role: 'assistant', content: 'Checking.', reasoning: 'Need the tool.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] });
   });
 
   it('maps tools and tool_choice, with disable_parallel_tool_use', () => {
@@ -226,5 +248,22 @@ describe('anthropicToChatRequest: mapping', () => {
       type: 'json_schema',
       json_schema: { name: 'output', schema, strict: true },
     });
+  });
+});
+
+describe('anthropicCountTokensRequest (POST /v1/messages/count_tokens)', () => {
+  it('takes the prompt without max_tokens, validated like a Messages request', () => {
+    const r = anthropicCountTokensRequest({ model: 'openai/gpt-4o-mini', system: 'Be terse.', messages: [{ role: 'user', content: 'hi' }], tools: [{ name: 'f', input_schema: { type: 'object' } }] });
+    expect(r.messages).toEqual([{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'hi' }]);
+    expect(r.tools).toHaveLength(1);
+    expect(r.stream).toBeUndefined();
+    let e: unknown;
+    try {
+      anthropicCountTokensRequest({ model: 'm', messages: [] });
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(DomainError);
+    expect((e as DomainError).details.param).toBe('messages');
   });
 });

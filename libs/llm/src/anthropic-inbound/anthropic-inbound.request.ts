@@ -17,7 +17,7 @@ import type {
 import { ANTHROPIC_REASONING_FORMAT } from '../providers/anthropic';
 import { isRecord } from '../upstream-errors';
 import type { OutputEffort } from '../provider';
-import { unwrapForeignReasoning } from './anthropic-inbound.reasoning';
+import { CARRIED_TEXT_FORMAT, unwrapForeignReasoning } from './anthropic-inbound.reasoning';
 
 /**
  * Anthropic Messages request (what @anthropic-ai/sdk and Claude Code send to `POST /v1/messages`)
@@ -27,8 +27,11 @@ import { unwrapForeignReasoning } from './anthropic-inbound.reasoning';
  * (server tools, MCP servers, containers) are UnsupportedParameter.
  *
  * Kept: system blocks and text `cache_control` (an OpenRouter-style hint the Anthropic adapter
- * honours and the others strip), tool `cache_control`, thinking signatures. Dropped: `top_k` and
- * `context_management` (no canonical field), `cache_control` on images and documents.
+ * honours and the others strip), tool `cache_control`, thinking signatures, `top_k` and the
+ * `is_error` flag of tool results (gateway extensions of the canonical request, which each
+ * adapter honours or refuses). Dropped: `context_management` (no canonical field),
+ * `cache_control` on images and documents. Fields mapped to a canonical one of another name are
+ * recorded in `client_names`, so a provider's refusal names the field the client sent.
  */
 export function anthropicToChatRequest(body: unknown): ChatRequest {
   if (!isRecord(body)) throw invalid('body', 'The request body must be a JSON object');
@@ -45,39 +48,58 @@ export function anthropicToChatRequest(body: unknown): ChatRequest {
   body.messages.forEach((m, i) => convertMessage(m, i, messages));
 
   // Anthropic's max_tokens includes thinking, like OpenAI's max_completion_tokens.
-  const req: ChatRequest = { model, messages, max_completion_tokens: maxTokens };
+  const names: NonNullable<ChatRequest['client_names']> = { max_completion_tokens: 'max_tokens' };
+  const req: ChatRequest = { model, messages, max_completion_tokens: maxTokens, client_names: names };
   if (body.stream !== undefined) {
     if (typeof body.stream !== 'boolean') throw invalid('stream', 'stream: must be a boolean');
     if (body.stream) req.stream = true;
   }
   if (body.stop_sequences !== undefined) {
     if (!Array.isArray(body.stop_sequences) || !body.stop_sequences.every((s) => typeof s === 'string')) throw invalid('stop_sequences', 'stop_sequences: must be an array of strings');
-    if (body.stop_sequences.length > 0) req.stop = body.stop_sequences as string[];
+    if (body.stop_sequences.length > 0) {
+      req.stop = body.stop_sequences as string[];
+      names.stop = 'stop_sequences';
+    }
   }
   const temperature = optionalNumber(body.temperature, 'temperature', 0, 1);
   if (temperature !== undefined) req.temperature = temperature;
   const topP = optionalNumber(body.top_p, 'top_p', 0, 1);
   if (topP !== undefined) req.top_p = topP;
-  optionalNumber(body.top_k, 'top_k', 0, Number.MAX_SAFE_INTEGER);
+  const topK = optionalNumber(body.top_k, 'top_k', 0, Number.MAX_SAFE_INTEGER);
+  if (topK !== undefined) {
+    if (!Number.isInteger(topK)) throw invalid('top_k', 'top_k: must be an integer');
+    req.top_k = topK;
+  }
 
   const tools = convertTools(body.tools);
   if (tools.length > 0) req.tools = tools;
   const choice = convertToolChoice(body.tool_choice);
   if (choice.choice !== undefined) req.tool_choice = choice.choice;
-  if (choice.parallel === false) req.parallel_tool_calls = false;
+  if (choice.parallel === false) {
+    req.parallel_tool_calls = false;
+    names.parallel_tool_calls = 'tool_choice.disable_parallel_tool_use';
+  }
 
   const effort = reasoningEffort(body.thinking, body.output_config);
-  if (effort !== undefined) req.reasoning_effort = effort;
+  if (effort !== undefined) {
+    req.reasoning_effort = effort;
+    // Also the mark that this effort is permission to think, not a demand (reasoningIsPermission).
+    names.reasoning_effort = 'thinking';
+  }
   const format = isRecord(body.output_config) ? body.output_config.format : undefined;
   if (format !== undefined && format !== null) {
     if (!isRecord(format) || format.type !== 'json_schema' || !isRecord(format.schema)) throw invalid('output_config.format', 'output_config.format: expected {type:"json_schema", schema}');
     req.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema as JsonObject, strict: true } };
+    names.response_format = 'output_config.format';
   }
 
   if (body.metadata !== undefined && body.metadata !== null) {
     if (!isRecord(body.metadata)) throw invalid('metadata', 'metadata: must be an object');
     const userId = body.metadata.user_id;
-    if (typeof userId === 'string' && userId !== '') req.user = userId;
+    if (typeof userId === 'string' && userId !== '') {
+      req.user = userId;
+      names.user = 'metadata.user_id';
+    }
   }
   if (body.service_tier === 'auto') req.service_tier = 'auto';
   else if (body.service_tier === 'standard_only') req.service_tier = 'default';
@@ -87,6 +109,18 @@ export function anthropicToChatRequest(body: unknown): ChatRequest {
     if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) throw unsupported(field, `${field} runs on Anthropic's servers and cannot be routed`);
   }
   return req;
+}
+
+/**
+ * `POST /v1/messages/count_tokens`: the Messages fields that make up the prompt (model, system,
+ * messages, tools, tool_choice, thinking; no `max_tokens`) -> the canonical request whose prompt
+ * is counted, validated like a Messages request.
+ */
+export function anthropicCountTokensRequest(body: unknown): ChatRequest {
+  if (!isRecord(body)) throw invalid('body', 'The request body must be a JSON object');
+  const { max_tokens: _max, stream: _stream, ...prompt } = body;
+  // The cap plays no part in a count; any valid one lets the Messages validation run unchanged.
+  return anthropicToChatRequest({ ...prompt, max_tokens: 1 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,18 +219,16 @@ function toolMessage(b: Record<string, unknown>, at: string, moved: UserContentP
   } else if (c !== undefined && c !== null) {
     throw invalid(`${at}.content`, `${at}.content: must be a string or an array of content blocks`);
   }
-  // OpenAI has no error flag on tool results (wire-formats.md §4.2): the text says it.
-  if (b.is_error === true) {
-    if (texts.length === 0) texts.push({ type: 'text', text: 'Error' });
-    else texts[0] = { ...texts[0], text: `Error: ${texts[0].text}` };
-  }
   const cache = cacheControl(b.cache_control);
   if (cache !== undefined) {
     if (texts.length === 0) texts.push({ type: 'text', text: '' });
     texts[texts.length - 1] = { ...texts[texts.length - 1], cache_control: cache };
   }
   const content = texts.length === 1 && texts[0].cache_control === undefined ? texts[0].text : texts.length === 0 ? '' : texts;
-  return { role: 'tool', tool_call_id: b.tool_use_id, content };
+  const m: ToolMessage = { role: 'tool', tool_call_id: b.tool_use_id, content };
+  // Kept as a flag: each adapter says it its provider's way (Gemini's `{"error": ...}`).
+  if (b.is_error === true) m.is_error = true;
+  return m;
 }
 
 function assistantMessage(content: string | unknown[], where: string): AssistantMessage | undefined {
@@ -204,6 +236,8 @@ function assistantMessage(content: string | unknown[], where: string): Assistant
   const texts: TextPart[] = [];
   const calls: NonNullable<AssistantMessage['tool_calls']> = [];
   const details: ReasoningDetail[] = [];
+  /** A provider's own reasoning text the gateway gave the client to carry (anthropic-inbound.reasoning.ts). */
+  let reasoning = '';
   content.forEach((b, j) => {
     const at = `${where}.content.${j}`;
     if (!isRecord(b)) throw invalid(at, `${at}: must be a content block`);
@@ -227,7 +261,8 @@ function assistantMessage(content: string | unknown[], where: string): Assistant
       case 'redacted_thinking': {
         const data = stringField(b, 'data', at);
         const foreign = unwrapForeignReasoning(data);
-        details.push(foreign ?? { type: 'reasoning.encrypted', data, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
+        if (foreign?.type === 'reasoning.text' && foreign.format === CARRIED_TEXT_FORMAT) reasoning += foreign.text ?? '';
+        else details.push(foreign ?? { type: 'reasoning.encrypted', data, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
         break;
       }
       default:
@@ -237,6 +272,7 @@ function assistantMessage(content: string | unknown[], where: string): Assistant
   if (texts.length === 0 && calls.length === 0) return undefined;
   const m: AssistantMessage = { role: 'assistant', content: texts.length === 0 ? null : texts.length === 1 && texts[0].cache_control === undefined ? texts[0].text : texts };
   if (calls.length > 0) m.tool_calls = calls;
+  if (reasoning !== '') m.reasoning = reasoning;
   if (details.length > 0) m.reasoning_details = details;
   return m;
 }

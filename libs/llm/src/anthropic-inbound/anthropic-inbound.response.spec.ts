@@ -86,6 +86,15 @@ describe('chatCompletionToAnthropic', () => {
     expect(msg.content.filter((b) => b.type === 'thinking')).toEqual([]);
   });
 
+  it("carries a tool-loop provider's reasoning in a redacted_thinking envelope before the first tool_use, only when asked and only with tool calls", () => {
+    const calls = { reasoning: 'Need the tool.', content: 'Checking.', tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } }] };
+    const carried = chatCompletionToAnthropic(completion(calls, 'tool_calls'), undefined, { carryReasoning: true });
+    expect(carried.content.map((b) => b.type)).toEqual(['text', 'redacted_thinking', 'tool_use']);
+    expect(unwrapForeignReasoning((carried.content[1] as { data: string }).data)).toEqual({ type: 'reasoning.text', text: 'Need the tool.', format: 'gateway-reasoning-text-v1' });
+    expect(chatCompletionToAnthropic(completion(calls, 'tool_calls')).content.map((b) => b.type)).toEqual(['text', 'tool_use']);
+    expect(chatCompletionToAnthropic(completion({ reasoning: 'Hmm.', content: 'Hi.' }), undefined, { carryReasoning: true }).content.map((b) => b.type)).toEqual(['text']);
+  });
+
   it('uses the completion usage when no TokenUsage is given, and zeros when there is none', () => {
     const u = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120, prompt_tokens_details: { cached_tokens: 60 } };
     expect(chatCompletionToAnthropic(completion({ content: 'x' }, 'stop', u)).usage).toEqual({ input_tokens: 40, cache_read_input_tokens: 60, cache_creation_input_tokens: 0, output_tokens: 20 });
@@ -102,6 +111,14 @@ describe('chatCompletionToAnthropic', () => {
     [null, 'end_turn'],
   ] as const)('finish %s -> stop_reason %s', (finish, stop) => {
     expect(finishToStopReason(finish)).toBe(stop);
+  });
+
+  it('reports tool_use for tool calls a compatible vendor finished with stop; length stays max_tokens', () => {
+    const calls = { tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } }] };
+    expect(chatCompletionToAnthropic(completion(calls, 'stop')).stop_reason).toBe('tool_use');
+    expect(chatCompletionToAnthropic(completion({ ...calls, content: 'Let me look.' }, 'stop')).stop_reason).toBe('tool_use');
+    expect(chatCompletionToAnthropic(completion(calls, 'length')).stop_reason).toBe('max_tokens');
+    expect(chatCompletionToAnthropic(completion({ content: 'plain' }, 'stop')).stop_reason).toBe('end_turn');
   });
 });
 
@@ -125,6 +142,13 @@ describe('Anthropic error shape (wire-formats.md §2.10, §4.10)', () => {
     const d = toAnthropicError(new DomainError(code, 'msg'));
     expect(d.status).toBe(status);
     expect(d.body).toEqual({ type: 'error', error: { type, message: 'msg' } });
+  });
+
+  it("answers a provider's refusal of the tenant's own key as 500 api_error naming that key, never 401 (which tells Claude Code its own key is wrong)", () => {
+    const message = 'openai refused your own openai key cred_1 (HTTP 401); replace it under /api/provider-keys';
+    const d = toAnthropicError(new DomainError(ErrorCode.UpstreamAuthError, message, { upstreamStatus: 401 }));
+    expect(d.status).toBe(500);
+    expect(d.body).toEqual({ type: 'error', error: { type: 'api_error', message } });
   });
 
   it('adds retry-after and the request id, and hides non-domain errors', () => {

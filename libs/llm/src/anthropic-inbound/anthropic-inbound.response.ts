@@ -4,7 +4,7 @@ import type { ChatCompletion, FinishReason, JsonObject } from '../openai.types';
 import type { AnthropicStopReason } from '../providers/anthropic';
 import { sanitizeToolId } from '../providers/anthropic';
 import { isRecord } from '../upstream-errors';
-import { reasoningBlocks } from './anthropic-inbound.reasoning';
+import { reasoningBlocks, wrapReasoningText } from './anthropic-inbound.reasoning';
 import type { AnthropicMessageOut, AnthropicOutputBlock } from './anthropic-inbound.types';
 import { tokenUsageToAnthropic } from './anthropic-inbound.usage';
 
@@ -12,9 +12,11 @@ import { tokenUsageToAnthropic } from './anthropic-inbound.usage';
  * OpenAI finish reason -> Anthropic stop reason (wire-formats.md §4.4). Whether `stop` came from a
  * stop sequence is not carried by OpenAI responses: only an upstream that names the sequence
  * (Anthropic, as the choice's `stop_sequence`, passed for a `stop` finish) gives `stop_sequence`;
- * otherwise it is `end_turn`.
+ * otherwise it is `end_turn`, or `tool_use` when the message holds tool_use blocks: some
+ * compatible vendors finish tool calls with `stop`, and Anthropic clients (Claude Code) run the
+ * tools only on `tool_use`, as Gemini's STOP is read (§4.4).
  */
-export function finishToStopReason(reason: FinishReason | null | undefined, stopSequence?: string): AnthropicStopReason {
+export function finishToStopReason(reason: FinishReason | null | undefined, stopSequence?: string, hasToolUse = false): AnthropicStopReason {
   if (stopSequence !== undefined) return 'stop_sequence';
   switch (reason) {
     case 'length':
@@ -25,7 +27,7 @@ export function finishToStopReason(reason: FinishReason | null | undefined, stop
     case 'content_filter':
       return 'refusal';
     default:
-      return 'end_turn';
+      return hasToolUse ? 'tool_use' : 'end_turn';
   }
 }
 
@@ -33,8 +35,10 @@ export function finishToStopReason(reason: FinishReason | null | undefined, stop
  * A non-streamed completion (any adapter's `parseChatResponse`) -> the Anthropic message a
  * `/v1/messages` client expects. `usage` is the gateway's TokenUsage (exact on Anthropic's bases,
  * cache reads and writes included); without it the completion's own usage is used.
+ * `carryReasoning`: as in the stream converter, the unsigned reasoning of a message that calls
+ * tools goes out in a `redacted_thinking` envelope before the first tool_use.
  */
-export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: TokenUsage): AnthropicMessageOut {
+export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: TokenUsage, opts: { carryReasoning?: boolean } = {}): AnthropicMessageOut {
   const choice = completion.choices.find((c) => c.index === 0) ?? completion.choices[0];
   const content: AnthropicOutputBlock[] = [];
   if (choice !== undefined) {
@@ -43,7 +47,11 @@ export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: To
     const text = typeof m.content === 'string' ? m.content : '';
     if (text !== '') content.push({ type: 'text', text });
     else if (typeof m.refusal === 'string' && m.refusal !== '') content.push({ type: 'text', text: m.refusal });
-    for (const call of m.tool_calls ?? []) content.push({ type: 'tool_use', id: sanitizeToolId(call.id), name: call.function.name, input: toolInput(call.function.arguments) });
+    const calls = m.tool_calls ?? [];
+    if (opts.carryReasoning === true && calls.length > 0 && typeof m.reasoning === 'string' && m.reasoning !== '') {
+      content.push({ type: 'redacted_thinking', data: wrapReasoningText(m.reasoning) });
+    }
+    for (const call of calls) content.push({ type: 'tool_use', id: sanitizeToolId(call.id), name: call.function.name, input: toolInput(call.function.arguments) });
   }
   const tokens = usage ?? (completion.usage ? openAiUsageToTokenUsage(completion.usage) : undefined);
   // Only a `stop` can have come from a stop sequence.
@@ -54,7 +62,7 @@ export function chatCompletionToAnthropic(completion: ChatCompletion, usage?: To
     role: 'assistant',
     model: completion.model,
     content,
-    stop_reason: finishToStopReason(choice?.finish_reason, stopSequence),
+    stop_reason: finishToStopReason(choice?.finish_reason, stopSequence, content.some((b) => b.type === 'tool_use')),
     stop_sequence: stopSequence ?? null,
     usage: tokens === undefined ? { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 } : tokenUsageToAnthropic(tokens),
   };

@@ -223,16 +223,84 @@ describe('ChatChunksToAnthropicEvents: OpenAI-format upstream', () => {
     expect(msg.usage).toEqual({ input_tokens: 86, cache_read_input_tokens: 1920, cache_creation_input_tokens: 0, output_tokens: 300, output_tokens_details: { thinking_tokens: 192 } });
   });
 
-  it('refuses interleaved parallel tool-call fragments instead of corrupting arguments', () => {
+  const open = (index: number, id: string, name: string, args = '') => chunk({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: args } }] });
+  const args = (index: number, text: string) => chunk({ tool_calls: [{ index, function: { arguments: text } }] });
+  const toolInputs = (events: readonly AnthropicEventOut[]) => accumulate(events).content.filter((b) => b.type === 'tool_use');
+
+  it('emits interleaved parallel tool calls (both opened, then the arguments of each) as whole blocks, valid at every split', () => {
     const interleaved =
       chunk({ role: 'assistant', content: '' }) +
-      chunk({ tool_calls: [{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{"x":' } }] }) +
-      chunk({ tool_calls: [{ index: 1, id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } }] }) +
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }) +
+      open(0, 'call_a', 'get_weather') +
+      open(1, 'call_b', 'get_time') +
+      args(0, '{"city":') +
+      args(0, '"Paris"}') +
+      args(1, '{"tz":') +
+      args(1, '"CET"}') +
       chunk({}, 'tool_calls') +
       'data: [DONE]\n\n';
-    const events = convert(factory, [toBytes(interleaved)]);
+    const { reference, mismatches } = convertAtEverySplit(factory, interleaved, true);
+    expect(mismatches).toEqual([]);
+    expect(sequenceProblems(reference)).toEqual([]);
+    expect(reference.some((e) => e.type === 'error')).toBe(false);
+    expect(toolInputs(reference)).toEqual([
+      { type: 'tool_use', id: 'call_a', name: 'get_weather', input: { city: 'Paris' } },
+      { type: 'tool_use', id: 'call_b', name: 'get_time', input: { tz: 'CET' } },
+    ]);
+    expect(accumulate(reference).stop).toBe('tool_use');
+  });
+
+  it('holds a call opened with its arguments while another streams, and sends it whole after it', () => {
+    const interleaved =
+      chunk({ role: 'assistant', content: '' }) +
+      open(0, 'a', 'f', '{"x":') +
+      open(1, 'b', 'g', '{}') +
+      args(0, '1}') +
+      chunk({}, 'tool_calls') +
+      'data: [DONE]\n\n';
+    const { reference, mismatches } = convertAtEverySplit(factory, interleaved, true);
+    expect(mismatches).toEqual([]);
+    expect(sequenceProblems(reference)).toEqual([]);
+    expect(toolInputs(reference)).toEqual([
+      { type: 'tool_use', id: 'a', name: 'f', input: { x: 1 } },
+      { type: 'tool_use', id: 'b', name: 'g', input: {} },
+    ]);
+  });
+
+  it('streams sequential tool calls fragment by fragment, each as it comes', () => {
+    const conv = new ChatChunksToAnthropicEvents(actx);
+    const t = factory();
+    const step = (sse: string) => conv.push(t.push(toBytes(sse)), t.usage()).map((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? `delta ${e.index} ${e.delta.partial_json}` : `${e.type}${'index' in e ? ` ${e.index}` : ''}`));
+    expect(step(chunk({ role: 'assistant', content: '' }))).toEqual(['message_start']);
+    expect(step(open(0, 'call_a', 'f'))).toEqual([]);
+    expect(step(args(0, '{"x":'))).toEqual(['content_block_start 0', 'delta 0 {"x":']);
+    expect(step(args(0, '1}'))).toEqual(['delta 0 1}']);
+    expect(step(open(1, 'call_b', 'g'))).toEqual([]);
+    expect(step(args(1, '{"y":'))).toEqual(['content_block_stop 0', 'content_block_start 1', 'delta 1 {"y":']);
+    expect(step(args(1, '2}'))).toEqual(['delta 1 2}']);
+    expect(step(chunk({}, 'tool_calls') + 'data: [DONE]\n\n')).toEqual([]);
+    expect(conv.end(t.usage()).map((e) => e.type)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
+  });
+
+  it('ends with an error event when a call resumes its arguments after another call streamed its own', () => {
+    const resumed =
+      chunk({ role: 'assistant', content: '' }) +
+      open(0, 'a', 'f') +
+      args(0, '{"x":') +
+      open(1, 'b', 'g') +
+      args(1, '{}') +
+      args(0, '1}') +
+      chunk({}, 'tool_calls') +
+      'data: [DONE]\n\n';
+    const events = convert(factory, [toBytes(resumed)]);
+    expect(sequenceProblems(events)).toEqual([]);
     expect(events.at(-1)).toEqual({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('interleaved') } });
+  });
+
+  it('reports tool_use when a compatible vendor finishes tool calls with stop', () => {
+    const stopped = chunk({ role: 'assistant', content: '' }) + open(0, 'a', 'f', '{}') + chunk({}, 'stop') + 'data: [DONE]\n\n';
+    const { reference, mismatches } = convertAtEverySplit(factory, stopped, true);
+    expect(mismatches).toEqual([]);
+    expect(accumulate(reference).stop).toBe('tool_use');
   });
 
   it('maps length and content_filter finishes', () => {
@@ -244,6 +312,49 @@ describe('ChatChunksToAnthropicEvents: OpenAI-format upstream', () => {
       const events = convert(factory, [toBytes(chunk({ content: 'x' }) + chunk({}, finish) + 'data: [DONE]\n\n')]);
       expect(accumulate(events).stop).toBe(stop);
     }
+  });
+});
+
+describe('ChatChunksToAnthropicEvents: a provider that wants its reasoning back in tool loops', () => {
+  const deepseek = new ProviderRegistry().get('deepseek');
+  if (deepseek === undefined) throw new Error('deepseek adapter');
+  const factory = () => deepseek.createStreamTransformer(ctx);
+  const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const STREAM =
+    chunk({ role: 'assistant', content: '' }) +
+    chunk({ reasoning_content: 'The user wants ' }) +
+    chunk({ reasoning_content: 'the weather.' }) +
+    chunk({ content: 'Checking.' }) +
+    chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }) +
+    chunk({}, 'tool_calls') +
+    'data: [DONE]\n\n';
+
+  /** The same relay as `convert`, with the provider's carryReasoning. */
+  function convertCarrying(input: string, carryReasoning: boolean, at?: number): AnthropicEventOut[] {
+    const t = factory();
+    const conv = new ChatChunksToAnthropicEvents({ ...actx, carryReasoning });
+    const pieces = at === undefined ? [input] : [input.slice(0, at), input.slice(at)];
+    const events: AnthropicEventOut[] = [];
+    for (const p of pieces) events.push(...conv.push(t.push(toBytes(p)), t.usage()));
+    events.push(...conv.push(t.end(), t.usage()), ...conv.end(t.usage()));
+    return events;
+  }
+
+  it('carries the reasoning of a message that calls tools in a redacted_thinking envelope before the tool_use, at every split', () => {
+    const reference = convertCarrying(STREAM, true);
+    expect(sequenceProblems(reference)).toEqual([]);
+    const msg = accumulate(reference);
+    expect(msg.content.map((b) => b.type)).toEqual(['text', 'redacted_thinking', 'tool_use']);
+    expect(unwrapForeignReasoning(String(msg.content[1].data))).toEqual({ type: 'reasoning.text', text: 'The user wants the weather.', format: 'gateway-reasoning-text-v1' });
+    const mismatches: number[] = [];
+    for (let at = 1; at < STREAM.length; at++) if (JSON.stringify(convertCarrying(STREAM, true, at)) !== JSON.stringify(reference)) mismatches.push(at);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('carries nothing for a message without tool calls, nor for a provider that does not want it back', () => {
+    const noTools = chunk({ role: 'assistant', content: '' }) + chunk({ reasoning_content: 'Hmm.' }) + chunk({ content: 'Hi.' }) + chunk({}, 'stop') + 'data: [DONE]\n\n';
+    expect(accumulate(convertCarrying(noTools, true)).content.map((b) => b.type)).toEqual(['text']);
+    expect(accumulate(convertCarrying(STREAM, false)).content.map((b) => b.type)).toEqual(['text', 'tool_use']);
   });
 });
 
@@ -320,6 +431,8 @@ describe('ChatChunksToAnthropicEvents: direct use', () => {
     const events = conv.push([chunk({ content: 'before' }), chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] })]);
     expect(events.map((e) => e.type)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'error']);
     expect(events.at(-1)).toEqual({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('without id or name') } });
+    // The caller must record the request as failed: the client got an error, not a message.
+    expect(conv.failure).toBeInstanceOf(DomainError);
     expect(conv.push(chunk({ content: 'after' }))).toEqual([]);
     expect(conv.end()).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason, ReasoningDetail, ToolCallDelta } from '../openai.types';
 import { sanitizeToolId } from '../providers/anthropic';
 import { sseNamedEvent } from '../sse';
-import { isAnthropicDetail, isCarriedForeignDetail, wrapForeignReasoning } from './anthropic-inbound.reasoning';
+import { isAnthropicDetail, isCarriedForeignDetail, wrapForeignReasoning, wrapReasoningText } from './anthropic-inbound.reasoning';
 import { anthropicErrorEvent } from './anthropic-inbound.errors';
 import { finishToStopReason } from './anthropic-inbound.response';
 import type { AnthropicEventOut, AnthropicMessageOut, AnthropicOutputBlock } from './anthropic-inbound.types';
@@ -13,12 +13,25 @@ export interface AnthropicStreamContext {
   id: string;
   /** Model name the client sees. */
   model: string;
+  /**
+   * The provider wants its reasoning text back in tool loops (`ProviderAdapter.reasoningInToolLoop`):
+   * the unsigned reasoning of a message that calls tools goes out in a `redacted_thinking` envelope.
+   */
+  carryReasoning?: boolean;
 }
 
+/**
+ * One OpenAI tool call. `pending`: known (id, name) but no block yet, its arguments buffered;
+ * `live`: its block is the open one and fragments stream as they come; `done`: its block closed.
+ */
 interface ToolState {
-  /** Anthropic content block index. */
-  block: number;
-  closed: boolean;
+  id: string;
+  name: string;
+  phase: 'pending' | 'live' | 'done';
+  /** Arguments received while pending. */
+  args: string;
+  /** Its Anthropic content block index, once opened. */
+  block?: number;
 }
 
 /** Anthropic thinking waiting for its signature, by `reasoning_details[].index`. */
@@ -33,16 +46,24 @@ interface PendingThinking {
  * exactly one open at a time, then `message_delta` (stop reason and the full final usage, which
  * the SDK overwrites, never adds) and `message_stop`.
  *
- * - Text opens a `text` block; each OpenAI tool call opens a `tool_use` block whose argument
- *   fragments become `input_json_delta`s. A new tool call closes the previous block: OpenAI-format
- *   upstreams send calls one after the other. Fragments for an already closed call (interleaved
- *   parallel calls) cannot be expressed with one block open at a time: that is an error, not a
- *   silently wrong argument.
+ * - Text opens a `text` block; each OpenAI tool call becomes a `tool_use` block whose argument
+ *   fragments become `input_json_delta`s. OpenAI fragments are keyed by index, so parallel calls
+ *   may interleave (both calls opened, then the arguments of one, then of the other), while
+ *   Anthropic blocks cannot: a call's block opens when its arguments start streaming and closes
+ *   when it can no longer grow, i.e. when another call's arguments start streaming, text or
+ *   another block begins, or the stream ends. Until its block opens a call's arguments are
+ *   buffered; a call whose first arguments come in its opening fragment while another call is
+ *   streaming (a whole call, as Gemini sends them) waits for that call to end, then goes out
+ *   whole. Sequential calls, the common case, stream as they come. Only arguments for a call
+ *   whose block was already closed, once another call streamed after it, cannot be expressed:
+ *   that is an error, never a silently wrong argument.
  * - Thinking is emitted only when signed: Anthropic-format reasoning is held until its signature
  *   arrives, then sent as one `thinking` block (thinking_delta + signature_delta). Unsigned
- *   reasoning (other providers' summaries) is dropped. Redacted thinking and other providers'
- *   opaque items become `redacted_thinking` blocks (see anthropic-inbound.reasoning.ts); the
- *   latter wait for the next non-text block so a text block is never split.
+ *   reasoning (other providers' summaries) is dropped, except with `carryReasoning`: then it is
+ *   collected and, once the message calls a tool, goes out before that tool_use in a
+ *   `redacted_thinking` envelope. Redacted thinking and other providers' opaque items become
+ *   `redacted_thinking` blocks (see anthropic-inbound.reasoning.ts); the latter wait for the
+ *   next non-text block so a text block is never split.
  * - Only choice 0 is translated (Anthropic has no `n`).
  *
  * Usage: pass the transformer's `usage()` with each push and at `end`; the converter never sums.
@@ -54,19 +75,31 @@ export class ChatChunksToAnthropicEvents {
   private nextBlock = 0;
   /** The open block: index and kind; undefined between blocks. */
   private open: { index: number; kind: AnthropicOutputBlock['type']; tool?: number } | undefined;
+  /** By OpenAI `tool_calls[].index`. */
   private readonly tools = new Map<number, ToolState>();
   private readonly thinking = new Map<number, PendingThinking>();
   /** Other providers' opaque reasoning waiting to go out as redacted_thinking blocks. */
   private readonly foreign: AnthropicOutputBlock[] = [];
+  /** Unsigned reasoning text not yet carried out (`carryReasoning` only). */
+  private reasoningText = '';
   private finishReason: FinishReason | null = null;
   private stopSequence: string | undefined;
   private out: AnthropicEventOut[] = [];
+  private failed: unknown;
 
   constructor(private readonly ctx: AnthropicStreamContext) {}
 
   /** True once `message_start` was produced: from then on errors go in-stream. */
   get hasStarted(): boolean {
     return this.started;
+  }
+
+  /**
+   * The error with which `push` ended the stream (chunks it could not express), undefined
+   * otherwise. The client got an error event, so the caller must record a failure, not a success.
+   */
+  get failure(): unknown {
+    return this.failed;
   }
 
   push(chunks: ChatCompletionChunk | readonly ChatCompletionChunk[], usage?: TokenUsage): AnthropicEventOut[] {
@@ -88,6 +121,7 @@ export class ChatChunksToAnthropicEvents {
     } catch (e) {
       // The events before the problem still go out, then the error ends the stream.
       this.ended = true;
+      this.failed = e;
       this.out.push(anthropicErrorEvent(e));
     }
     return this.take();
@@ -99,9 +133,13 @@ export class ChatChunksToAnthropicEvents {
     this.out = [];
     this.start(usage);
     this.closeOpen();
+    this.flushPendingTools();
+    // Reasoning after the last call belongs to the same message; the provider wants it whole.
+    if (this.tools.size > 0) this.carryReasoningText();
     this.flushForeign();
     const final = usage === undefined ? { output_tokens: 0 } : tokenUsageToAnthropic(usage);
-    this.out.push({ type: 'message_delta', delta: { stop_reason: finishToStopReason(this.finishReason, this.stopSequence), stop_sequence: this.stopSequence ?? null }, usage: final });
+    const stopReason = finishToStopReason(this.finishReason, this.stopSequence, this.tools.size > 0);
+    this.out.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: this.stopSequence ?? null }, usage: final });
     this.out.push({ type: 'message_stop' });
     this.ended = true;
     return this.take();
@@ -140,6 +178,7 @@ export class ChatChunksToAnthropicEvents {
   }
 
   private onDelta(delta: ChunkDelta): void {
+    if (this.ctx.carryReasoning === true && typeof delta.reasoning === 'string') this.reasoningText += delta.reasoning;
     for (const d of delta.reasoning_details ?? []) this.onReasoning(d);
     if (typeof delta.content === 'string' && delta.content !== '') this.onText(delta.content);
     // A refusal is the model's answer: text, as in a non-streamed reply.
@@ -181,19 +220,46 @@ export class ChatChunksToAnthropicEvents {
 
   private onToolCall(tc: ToolCallDelta): void {
     let state = this.tools.get(tc.index);
+    const args = tc.function?.arguments;
+    const hasArgs = typeof args === 'string' && args !== '';
     if (state === undefined) {
       const id = tc.id;
       const name = tc.function?.name;
       if (id === undefined || id === '' || name === undefined || name === '') throw badStream('a tool call started without id or name');
-      const block = this.openBlock({ type: 'tool_use', id: sanitizeToolId(id), name, input: {} }, tc.index);
-      state = { block, closed: false };
+      state = { id: sanitizeToolId(id), name, phase: 'pending', args: hasArgs ? args : '' };
       this.tools.set(tc.index, state);
-    } else if (state.closed) {
-      throw badStream('tool call arguments arrived after another block started (interleaved parallel tool calls)');
+      // Arguments in the opening fragment go out at once unless another call is streaming: that
+      // one may still grow (interleaved openings), so this call waits for it.
+      if (hasArgs && this.open?.tool === undefined) this.goLive(tc.index, state);
+      return;
     }
-    const args = tc.function?.arguments;
-    if (typeof args === 'string' && args !== '') {
+    if (!hasArgs) return;
+    if (state.phase === 'live' && state.block !== undefined) {
       this.out.push({ type: 'content_block_delta', index: state.block, delta: { type: 'input_json_delta', partial_json: args } });
+    } else if (state.phase === 'pending') {
+      state.args += args;
+      this.goLive(tc.index, state);
+    } else {
+      throw badStream('tool call arguments arrived after its block was closed (parallel tool calls interleaved within their arguments)');
+    }
+  }
+
+  /** The call's block opens (closing the open one, which can no longer grow) with what was buffered. */
+  private goLive(key: number, state: ToolState): void {
+    this.carryReasoningText();
+    const index = this.openBlock({ type: 'tool_use', id: state.id, name: state.name, input: {} }, key);
+    state.phase = 'live';
+    state.block = index;
+    if (state.args !== '') this.out.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: state.args } });
+    state.args = '';
+  }
+
+  /** Calls whose arguments never started streaming, each as a whole block, in index order. */
+  private flushPendingTools(): void {
+    const pending = [...this.tools].filter(([, s]) => s.phase === 'pending').sort(([a], [b]) => a - b);
+    for (const [key, state] of pending) {
+      this.goLive(key, state);
+      this.closeOpen();
     }
   }
 
@@ -213,6 +279,13 @@ export class ChatChunksToAnthropicEvents {
     this.closeOpen();
   }
 
+  /** The reasoning collected so far, queued to go out before the next non-text block. */
+  private carryReasoningText(): void {
+    if (this.reasoningText === '') return;
+    this.foreign.push({ type: 'redacted_thinking', data: wrapReasoningText(this.reasoningText) });
+    this.reasoningText = '';
+  }
+
   private flushForeign(): void {
     while (this.foreign.length > 0) {
       const block = this.foreign.shift() as AnthropicOutputBlock;
@@ -228,7 +301,7 @@ export class ChatChunksToAnthropicEvents {
     this.open = undefined;
     if (open.tool !== undefined) {
       const state = this.tools.get(open.tool);
-      if (state !== undefined) state.closed = true;
+      if (state !== undefined) state.phase = 'done';
     }
     this.out.push({ type: 'content_block_stop', index: open.index });
   }

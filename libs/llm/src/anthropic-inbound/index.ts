@@ -10,9 +10,10 @@
  *   write(anthropicEventsToSse(conv.push(transformer.push(bytes), transformer.usage())));
  *   write(anthropicEventsToSse(conv.end(transformer.usage())));   // or conv.fail(err) on error
  *   // errors before the first byte: toAnthropicError(err, requestId) -> status, body, headers
+ *   // POST /v1/messages/count_tokens: anthropicCountTokensRequest(body), then count its prompt
  */
 export * from './anthropic-inbound.types';
-export { anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
+export { anthropicCountTokensRequest, anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
 export { chatCompletionToAnthropic, finishToStopReason } from './anthropic-inbound.response';
 export { ChatChunksToAnthropicEvents, anthropicEventsToSse, ANTHROPIC_PING_SSE, type AnthropicStreamContext } from './anthropic-inbound.stream';
 export { toAnthropicError, anthropicErrorEvent, anthropicStatusOf, type AnthropicDescribedError } from './anthropic-inbound.errors';

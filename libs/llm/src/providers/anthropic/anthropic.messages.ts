@@ -53,7 +53,7 @@ export function convertMessages(provider: string, input: ChatMessage[]): Convert
         pushUser(userBlocks(provider, m.content, i));
         break;
       case 'tool':
-        pushUser([toolResult(m.tool_call_id, m.content)]);
+        pushUser([toolResult(m.tool_call_id, m.content, m.is_error === true)]);
         break;
       case 'assistant':
         pushAssistant(assistantBlocks(m, i));
@@ -76,7 +76,7 @@ export function convertMessages(provider: string, input: ChatMessage[]): Convert
  * Anthropic refuses `cache_control` inside `tool_result.content` ("place it directly on
  * tool_result", caozhiyuan/copilot-api#241): a hint on the tool message's text moves to the block.
  */
-function toolResult(toolCallId: string, content: string | TextPart[]): AnthropicToolResultBlock {
+function toolResult(toolCallId: string, content: string | TextPart[], failed: boolean): AnthropicToolResultBlock {
   const blocks = textBlocks(content);
   let cache: CacheControl | undefined;
   const inner = blocks.map((b) => {
@@ -87,6 +87,7 @@ function toolResult(toolCallId: string, content: string | TextPart[]): Anthropic
   const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: sanitizeToolId(toolCallId) };
   if (inner.length > 0) block.content = inner.length === 1 ? inner[0].text : inner;
   if (cache !== undefined) block.cache_control = cache;
+  if (failed) block.is_error = true;
   return block;
 }
 

@@ -359,6 +359,28 @@ describe('Anthropic request: parameters', () => {
   });
 });
 
+describe('Anthropic request: what /v1/messages maps from Anthropic fields', () => {
+  it('passes top_k; refuses it with thinking naming what turned thinking on (reject), drops it (drop)', () => {
+    expect(build(req([hi], { top_k: 40, temperature: 0.5 }))).toMatchObject({ top_k: 40, temperature: 0.5 });
+    const thinking = req([hi], { top_k: 40, reasoning_effort: 'low', client_names: { reasoning_effort: 'thinking' } });
+    expect(() => build(thinking)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, message: expect.stringContaining('thinking'), details: expect.objectContaining({ param: 'top_k' }) }));
+    expect(build(thinking, drop)).not.toHaveProperty('top_k');
+    expect(() => anthropicAdapter.buildChatRequest(req([hi], { top_k: 40 }), { ...target, upstreamModel: 'claude-opus-4-7' }, reject)).toThrow(expect.objectContaining({ details: expect.objectContaining({ param: 'top_k' }) }));
+  });
+
+  it('keeps the error flag of a failed tool result', () => {
+    const body = build(
+      req([
+        hi,
+        { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 't', content: 'denied', is_error: true },
+      ]),
+    );
+    expect(body.messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'denied', is_error: true }] });
+    expect(body).not.toHaveProperty('client_names');
+  });
+});
+
 describe('Anthropic request: cache_control placement', () => {
   it('lifts a hint on tool output onto the tool_result block (never inside its content) and keeps assistant text hints', () => {
     const body = build(

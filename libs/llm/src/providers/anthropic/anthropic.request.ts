@@ -1,6 +1,6 @@
 import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../openai.types';
 import type { BuildOptions, OutputEffort } from '../../provider';
-import { isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
+import { clientParam, isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './anthropic.messages';
 import type { AnthropicMessage, AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
 
@@ -123,11 +123,12 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
   const sampling = samplingParams(provider, req, thinking, generation !== undefined && generation >= 407 ? model : undefined, policy);
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.top_p !== undefined) body.top_p = sampling.top_p;
+  if (sampling.top_k !== undefined) body.top_k = sampling.top_k;
 
   const tools = mapTools(provider, req.tools, policy);
   if (tools.length > 0) {
     body.tools = tools;
-    const choice = mapToolChoice(provider, req.tool_choice, req.parallel_tool_calls, thinking, policy);
+    const choice = mapToolChoice(provider, req.tool_choice, req.parallel_tool_calls, thinking ? clientParam(req, 'reasoning_effort') : undefined, policy);
     if (choice.allowed !== undefined) body.tools = tools.filter((t) => choice.allowed?.has(t.name));
     if (choice.choice !== undefined) body.tool_choice = choice.choice;
   }
@@ -158,29 +159,32 @@ function samplingParams(
   thinking: boolean,
   noSamplingModel: string | undefined,
   policy: BuildOptions['unsupportedParams'],
-): { temperature?: number; top_p?: number } {
+): { temperature?: number; top_p?: number; top_k?: number } {
   let temperature = req.temperature ?? undefined;
   let top_p = req.top_p ?? undefined;
+  const top_k = req.top_k ?? undefined;
   if (noSamplingModel !== undefined) {
-    // 1 is the default of both: asking for it changes nothing, so it is dropped silently.
+    // 1 is the default of temperature and top_p: asking for it changes nothing, so it is dropped
+    // silently. top_k has no neutral value.
     if (policy === 'reject') {
       if (temperature !== undefined && temperature !== 1) throw unsupportedParameter(provider, 'temperature', `${noSamplingModel} accepts no sampling parameters`);
       if (top_p !== undefined && top_p !== 1) throw unsupportedParameter(provider, 'top_p', `${noSamplingModel} accepts no sampling parameters`);
+      if (top_k !== undefined) throw unsupportedParameter(provider, 'top_k', `${noSamplingModel} accepts no sampling parameters`);
     }
     return {};
   }
   if (thinking) {
     // "Thinking isn't compatible with temperature or top_k modifications" (extended-thinking docs).
-    if (policy === 'reject' && temperature !== undefined && temperature !== 1) {
-      throw unsupportedParameter(provider, 'temperature', 'cannot be combined with reasoning_effort');
-    }
+    const why = `cannot be combined with ${clientParam(req, 'reasoning_effort')}`;
+    if (policy === 'reject' && temperature !== undefined && temperature !== 1) throw unsupportedParameter(provider, 'temperature', why);
+    if (policy === 'reject' && top_k !== undefined) throw unsupportedParameter(provider, 'top_k', why);
     return {};
   }
   // Anthropic's range is 0..1; its own OpenAI-compat layer caps higher values at 1.
   if (temperature !== undefined) temperature = Math.min(Math.max(temperature, 0), 1);
   // Claude 4.5+ refuse temperature and top_p together (BerriAI/litellm#15097): keep temperature.
   if (temperature !== undefined && top_p !== undefined) top_p = undefined;
-  return { temperature, top_p };
+  return { temperature, top_p, top_k };
 }
 
 function mapTools(provider: string, tools: Tool[] | undefined, policy: BuildOptions['unsupportedParams']): AnthropicTool[] {
@@ -210,7 +214,8 @@ function mapToolChoice(
   provider: string,
   choice: ToolChoice | undefined,
   parallel: boolean | undefined,
-  thinking: boolean,
+  /** With thinking on: the client's name for what turned it on. */
+  thinking: string | undefined,
   policy: BuildOptions['unsupportedParams'],
 ): MappedChoice {
   let out: MappedChoice = {};
@@ -228,9 +233,9 @@ function mapToolChoice(
   }
 
   const forced = out.choice?.type === 'any' || out.choice?.type === 'tool';
-  if (thinking && forced) {
+  if (thinking !== undefined && forced) {
     // "Thinking may not be enabled when tool_choice forces tool use" (mastra-ai/mastra#7507).
-    if (policy === 'reject') throw unsupportedParameter(provider, 'tool_choice', 'a forced tool cannot be combined with reasoning_effort');
+    if (policy === 'reject') throw unsupportedParameter(provider, 'tool_choice', `a forced tool cannot be combined with ${thinking}`);
     out.choice = { type: 'auto' };
   }
   if (parallel === false) {

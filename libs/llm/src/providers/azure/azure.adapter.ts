@@ -1,5 +1,5 @@
 import type { ProviderAdapter } from '../../provider';
-import { createOpenAiCompatibleAdapter, HINT_PARAMS, type OpenAiCompatibleSpec } from '../openai-compatible';
+import { createOpenAiCompatibleAdapter, HINT_PARAMS, NON_OPENAI_SAMPLING, type OpenAiCompatibleSpec } from '../openai-compatible';
 
 /**
  * Azure OpenAI: the OpenAI wire format on a per-resource host, with the deployment in the path,
@@ -32,8 +32,10 @@ export function azureOpenAiSpec(opts: AzureOpenAiOptions = {}): OpenAiCompatible
     // o-series deployments refuse `max_tokens`, every deployment accepts `max_completion_tokens`.
     maxTokensField: 'max_completion_tokens',
     // Azure validates bodies against the version's spec: OpenAI-only newcomers are unknown fields.
-    unsupported: ['web_search_options', 'prediction'],
+    unsupported: ['web_search_options', 'prediction', ...NON_OPENAI_SAMPLING],
     ignored: [...HINT_PARAMS],
+    // OpenAI's models and limit: "Up to 4 sequences".
+    maxStopSequences: 4,
     embeddings: { path: '/openai/deployments/{model}/embeddings', base64: true },
   };
 }

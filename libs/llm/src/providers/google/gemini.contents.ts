@@ -45,7 +45,9 @@ export function convertMessages(provider: string, input: ChatMessage[]): Convert
       case 'tool': {
         const name = callNames.get(m.tool_call_id);
         if (name === undefined) throw invalid(`messages[${i}].tool_call_id`, `tool message answers unknown tool call '${m.tool_call_id}'`);
-        const part: GeminiPart = { functionResponse: { name, response: { output: parseOutput(joinText(m.content)) } } };
+        // "Use the `output` key for the output and the `error` key for error details" (SDK doc, wire-formats.md §3.2).
+        const result = parseOutput(joinText(m.content));
+        const part: GeminiPart = { functionResponse: { name, response: m.is_error === true ? { error: result } : { output: result } } };
         if (!isSyntheticCallId(m.tool_call_id) && part.functionResponse) part.functionResponse.id = m.tool_call_id;
         push('user', [part]);
         break;

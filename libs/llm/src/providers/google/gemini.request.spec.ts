@@ -330,6 +330,40 @@ describe('Gemini request: generationConfig (wire-formats.md §3.3, §4.8, §4.9)
   });
 });
 
+describe('Gemini request: what /v1/messages maps from Anthropic fields', () => {
+  it('carries top_k as generationConfig.topK (wire-formats.md §3.3, §4.9)', () => {
+    expect(bodyOf({ top_k: 40, temperature: 0.5 }).generationConfig).toMatchObject({ topK: 40, temperature: 0.5 });
+  });
+
+  it("holds stopSequences to 5: refused naming the client's field (reject), the first five kept (drop)", () => {
+    const six = ['1', '2', '3', '4', '5', '6'];
+    const e = caught(() => build({ stop: six, client_names: { stop: 'stop_sequences' } }));
+    expect(e.code).toBe(ErrorCode.UnsupportedParameter);
+    expect(e.details.param).toBe('stop_sequences');
+    expect(bodyOf({ stop: six }, drop).generationConfig.stopSequences).toEqual(['1', '2', '3', '4', '5']);
+    expect(bodyOf({ stop: six.slice(0, 5) }).generationConfig.stopSequences).toEqual(six.slice(0, 5));
+  });
+
+  it('sends a failed tool result as {"error": ...} (wire-formats.md §3.2)', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'run' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'fc-1', type: 'function', function: { name: 'f', arguments: '{}' } }, { id: 'fc-2', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'fc-1', content: 'permission denied', is_error: true },
+      { role: 'tool', tool_call_id: 'fc-2', content: '{"ok":true}' },
+    ];
+    expect(bodyOf({ messages }).contents[2].parts).toEqual([
+      { functionResponse: { name: 'f', id: 'fc-1', response: { error: 'permission denied' } } },
+      { functionResponse: { name: 'f', id: 'fc-2', response: { output: { ok: true } } } },
+    ]);
+  });
+
+  it('drops thinking for a model that does not think, whatever the policy (an OpenAI effort is still refused)', () => {
+    const fromThinking = { reasoning_effort: 'low' as const, client_names: { reasoning_effort: 'thinking' } };
+    expect(bodyOf(fromThinking, reject, 'gemini-2.0-flash').generationConfig?.thinkingConfig).toBeUndefined();
+    expect(caught(() => build({ reasoning_effort: 'low' }, reject, 'gemini-2.0-flash')).details.param).toBe('reasoning_effort');
+  });
+});
+
 describe('Gemini embeddings request', () => {
   const t = { baseUrl: 'http://h/v1beta', apiKey: 'k', upstreamModel: 'gemini-embedding-001' };
   const embed = geminiAdapter.buildEmbeddingsRequest;

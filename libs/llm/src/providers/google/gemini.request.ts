@@ -1,6 +1,6 @@
 import type { ChatRequest, ReasoningEffort } from '../../openai.types';
 import type { BuildOptions } from '../../provider';
-import { isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
+import { clientParam, isParamSet, limitStop, reasoningIsPermission, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './gemini.contents';
 import { toGeminiResponseJsonSchema } from './gemini.schema';
 import { mapToolChoice, mapTools } from './gemini.tools';
@@ -23,6 +23,9 @@ export const GEMINI_UNSUPPORTED: ReadonlyArray<keyof ChatRequest> = [
   'functions',
   'function_call',
 ];
+
+/** `stopSequences` takes at most 5 (wire-formats.md §3.3, §4.9: historical limit, unverified now). */
+export const GEMINI_MAX_STOP_SEQUENCES = 5;
 
 /** LiteLLM's budgets for Gemini 2.5 (litellm/constants.py); `minimal` is 512, Flash-Lite's lowest non-zero budget. */
 const THINKING_BUDGET: Record<Exclude<ReasoningEffort, 'none'>, number> = {
@@ -58,12 +61,13 @@ export function buildGeminiRequest(provider: string, req: ChatRequest, model: st
   if (maxTokens !== undefined) config.maxOutputTokens = maxTokens;
   if (typeof req.temperature === 'number') config.temperature = req.temperature;
   if (typeof req.top_p === 'number') config.topP = req.top_p;
+  if (typeof req.top_k === 'number') config.topK = req.top_k;
   if (typeof req.seed === 'number') config.seed = req.seed;
   if (typeof req.presence_penalty === 'number') config.presencePenalty = req.presence_penalty;
   if (typeof req.frequency_penalty === 'number') config.frequencyPenalty = req.frequency_penalty;
   const stops = req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
-  const stopSequences = stops.filter((s) => s !== '');
-  if (stopSequences.length > 0) config.stopSequences = stopSequences;
+  const stopSequences = limitStop(provider, req, stops.filter((s) => s !== ''), GEMINI_MAX_STOP_SEQUENCES, policy);
+  if (stopSequences.length > 0) config.stopSequences = [...stopSequences];
   if (typeof req.n === 'number' && req.n !== 1) config.candidateCount = req.n;
   if (req.logprobs === true) {
     config.responseLogprobs = true;
@@ -82,7 +86,10 @@ export function buildGeminiRequest(provider: string, req: ChatRequest, model: st
   if (effort !== undefined) {
     const thinking = thinkingConfig(model, effort);
     if (thinking === 'unsupported') {
-      if (policy === 'reject' && isParamSet('reasoning_effort', effort)) throw unsupportedParameter(provider, 'reasoning_effort', `model ${model} does not think`);
+      // Anthropic `thinking` is permission to think, which a model that does not think can ignore.
+      if (policy === 'reject' && isParamSet('reasoning_effort', effort) && !reasoningIsPermission(req)) {
+        throw unsupportedParameter(provider, clientParam(req, 'reasoning_effort'), `model ${model} does not think`);
+      }
     } else if (thinking !== undefined) {
       config.thinkingConfig = thinking;
     }

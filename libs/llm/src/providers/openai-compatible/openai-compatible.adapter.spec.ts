@@ -192,6 +192,57 @@ describe('buildChatRequest', () => {
   });
 });
 
+describe('buildChatRequest: what /v1/messages maps from Anthropic fields', () => {
+  const thinking: ChatRequest = { ...base, reasoning_effort: 'medium', client_names: { max_completion_tokens: 'max_tokens', reasoning_effort: 'thinking' } };
+
+  it('drops an effort that stands for Anthropic thinking on a vendor without reasoning control, whatever the policy; an OpenAI client\'s own effort still follows it', () => {
+    for (const id of ['deepseek', 'mistral']) {
+      const body = bodyOf(adapter(id), thinking, reject);
+      expect(body).not.toHaveProperty('reasoning_effort');
+      expect(body).not.toHaveProperty('client_names');
+    }
+    expect(() => bodyOf(adapter('deepseek'), { ...base, reasoning_effort: 'medium' }, reject)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'reasoning_effort' }) }));
+    expect(bodyOf(adapter('openai'), thinking, reject)).toMatchObject({ reasoning_effort: 'medium' });
+  });
+
+  it('refuses top_k naming it on vendors without it (reject), drops it (drop), and passes it to those that take it', () => {
+    for (const id of ['openai', 'deepseek', 'mistral', 'groq', 'xai', 'moonshot']) {
+      expect(() => bodyOf(adapter(id), { ...base, top_k: 40 }, reject)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'top_k' }) }));
+      expect(bodyOf(adapter(id), { ...base, top_k: 40 }, drop)).not.toHaveProperty('top_k');
+    }
+    for (const id of ['together', 'fireworks', 'qwen', 'perplexity', 'openrouter']) expect(bodyOf(adapter(id), { ...base, top_k: 40 }, reject)).toMatchObject({ top_k: 40 });
+  });
+
+  it("holds stop to the vendor's limit: refused naming the client's field (reject), the first ones kept (drop)", () => {
+    const five = ['a', 'b', 'c', 'd', 'e'];
+    const fromMessages: ChatRequest = { ...base, stop: five, client_names: { stop: 'stop_sequences' } };
+    expect(() => bodyOf(adapter('openai'), fromMessages, reject)).toThrow(
+      expect.objectContaining({ code: ErrorCode.UnsupportedParameter, message: expect.stringContaining("'stop_sequences'"), details: expect.objectContaining({ param: 'stop_sequences' }) }),
+    );
+    expect(() => bodyOf(adapter('openai'), { ...base, stop: five }, reject)).toThrow(expect.objectContaining({ details: expect.objectContaining({ param: 'stop' }) }));
+    expect(bodyOf(adapter('openai'), fromMessages, drop).stop).toEqual(['a', 'b', 'c', 'd']);
+    expect(bodyOf(adapter('openai'), { ...base, stop: ['a', 'b', 'c', 'd'] }, reject).stop).toEqual(['a', 'b', 'c', 'd']);
+    expect(bodyOf(adapter('deepseek'), fromMessages, reject).stop).toEqual(five);
+  });
+
+  it('says a failed tool result in its text (OpenAI has no error flag) and never sends the flag', () => {
+    const messages: ChatRequest['messages'] = [
+      { role: 'user', content: 'run it' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: 'denied', is_error: true },
+      { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: 'boom' }], is_error: true },
+      { role: 'tool', tool_call_id: 'c3', content: 'fine', is_error: false },
+    ];
+    expect(bodyOf(adapter('openai'), { ...base, messages }, reject).messages).toEqual([
+      messages[0],
+      messages[1],
+      { role: 'tool', tool_call_id: 'c1', content: 'Error: denied' },
+      { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: 'Error: boom' }] },
+      { role: 'tool', tool_call_id: 'c3', content: 'fine' },
+    ]);
+  });
+});
+
 describe('parseChatResponse', () => {
   const upstream = () => ({
     id: 'chatcmpl-abc',

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import { usageToOpenAi } from '../../openai-usage';
-import { GATEWAY_ONLY_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type Tool } from '../../openai.types';
+import { GATEWAY_ONLY_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type TextPart, type Tool } from '../../openai.types';
 import type {
   BuildOptions,
   EmbeddingsBuildOptions,
@@ -13,7 +13,7 @@ import type {
   StreamTransformer,
   UpstreamHttpRequest,
 } from '../../provider';
-import { rejectUnsupported } from '../../unsupported-params';
+import { limitStop, reasoningIsPermission, rejectUnsupported } from '../../unsupported-params';
 import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, type HeaderBag } from '../../upstream-errors';
 import { upstreamUrl } from '../../url';
 import { resolveSpec, type OpenAiCompatibleSpec, type ResolvedSpec } from './openai-compatible.config';
@@ -31,6 +31,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   readonly wireFormat = 'openai' as const;
   readonly envPrefix: string;
   readonly defaultBaseUrl: string;
+  readonly reasoningInToolLoop: boolean;
   readonly buildEmbeddingsRequest?: (req: EmbeddingsRequest, target: ProviderTarget, opts: EmbeddingsBuildOptions) => UpstreamHttpRequest;
   readonly parseEmbeddingsResponse?: (body: unknown, ctx: EmbeddingsContext) => ParsedEmbeddings;
 
@@ -42,6 +43,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     this.id = spec.id;
     this.envPrefix = spec.envPrefix;
     this.defaultBaseUrl = spec.defaultBaseUrl;
+    this.reasoningInToolLoop = spec.reasoningInToolLoop && spec.reasoningField !== undefined;
     const embeddings = spec.embeddings;
     // Vendors without an embeddings endpoint leave both undefined (ProviderAdapter contract).
     if (embeddings !== undefined) {
@@ -54,8 +56,10 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   buildChatRequest(req: ChatRequest, target: ProviderTarget, opts: BuildOptions): UpstreamHttpRequest {
     const spec = this.spec;
     const fields = this.fields;
-    // Unsupported parameters the vendor would not ignore anyway: refused (policy reject) or left out.
-    rejectUnsupported(spec.id, req, fields.checked, opts.unsupportedParams);
+    // Unsupported parameters the vendor would not ignore anyway: refused (policy reject) or left
+    // out. An effort that stands for Anthropic `thinking` is left out whatever the policy.
+    const checked = reasoningIsPermission(req) ? fields.checked.filter((p) => p !== 'reasoning_effort') : fields.checked;
+    rejectUnsupported(spec.id, req, checked, opts.unsupportedParams);
     // A copy of the client's fields: unknown ones pass through (vendor extensions); the gateway's
     // request validation decides what may reach this point. Built by adding, never deleting, so
     // the object keeps a fast shape (deleting made every body a dictionary).
@@ -65,6 +69,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     for (const [from, to] of fields.renames) if (source[from] !== undefined) body[to] = source[from];
 
     body.model = target.upstreamModel;
+    if (Array.isArray(req.stop) && body.stop !== undefined) body.stop = limitStop(spec.id, req, req.stop, spec.maxStopSequences, opts.unsupportedParams);
     const clientMax = req.max_completion_tokens ?? req.max_tokens ?? undefined;
     const maxOutputTokens = opts.maxTokens ?? clientMax;
     if (maxOutputTokens !== undefined) body[spec.maxTokensField] = maxOutputTokens;
@@ -155,9 +160,9 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
 }
 
 /**
- * Strips the gateway's reasoning fields and the `cache_control` hints the vendor does not accept,
- * and gives a vendor that wants it its reasoning text back in the current tool loop. Only the
- * messages that carry them are copied; the common case allocates nothing.
+ * Strips the gateway's reasoning fields, tool-error flags and the `cache_control` hints the
+ * vendor does not accept, and gives a vendor that wants it its reasoning text back in the current
+ * tool loop. Only the messages that carry them are copied; the common case allocates nothing.
  */
 function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessage[] {
   let copy: ChatMessage[] | undefined;
@@ -171,6 +176,10 @@ function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessa
       const echo = spec.reasoningInToolLoop && spec.reasoningField && i > lastUser && (rest.tool_calls?.length ?? 0) > 0 && typeof reasoning === 'string';
       m = echo ? ({ ...rest, [spec.reasoningField as string]: reasoning } as ChatMessage) : rest;
     }
+    if (m.role === 'tool' && m.is_error !== undefined) {
+      const { is_error: failed, ...rest } = m;
+      m = failed ? { ...rest, content: errorText(rest.content) } : rest;
+    }
     if (!spec.acceptsCacheControl && Array.isArray(m.content) && m.content.some((p) => 'cache_control' in p)) {
       m = { ...m, content: m.content.map(withoutCacheControl) } as ChatMessage;
     }
@@ -179,6 +188,15 @@ function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessa
     copy[i] = m;
   }
   return copy ?? messages;
+}
+
+/** OpenAI tool messages have no error flag (wire-formats.md §4.2): the text says it. */
+function errorText(content: string | TextPart[]): string | TextPart[] {
+  const said = (text: string) => (text === '' ? 'Error' : `Error: ${text}`);
+  if (typeof content === 'string') return said(content);
+  const first = content.findIndex((p) => p.type === 'text');
+  if (first < 0) return [{ type: 'text', text: 'Error' }, ...content];
+  return content.map((p, i) => (i === first ? { ...p, text: said(p.text) } : p));
 }
 
 function withoutCacheControl<T extends object>(part: T): T {

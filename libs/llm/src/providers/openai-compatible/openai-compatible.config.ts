@@ -33,6 +33,8 @@ export interface OpenAiCompatibleSpec {
   ignored?: ReadonlyArray<keyof ChatRequest>;
   /** Parameters the vendor spells differently, e.g. `{ seed: 'random_seed' }`. */
   renames?: Readonly<Partial<Record<keyof ChatRequest, string>>>;
+  /** The most `stop` sequences the vendor takes (OpenAI: 4); more are refused or cut per tenant policy. Default: no known limit. */
+  maxStopSequences?: number;
   /** Where the output cap goes; `max_tokens` and `max_completion_tokens` both collapse into it. Default `max_tokens`. */
   maxTokensField?: 'max_tokens' | 'max_completion_tokens';
   /**
@@ -78,7 +80,7 @@ export interface EmbeddingsSpec {
   renames?: Readonly<Partial<Record<keyof EmbeddingsRequest, string>>>;
 }
 
-type OptionalFields = 'vendorUsageField' | 'reasoningField' | 'embeddings';
+type OptionalFields = 'vendorUsageField' | 'reasoningField' | 'embeddings' | 'maxStopSequences';
 
 export type ResolvedSpec = Required<Omit<OpenAiCompatibleSpec, OptionalFields>> & Pick<OpenAiCompatibleSpec, OptionalFields>;
 

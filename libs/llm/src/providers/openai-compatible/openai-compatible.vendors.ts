@@ -13,6 +13,12 @@ import type { OpenAiCompatibleSpec } from './openai-compatible.config';
 export const OPENAI_ONLY_PARAMS: ReadonlyArray<keyof ChatRequest> = ['audio', 'modalities', 'prediction'];
 /** Hints that change nothing in the output; vendors that lack them get them dropped. */
 export const HINT_PARAMS: ReadonlyArray<keyof ChatRequest> = ['store', 'metadata', 'service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier'];
+/**
+ * Anthropic and Gemini sampling parameters OpenAI does not have (`top_k`, from `/v1/messages`);
+ * vendors whose API reference lists them (Together, Fireworks, Qwen, Perplexity, OpenRouter)
+ * take them as they come.
+ */
+export const NON_OPENAI_SAMPLING: ReadonlyArray<keyof ChatRequest> = ['top_k'];
 
 export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
   {
@@ -21,6 +27,9 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.openai.com/v1',
     // `max_tokens` is deprecated and refused by o-series models; `max_completion_tokens` works for all.
     maxTokensField: 'max_completion_tokens',
+    unsupported: [...NON_OPENAI_SAMPLING],
+    // "Up to 4 sequences" (https://platform.openai.com/docs/api-reference/chat/create#chat-create-stop).
+    maxStopSequences: 4,
     embeddings: { base64: true },
   },
   {
@@ -28,8 +37,10 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'deepseek',
     envPrefix: 'DEEPSEEK',
     defaultBaseUrl: 'https://api.deepseek.com',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
     ignored: [...HINT_PARAMS],
+    // "Up to 16 sequences".
+    maxStopSequences: 16,
     reasoningField: 'reasoning_content',
     reasoningInToolLoop: true,
   },
@@ -39,7 +50,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'mistral',
     envPrefix: 'MISTRAL',
     defaultBaseUrl: 'https://api.mistral.ai/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity', 'reasoning_effort'],
     ignored: [...HINT_PARAMS, 'user'],
     renames: { seed: 'random_seed' },
     streamUsage: 'always',
@@ -52,7 +63,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'groq',
     envPrefix: 'GROQ',
     defaultBaseUrl: 'https://api.groq.com/openai/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
     vendorUsageField: 'x_groq',
   },
@@ -82,7 +93,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'xai',
     envPrefix: 'XAI',
     defaultBaseUrl: 'https://api.x.ai/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'web_search_options'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'web_search_options'],
     ignored: [...HINT_PARAMS],
     reasoningOutsideCompletion: true,
     reasoningField: 'reasoning_content',
@@ -114,7 +125,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'moonshot',
     envPrefix: 'MOONSHOT',
     defaultBaseUrl: 'https://api.moonshot.ai/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
     streamUsage: 'always',
     reasoningField: 'reasoning_content',
