@@ -460,8 +460,11 @@ describe('errors', () => {
     const { apiKey } = await tenantWith(0);
     const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey });
     const list = await client.models.list();
-    const m = list.data.find((x) => x.id === 'openai/gpt-4o-mini') as unknown as { pricing: Record<string, string | null>; context_length: number };
+    const m = list.data.find((x) => x.id === 'openai/gpt-4o-mini') as unknown as { pricing: Record<string, string | null>; context_length: number; providers: string[] };
     expect(m.pricing).toMatchObject({ prompt: '0.15', completion: '0.6' });
     expect(m.context_length).toBe(128000);
+    // Every provider that serves it: its own and its catalog equivalents' (azure/gpt-4o-mini).
+    expect(m.providers[0]).toBe('openai');
+    expect(m.providers).toContain('azure');
   });
 });

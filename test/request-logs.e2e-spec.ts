@@ -261,6 +261,30 @@ describe('GET /api/usage', () => {
   });
 });
 
+describe('end users with the longest ids a request may carry (512 characters)', () => {
+  it('are found by the logs filter and page through /api/usage by user', async () => {
+    const other = await t.signup();
+    expect((await t.grant(other.tenantId, 1)).status).toBe(201);
+    const users = ['a', 'b', 'c'].map((c) => c.repeat(512));
+    for (const user of users) {
+      t.openai.enqueue({ promptTokens: 3, completionTokens: 2 });
+      expect((await chat(other.apiKey, { model: 'openai/gpt-4o-mini', user })).status).toBe(200);
+    }
+    await t.drain();
+    const found = await call(t.url, 'GET', `/api/logs?user=${users[1]}`, { token: other.token });
+    expect([found.status, found.body.data.length]).toEqual([200, 1]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Json = await call(t.url, 'GET', `/api/usage?group_by=user,model&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: other.token });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((g: Json) => g.user));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(users);
+  });
+});
+
 describe('DELETE /api/logs', () => {
   it('deletes one record, then the matching ones, then all; /v1/generation forgets them too', async () => {
     const [ok] = sent;

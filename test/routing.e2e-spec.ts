@@ -3,7 +3,7 @@ import { FakeOpenAiServer } from '@gw/testing';
 import { freePort } from '@gw/core';
 import { costMicros } from '@gw/metering';
 import { call as adminCall } from './support/admin-api';
-import { postChat, startTestApp, type TestApp } from './support/test-app';
+import { ADMIN_TOKEN, postChat, startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
 
@@ -269,6 +269,9 @@ describe('tenant routing rules', () => {
 
     const short = await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 100, messages: [{ role: 'user', content: 'short' }] });
     expect(short.model).toBe('openai/gpt-5.6-luna');
+    // About 250 tokens (1,500 bytes) is short too: the rule reads tokens, not the bytes of the hold's bound.
+    const mid = await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', max_tokens: 100, messages: [{ role: 'user', content: 'hello '.repeat(250) }] });
+    expect(mid.model).toBe('openai/gpt-5.6-luna');
     const g = await generation(apiKey, short.id);
     expect(g.model).toBe('openai/gpt-5.6-luna');
     expect(g.routing.join(' ')).toContain('rule "short prompts"');
@@ -285,6 +288,38 @@ describe('tenant routing rules', () => {
     const down = await client.chat.completions.create({ model: 'smart', max_tokens: 20000, messages: [{ role: 'user', content: long }] });
     expect(down.model).toBe('openai/gpt-5.6-luna');
     expect((await generation(apiKey, down.id)).routing.join(' ')).toContain('max cost');
+  });
+});
+
+describe("a key's allowed_models and the routing preferences", () => {
+  it('lets a key allowed an alias call it, keeps a key to the providers it is allowed, and answers 404 when preferences exclude every provider', async () => {
+    const { token, apiKey } = await tenant();
+    expect((await put(token, '/api/routing', { aliases: { 'my-fast': { strategy: 'ordered', targets: [{ model: 'openai/gpt-4o-mini' }] } } })).status).toBe(200);
+    const key = async (allowed: string[]) => (await adminCall(t.url, 'POST', '/api/keys', { token, body: { name: allowed.join(' '), allowed_models: allowed } })).body.key as string;
+    const aliasOnly = await key(['my-fast']);
+    const viaAlias = await postChat(t, aliasOnly, { model: 'my-fast', messages: [{ role: 'user', content: 'hi' }] });
+    expect(viaAlias.status).toBe(200);
+    // Allowed a model by name: its equivalent at another provider is another model, not allowed.
+    const run = Date.now().toString(36);
+    const [base, twin] = [`openai/gw-canon-${run}`, `deepseek/gw-canon-${run}`];
+    const model = (id: string, canonical?: string) => ({ id, upstream_id: 'gpt-4o-mini', context_length: 32000, max_output_tokens: 4000, pricing: { input: '1', output: '2' }, ...(canonical ? { canonical } : {}) });
+    try {
+      expect((await adminCall(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: model(base) })).status).toBe(201);
+      expect((await adminCall(t.url, 'POST', '/api/models', { token: ADMIN_TOKEN, body: model(twin, base) })).status).toBe(201);
+      const ask = (k: string) => postChat(t, k, { model: base, provider: { order: ['deepseek'] }, messages: [{ role: 'user', content: 'hi' }] });
+      // Both keys may use the model; only the second is allowed its DeepSeek twin.
+      const both = await key([base, twin]);
+      for (let i = 0; i < 100 && (await ask(both)).headers.get('x-gateway-model') !== twin; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await ask(both)).headers.get('x-gateway-model')).toBe(twin);
+      const named = await ask(await key([base]));
+      expect([named.status, named.headers.get('x-gateway-model')]).toEqual([200, base]);
+    } finally {
+      await t.prisma.catalogModel.deleteMany({ where: { id: { in: [twin, base] } } });
+    }
+    // Preferences that leave no provider: a 404 naming provider, no Retry-After (no retry can help).
+    const none = await postChat(t, apiKey, { model: 'openai/gpt-4o-mini', provider: { only: ['anthropic'] }, messages: [{ role: 'user', content: 'hi' }] });
+    expect([none.status, none.headers.get('retry-after')]).toEqual([404, null]);
+    expect(await none.json()).toMatchObject({ error: { code: 'not_found', param: 'provider' } });
   });
 });
 

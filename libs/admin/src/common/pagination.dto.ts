@@ -13,10 +13,12 @@ export class ListQueryDto {
   @Max(100)
   limit = 20;
 
-  @ApiPropertyOptional({ maxLength: 200, description: 'The `next_cursor` of the previous page.' })
+  // Room for the longest cursor any list hands out: /api/usage's carries its group's values
+  // (a 512-character end-user id among them).
+  @ApiPropertyOptional({ maxLength: 4096, description: 'The `next_cursor` of the previous page.' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(4096)
   cursor?: string;
 }
 

@@ -46,10 +46,11 @@ export class LogFilterQueryDto extends ListQueryDto {
   @Matches(STATUS, { message: 'status must be a status code, a class like 4xx, success or error' })
   status?: string;
 
-  @ApiPropertyOptional({ maxLength: 256, description: 'The end user (`user` of the request).' })
+  // As long as the `user` a request may carry (512), so every end user logged can be looked up.
+  @ApiPropertyOptional({ maxLength: 512, description: 'The end user (`user` of the request).' })
   @IsOptional()
   @IsString()
-  @MaxLength(256)
+  @MaxLength(512)
   user?: string;
 
   @ApiPropertyOptional({ maxLength: 100, example: 'upstream_rate_limited' })

@@ -153,7 +153,7 @@ function encodeUsageCursor(values: string[]): string {
 function decodeUsageCursor(cursor: string, sort: SortColumn[]): string[] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === sort.length && v.every((x, i) => typeof x === 'string' && x.length <= 300 && (sort[i]!.kind !== 'bigint' || /^-?\d{1,19}$/.test(x)))) {
+    if (Array.isArray(v) && v.length === sort.length && v.every((x, i) => typeof x === 'string' && x.length <= 1024 && (sort[i]!.kind !== 'bigint' || /^-?\d{1,19}$/.test(x)))) {
       return v as string[];
     }
   } catch {

@@ -32,7 +32,8 @@ export class AccountHandlers {
       max_output_tokens: m.maxOutputTokens,
       pricing: usdPricingOf(m.price),
       capabilities: m.capabilities,
-      providers: [m.provider],
+      // Who can serve it: its own provider and those of its catalog equivalents (the planner's).
+      providers: [...new Set([m.provider, ...this.catalog.equivalents(m.canonical).map((e) => e.provider)])],
       available: this.endpoints.get(m.provider) !== undefined,
     }));
     return reply.send({ object: 'list', data });

@@ -9,7 +9,7 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, platformBetasOf, promptContentOf, type Candidate } from './chat-plan';
+import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, platformBetasOf, promptContentOf, sizeEstimateOf, type Candidate } from './chat-plan';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -77,7 +77,8 @@ export class ChatCompletionsService {
           key,
           body,
           tenant,
-          promptTokens: promptBound,
+          // Size rules ask for tokens: the count when there is one, else the bytes' estimate.
+          promptTokens: call.promptCounted ? (call.promptTokens ?? promptBound) : sizeEstimateOf(call.bodyBytes),
           worstCase: (m) => worstCaseMicros(promptBound, maxOutputOf(body, m, call.promptTokens) * n, holdPriceOf(m.price, hourLong), 0n),
         });
       let plan = planFor();

@@ -120,3 +120,12 @@ export function platformBetasOf(betas: string | undefined): string | undefined {
   const kept = betas.split(',').map((b) => b.trim()).filter((b) => b !== '' && !b.startsWith('context-1m'));
   return kept.length > 0 ? kept.join(',') : undefined;
 }
+
+/**
+ * A prompt's size in tokens for the tenant's size rules, from the request's bytes: about 4 bytes
+ * per token in English (fewer tokens per byte in CJK, so such prompts read larger). The
+ * reservation's bound is no estimate (a token is at least a byte) and would read 4× too large.
+ */
+export function sizeEstimateOf(bodyBytes: number): number {
+  return Math.ceil(bodyBytes / 4);
+}

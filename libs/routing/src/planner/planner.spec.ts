@@ -161,4 +161,43 @@ describe('planRoute', () => {
     expect(() => planRoute(input({ isAllowed: () => false }))).toThrow(expect.objectContaining({ code: ErrorCode.ModelNotAllowed }));
     expect(() => planRoute(input({ isAvailable: () => false }))).toThrow(expect.objectContaining({ code: ErrorCode.NoAvailableProvider }));
   });
+
+  it('answers 404 naming provider, not a retryable 503, when the preferences leave out every provider that could serve', () => {
+    for (const over of [{ provider: { only: ['anthropic'] } }, { provider: { max_price: { prompt: 0.01 } } }, { provider: { order: ['nobody'], allow_fallbacks: false } }]) {
+      const refused = (() => {
+        try {
+          planRoute(input(over));
+        } catch (e) {
+          return e as DomainError;
+        }
+      })();
+      expect(refused).toMatchObject({ code: ErrorCode.NotFound, details: { param: 'provider', meta: { available_providers: ['openai', 'azure', 'openrouter'] } } });
+      expect(refused?.details.retryAfterSeconds).toBeUndefined();
+    }
+    const policy = input({}, { data_policy: { ...defaultRoutingDocument().data_policy, excluded_providers: ['openai', 'azure', 'openrouter'] } });
+    expect(() => planRoute(policy)).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
+  });
+
+  it("takes the request's provider object whole over the tenant's defaults", () => {
+    const doc = { provider_preferences: { only: ['anthropic'], max_price: { prompt: 1 } } };
+    expect(() => planRoute(input({}, doc))).toThrow(expect.objectContaining({ code: ErrorCode.NotFound }));
+    expect(ids(input({ provider: { order: ['openai'] } }, doc))).toEqual(['openai/gpt-4o', 'azure/gpt-4o', 'openrouter/openai/gpt-4o']);
+  });
+
+  it("lets a key allowed an alias use the alias's targets and their providers; other keys only the providers they are allowed", () => {
+    const aliases = { 'my-fast': { strategy: 'ordered' as const, targets: [{ model: 'openai/gpt-4o-mini' }, { model: 'openai/gpt-4o' }] } };
+    const onlyAlias = (id: string) => id === 'my-fast';
+    expect(ids(input({ model: 'my-fast', isAllowed: onlyAlias }, { aliases }))).toEqual(['openai/gpt-4o-mini', 'openai/gpt-4o', 'azure/gpt-4o', 'openrouter/openai/gpt-4o']);
+    // The alias in the fallbacks grants its targets wherever they appear (openai/gpt-4o is one).
+    expect(ids(input({ model: 'openai/gpt-4o', fallbacks: ['my-fast'], isAllowed: (id) => id === 'openai/gpt-4o' || id === 'my-fast' }, { aliases }))).toEqual([
+      'openai/gpt-4o',
+      'azure/gpt-4o',
+      'openrouter/openai/gpt-4o',
+      'openai/gpt-4o-mini',
+    ]);
+    // Allowed the model by name: its equivalents at other providers are other models, not allowed.
+    const named = input({ isAllowed: (id) => id === 'openai/gpt-4o', provider: { order: ['azure'] } });
+    expect(ids(named)).toEqual(['openai/gpt-4o']);
+    expect(() => planRoute(input({ model: 'azure/gpt-4o', isAllowed: (id) => id === 'openai/gpt-4o' }))).toThrow(expect.objectContaining({ code: ErrorCode.ModelNotAllowed }));
+  });
 });

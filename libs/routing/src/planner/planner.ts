@@ -8,16 +8,16 @@ export interface PlanInput {
   model: string;
   /** The request's `models` fallbacks. */
   fallbacks?: string[];
-  /** The request's `provider` object (overrides the tenant's defaults field by field). */
+  /** The request's `provider` object: when given, it replaces the tenant's defaults whole. */
   provider?: ProviderPrefs;
   document: RoutingDocument;
   catalog: PlannerCatalog;
-  /** The key's `allowed_models` check. */
+  /** The key's `allowed_models` check (model ids, aliases, prefixes). */
   isAllowed(model: string): boolean;
   /** A platform endpoint or a BYOK credential can serve this model's provider. */
   isAvailable(model: PlannableModel): boolean;
   health(model: PlannableModel): TargetHealth;
-  /** Prompt bound of the request (size rules). */
+  /** The prompt's size in tokens, one choice, for size rules: counted, or estimated from its bytes. */
   promptTokens: number;
   /** Worst-case cost of the request on a model, in micros (max-cost rules). */
   worstCase(model: PlannableModel): bigint;
@@ -50,29 +50,37 @@ export function planRoute(given: PlanInput): Plan {
   };
   const decisions: string[] = [];
   const [name, suffix] = splitSuffix(input.model);
-  const prefs: ProviderPrefs = { ...input.document.provider_preferences, ...(input.provider ?? {}) };
+  // The request's own preferences replace the tenant's defaults (a copy: the suffix may change it).
+  const prefs: ProviderPrefs = { ...(input.provider ?? input.document.provider_preferences) };
+  // A key allowed an alias may use what the alias stands for (its targets and their providers).
+  const granted = new Set<string>();
+  const expandAllowed = (n: string): string[] => {
+    const ids = expand(n, input, decisions);
+    if (input.document.aliases[n] && input.isAllowed(n)) for (const id of ids) granted.add(id);
+    return ids;
+  };
   if (suffix) {
     prefs.sort = SUFFIX_SORT[suffix];
     decisions.push(`suffix :${suffix} -> sort by ${prefs.sort}`);
   }
 
-  let logical = expand(name, input, decisions);
+  let logical = expandAllowed(name);
   for (const [i, rule] of input.document.rules.entries()) {
     if (!ruleMatches(rule, name)) continue;
     if (rule.type === 'size' && inRange(input.promptTokens, rule.min_prompt_tokens, rule.max_prompt_tokens)) {
       decisions.push(`rule ${label(rule, i)}: prompt of ~${input.promptTokens} tokens -> ${rule.target}`);
-      logical = [...expand(rule.target, input, decisions), ...logical];
+      logical = [...expandAllowed(rule.target), ...logical];
       break;
     }
     if (rule.type === 'split') {
       const draw = input.stickyKey ? stickyDraw(`${input.stickyKey}|${i}`) : input.random();
       const pick = rule.targets[weightedPick(rule.targets.map((t) => t.weight), draw)];
       decisions.push(`rule ${label(rule, i)}: split -> ${pick.model}`);
-      logical = [...expand(pick.model, input, decisions), ...logical];
+      logical = [...expandAllowed(pick.model), ...logical];
       break;
     }
   }
-  logical.push(...(input.fallbacks ?? []).flatMap((f) => expand(f, input, decisions)));
+  logical.push(...(input.fallbacks ?? []).flatMap(expandAllowed));
   logical = [...new Set(logical)];
 
   const attempts: PlannedAttempt[] = [];
@@ -81,12 +89,11 @@ export function planRoute(given: PlanInput): Plan {
     const model = input.catalog.get(id);
     let err: DomainError | undefined;
     if (!model) err = new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${id}`, { param: 'model' });
-    else if (!input.isAllowed(id)) err = new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${id}`, { param: 'model' });
+    else if (!granted.has(id) && !input.isAllowed(id)) err = new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${id}`, { param: 'model' });
     else {
-      const served = providersFor(model, prefs, input);
-      if (served.length === 0) {
-        err = new DomainError(ErrorCode.NoAvailableProvider, `No provider can serve ${id} under the routing preferences`, { retryAfterSeconds: 30 });
-      }
+      const allowed = granted.has(id) ? () => true : (m: PlannableModel) => input.isAllowed(m.id);
+      const { served, preferred } = providersFor(model, prefs, input, allowed);
+      if (served.length === 0) err = noProvider(id, preferred);
       for (const m of served) attempts.push({ model: m, via: i === 0 ? 'primary' : `fallback ${id}` });
     }
     firstError ??= err;
@@ -154,20 +161,40 @@ const label = (r: RoutingRule, i: number) => (r.name ? `"${r.name}"` : `#${i + 1
 
 const perMillionMicros = (usd: number) => BigInt(Math.round(usd * 1e6));
 
-/** The providers that may serve a model, in the order they should be tried. */
-function providersFor(model: PlannableModel, prefs: ProviderPrefs, input: PlanInput): PlannableModel[] {
+/**
+ * Why no provider serves a model: the request's (or tenant's) preferences or data policy left out
+ * every provider that could (`preferred` lists those), which no retry changes (404, as OpenRouter
+ * answers); or none is configured at all, an outage of the platform's making (503).
+ */
+function noProvider(id: string, preferred: string[]): DomainError {
+  if (preferred.length > 0) {
+    return new DomainError(ErrorCode.NotFound, `No allowed providers are available for ${id}: the routing preferences or data policy exclude ${preferred.join(', ')}`, {
+      param: 'provider',
+      meta: { model: id, available_providers: preferred },
+    });
+  }
+  return new DomainError(ErrorCode.NoAvailableProvider, `No provider can serve ${id}`, { retryAfterSeconds: 30 });
+}
+
+/**
+ * The providers that may serve a model, in the order they should be tried (`served`), and, when
+ * none may, the providers that could have but the preferences left out (`preferred`).
+ */
+function providersFor(model: PlannableModel, prefs: ProviderPrefs, input: PlanInput, allowed: (m: PlannableModel) => boolean): { served: PlannableModel[]; preferred: string[] } {
   const excluded = new Set(input.document.data_policy.excluded_providers);
-  let list = input.catalog.equivalents(model.canonical).filter((m) => {
+  const usable = input.catalog.equivalents(model.canonical).filter((m) => allowed(m) && input.isAvailable(m));
+  let list = usable.filter((m) => {
     if (excluded.has(m.provider)) return false;
     if (prefs.only?.length && !prefs.only.includes(m.provider)) return false;
     if (prefs.ignore?.includes(m.provider)) return false;
     if (prefs.allow_fallbacks === false && prefs.order?.length && !prefs.order.includes(m.provider)) return false;
     if (prefs.max_price?.prompt !== undefined && m.price.input > perMillionMicros(prefs.max_price.prompt)) return false;
     if (prefs.max_price?.completion !== undefined && m.price.output > perMillionMicros(prefs.max_price.completion)) return false;
-    return input.isAvailable(m);
+    return true;
   });
   // allow_fallbacks: false without an order pins the request to the provider it named.
   if (prefs.allow_fallbacks === false && !prefs.order?.length) list = list.filter((m) => m.id === model.id);
+  if (list.length === 0) return { served: [], preferred: [...new Set(usable.map((m) => m.provider))] };
 
   const health = input.health;
   list.sort((a, b) => {
@@ -185,7 +212,7 @@ function providersFor(model: PlannableModel, prefs: ProviderPrefs, input: PlanIn
     if (b.id === model.id) return 1;
     return cmp(price(a), price(b));
   });
-  return list;
+  return { served: list, preferred: [] };
 }
 
 const rank = (order: string[], p: string) => (order.includes(p) ? order.indexOf(p) : order.length);
