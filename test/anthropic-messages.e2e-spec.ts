@@ -137,6 +137,17 @@ describe('parameters the upstream lacks', () => {
     expect(sent).not.toHaveProperty('client_names');
   });
 
+  it('asks a model the catalog does not list as reasoning (gpt-4o) without reasoning_effort, and a reasoning one (o4-mini) with it', async () => {
+    const { client } = await tenant();
+    const ask = (model: string) => client.messages.create({ model, max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Hi' }] });
+    t.openai.enqueue({ text: 'plain' });
+    await ask('openai/gpt-4o');
+    expect(t.openai.lastRequest()!.body).not.toHaveProperty('reasoning_effort');
+    t.openai.enqueue({ text: 'thought' });
+    await ask('openai/o4-mini');
+    expect(t.openai.lastRequest()!.body).toHaveProperty('reasoning_effort');
+  });
+
   it('carries top_k to Gemini as topK, and refuses it naming top_k for OpenAI (reject) or drops it (drop)', async () => {
     const { client, apiKey } = await tenant();
     // top_k is absent from SDK 1.x types (it is a 2023-06-01 field), but clients still send it.

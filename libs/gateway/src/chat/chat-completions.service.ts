@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, ErrorCode, statusOf } from '@gw/core';
-import type { ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
+import { reasoningIsPermission, type ParsedCompletion, type UpstreamHttpRequest } from '@gw/llm';
 import { promptTokenBound, worstCaseMicros } from '@gw/metering';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { RoutePlanner, targetOf } from '../routing/route-planner.service';
@@ -342,8 +342,11 @@ export class ChatCompletionsService {
         { param: 'messages', meta: { model: c.model.id, context_length: c.model.contextLength, prompt_tokens: call.promptTokens } },
       );
     }
+    // Anthropic `thinking` (/v1/messages) is permission to think: a model the catalog does not list as
+    // reasoning is asked without it (OpenAI refuses reasoning_effort on gpt-4o).
+    const body = reasoningIsPermission(call.body) && !c.model.capabilities.includes('reasoning') ? { ...call.body, reasoning_effort: undefined } : call.body;
     return c.endpoint.adapter.buildChatRequest(
-      call.body,
+      body,
       { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
       { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams, anthropicBeta: c.endpoint.credentialId === undefined ? platformBetasOf(call.anthropicBeta) : call.anthropicBeta, outputEffort: call.outputEffort },
     );
