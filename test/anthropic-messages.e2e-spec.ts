@@ -127,7 +127,7 @@ describe('errors', () => {
 });
 
 describe('parameters the upstream lacks', () => {
-  it('serves thinking on DeepSeek (no reasoning control) under the reject policy, without reasoning_effort upstream', async () => {
+  it('serves thinking on deepseek-chat (not a reasoning model in the catalog) under the reject policy, without reasoning_effort upstream', async () => {
     const { client } = await tenant();
     t.openai.enqueue({ text: 'Thought about it.' });
     const msg = await client.messages.create({ model: 'deepseek/deepseek-chat', max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Hi' }] });

@@ -126,7 +126,7 @@ const schema = z.object({
    */
   PLATFORM_TENANT_CAPS: jsonOf(platformCapsSchema).default({}),
   /** Azure OpenAI `api-version` query parameter. */
-  AZURE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'like 2024-10-21').optional(),
+  AZURE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'like 2025-04-01-preview').optional(),
   /** Key-encryption key of BYOK secrets: base64 of 32 random bytes (AES-256-GCM). */
   SECRETS_KEY: base64Key.optional(),
   /** Version stamped on everything sealed with SECRETS_KEY; bump it when rotating. */

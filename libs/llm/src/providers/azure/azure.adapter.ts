@@ -10,8 +10,13 @@ import { createOpenAiCompatibleAdapter, HINT_PARAMS, NON_OPENAI_SAMPLING, type O
  * `AZURE_BASE_URL` (https://<resource>.openai.azure.com) must be configured.
  */
 
-/** Latest GA data-plane inference version (has `max_completion_tokens` and `stream_options`). */
-export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+/**
+ * The data-plane version sent by default: the first that serves the reasoning deployments of the
+ * catalog (o3, o4-mini, gpt-5 and later: `reasoning_effort`, the `developer` role). The GA
+ * 2024-10-21 refuses them ("enabled only for api versions 2024-12-01-preview and later",
+ * https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reasoning).
+ */
+export const AZURE_DEFAULT_API_VERSION = '2025-04-01-preview';
 
 export interface AzureOpenAiOptions {
   /** `api-version` query value (the gateway's `AZURE_API_VERSION`); default {@link AZURE_DEFAULT_API_VERSION}. */

@@ -196,13 +196,21 @@ describe('buildChatRequest: what /v1/messages maps from Anthropic fields', () =>
   const thinking: ChatRequest = { ...base, reasoning_effort: 'medium', client_names: { max_completion_tokens: 'max_tokens', reasoning_effort: 'thinking' } };
 
   it('drops an effort that stands for Anthropic thinking on a vendor without reasoning control, whatever the policy; an OpenAI client\'s own effort still follows it', () => {
-    for (const id of ['deepseek', 'mistral']) {
-      const body = bodyOf(adapter(id), thinking, reject);
-      expect(body).not.toHaveProperty('reasoning_effort');
-      expect(body).not.toHaveProperty('client_names');
-    }
-    expect(() => bodyOf(adapter('deepseek'), { ...base, reasoning_effort: 'medium' }, reject)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'reasoning_effort' }) }));
+    const noControl = createOpenAiCompatibleAdapter({ id: 'plain', envPrefix: 'PLAIN', defaultBaseUrl: 'https://plain.example/v1', unsupported: ['reasoning_effort'] });
+    const body = bodyOf(noControl, thinking, reject);
+    expect(body).not.toHaveProperty('reasoning_effort');
+    expect(body).not.toHaveProperty('client_names');
+    expect(() => bodyOf(noControl, { ...base, reasoning_effort: 'medium' }, reject)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'reasoning_effort' }) }));
     expect(bodyOf(adapter('openai'), thinking, reject)).toMatchObject({ reasoning_effort: 'medium' });
+  });
+
+  it('gives DeepSeek and Mistral their reasoning_effort; DeepSeek, which thinks by default, is told not to with thinking disabled', () => {
+    expect(bodyOf(adapter('deepseek'), { ...base, reasoning_effort: 'high' }, reject)).toMatchObject({ reasoning_effort: 'high' });
+    expect(bodyOf(adapter('mistral'), { ...base, reasoning_effort: 'high' }, reject)).toMatchObject({ reasoning_effort: 'high' });
+    const off = bodyOf(adapter('deepseek'), { ...base, reasoning_effort: 'none' }, reject);
+    expect(off).toMatchObject({ thinking: { type: 'disabled' } });
+    expect(off).not.toHaveProperty('reasoning_effort');
+    expect(bodyOf(adapter('openai'), { ...base, reasoning_effort: 'none' }, reject)).not.toHaveProperty('thinking');
   });
 
   it('refuses top_k naming it on vendors without it (reject), drops it (drop), and passes it to those that take it', () => {
@@ -307,6 +315,15 @@ describe('parseChatResponse', () => {
     expect(completion.choices[0].message).toEqual({ role: 'assistant', content: 'ok', refusal: null, reasoning: 'thought' });
     expect(usage).toMatchObject({ completionTokens: 30, reasoningTokens: 28 });
     expect(completion.usage?.completion_tokens).toBe(30);
+  });
+
+  it("flattens Mistral's content chunks: thinking becomes reasoning, text the content string; Fireworks' reasoning_content is renamed", () => {
+    const body = upstream();
+    body.choices[0].message = { role: 'assistant', content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'Let me ' }, { type: 'text', text: 'see.' }] }, { type: 'text', text: 'Four.' }] } as never;
+    expect(adapter('mistral').parseChatResponse(body, ctx).completion.choices[0].message).toEqual({ role: 'assistant', content: 'Four.', reasoning: 'Let me see.' });
+    const fw = upstream();
+    fw.choices[0].message = { role: 'assistant', content: 'ok', reasoning_content: 'thought' } as never;
+    expect(adapter('fireworks').parseChatResponse(fw, ctx).completion.choices[0].message).toEqual({ role: 'assistant', content: 'ok', reasoning: 'thought' });
   });
 
   it.each([

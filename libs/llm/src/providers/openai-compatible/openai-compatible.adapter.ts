@@ -18,7 +18,7 @@ import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, ty
 import { upstreamUrl } from '../../url';
 import { resolveSpec, type OpenAiCompatibleSpec, type ResolvedSpec } from './openai-compatible.config';
 import { buildOpenAiEmbeddingsRequest, parseOpenAiEmbeddingsResponse } from './openai-compatible.embeddings';
-import { FINISHED_WITH_ERROR, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
+import { FINISHED_WITH_ERROR, flattenContentChunks, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
 import { OpenAiCompatibleStream } from './openai-compatible.stream';
 
 /** One adapter class for every OpenAI-compatible vendor; the spec is the only difference. */
@@ -69,6 +69,10 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     for (const [from, to] of fields.renames) if (source[from] !== undefined) body[to] = source[from];
 
     body.model = target.upstreamModel;
+    if (spec.thinkingToggle && req.reasoning_effort === 'none') {
+      body.reasoning_effort = undefined;
+      body.thinking = { type: 'disabled' };
+    }
     if (Array.isArray(req.stop) && body.stop !== undefined) body.stop = limitStop(spec.id, req, req.stop, spec.maxStopSequences, opts.unsupportedParams);
     const clientMax = req.max_completion_tokens ?? req.max_tokens ?? undefined;
     const maxOutputTokens = opts.maxTokens ?? clientMax;
@@ -112,6 +116,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
       if (typeof c.index !== 'number') c.index = 0;
       c.finish_reason = normalizeFinishReason(c.finish_reason) ?? 'stop';
       if (c.finish_reason === 'error') throw mapErrorPayload(this.id, FINISHED_WITH_ERROR, { inStream: false, nothingSent: true });
+      flattenContentChunks(c.message, false);
       renameReasoning(this.spec, c.message);
       if (c.usage !== undefined) usage = takeUsage(this.spec, c) ?? usage;
     }

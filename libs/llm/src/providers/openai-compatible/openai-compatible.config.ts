@@ -54,6 +54,11 @@ export interface OpenAiCompatibleSpec {
    * and Moonshot thinking models answer 400 ("Missing `reasoning_content` field") without it.
    */
   reasoningInToolLoop?: boolean;
+  /**
+   * The vendor's models think unless told not to, with `thinking: {type: "disabled"}` (DeepSeek):
+   * `reasoning_effort: "none"` is sent that way, not dropped as a default it is not there.
+   */
+  thinkingToggle?: boolean;
   /** Vendor top-level response fields worth keeping (citations); everything else unknown is dropped. */
   passthroughFields?: readonly string[];
   /** The vendor accepts `reasoning` / `reasoning_details` on assistant messages; otherwise they are stripped. */
@@ -97,6 +102,7 @@ export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
     streamUsage: 'stream_options',
     reasoningOutsideCompletion: false,
     reasoningInToolLoop: false,
+    thinkingToggle: false,
     passthroughFields: [],
     acceptsReasoningDetails: false,
     acceptsCacheControl: false,

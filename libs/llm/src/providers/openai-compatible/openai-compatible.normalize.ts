@@ -36,6 +36,33 @@ export function normalizeFinishReason(v: unknown): FinishReason | null {
   return FINISH[v] ?? 'stop';
 }
 
+/**
+ * Content given as a list of chunks (Mistral's reasoning models: a `thinking` chunk holding text
+ * parts, then `text` chunks) becomes OpenAI's string `content`, and the thinking text `reasoning`
+ * (mutates). A delta left without text loses its `content`; a message's becomes null.
+ */
+export function flattenContentChunks(target: Record<string, unknown>, delta: boolean): void {
+  const chunks = target.content;
+  if (!Array.isArray(chunks)) return;
+  let text = '';
+  let thinking = '';
+  for (const c of chunks) {
+    if (!isRecord(c)) continue;
+    if (c.type === 'text' && typeof c.text === 'string') text += c.text;
+    else if (c.type === 'thinking') thinking += textOfParts(c.thinking);
+  }
+  if (text !== '') target.content = text;
+  else if (delta) delete target.content;
+  else target.content = null;
+  if (thinking !== '' && target.reasoning === undefined) target.reasoning = thinking;
+}
+
+function textOfParts(parts: unknown): string {
+  if (typeof parts === 'string') return parts;
+  if (!Array.isArray(parts)) return '';
+  return parts.map((p) => (isRecord(p) && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
 /** Moves the vendor's reasoning field to `reasoning` on a message or delta object (mutates). */
 export function renameReasoning(spec: ResolvedSpec, target: Record<string, unknown>): void {
   const field = spec.reasoningField;

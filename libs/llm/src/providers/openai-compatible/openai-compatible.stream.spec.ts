@@ -117,6 +117,20 @@ describe('OpenAI-compatible stream transformer', () => {
     expect(r2.chunks[0]).not.toHaveProperty('x_groq');
   });
 
+  it("flattens Mistral's streamed content chunks, at every split: thinking as reasoning deltas, text as content", () => {
+    const s =
+      ev('"choices":[{"index":0,"delta":{"role":"assistant","content":[{"type":"thinking","thinking":[{"type":"text","text":"Hmm, "}]}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":"two and two."}]}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"content":[{"type":"text","text":"Four"}]},"finish_reason":null}]') +
+      ev('"choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}]') +
+      'data: [DONE]\n\n';
+    const { reference, mismatches } = checkEverySplit(() => byId('mistral').createStreamTransformer(ctx), s);
+    expect(mismatches).toEqual([]);
+    expect(contentOf(reference.chunks)).toBe('Four.');
+    expect(reference.chunks.map((c) => c.choices[0]?.delta.reasoning ?? '').join('')).toBe('Hmm, two and two.');
+    expect(reference.chunks.every((c) => c.choices.every((ch) => ch.delta.content === undefined || typeof ch.delta.content === 'string'))).toBe(true);
+  });
+
   it('counts reasoning outside completion for vendors that report it that way', () => {
     const s = ev('"choices":[{"index":0,"delta":{"reasoning_content":"think"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":40,"completion_tokens_details":{"reasoning_tokens":28}}') + 'data: [DONE]\n\n';
     const r = runStream(byId('xai').createStreamTransformer(ctx), [toBytes(s)]);

@@ -5,7 +5,7 @@ import type { SseEvent } from '../../sse';
 import { SseTransformerBase } from '../../sse-transformer.base';
 import { isRecord, mapErrorPayload } from '../../upstream-errors';
 import type { ResolvedSpec } from './openai-compatible.config';
-import { FINISHED_WITH_ERROR, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
+import { FINISHED_WITH_ERROR, flattenContentChunks, normalizeFinishReason, renameReasoning, takeUsage } from './openai-compatible.normalize';
 
 /**
  * OpenAI-format upstream stream -> the gateway's chunks (wire-formats.md §1.4). Every chunk gets
@@ -113,6 +113,7 @@ export class OpenAiCompatibleStream extends SseTransformerBase {
       c.delta = {};
       return;
     }
+    flattenContentChunks(delta, true);
     renameReasoning(this.spec, delta);
     // Some vendors pad every delta with `tool_calls: []`; an empty list only confuses accumulators.
     const calls = delta.tool_calls;

@@ -37,10 +37,13 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'deepseek',
     envPrefix: 'DEEPSEEK',
     defaultBaseUrl: 'https://api.deepseek.com',
-    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity'],
     ignored: [...HINT_PARAMS],
     // "Up to 16 sequences".
     maxStopSequences: 16,
+    // https://api-docs.deepseek.com/guides/thinking_mode : thinking is on by default (effort high);
+    // `reasoning_effort` low/high/max (other values mapped), `thinking: {type: "disabled"}` turns it off.
+    thinkingToggle: true,
     reasoningField: 'reasoning_content',
     reasoningInToolLoop: true,
   },
@@ -50,7 +53,9 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'mistral',
     envPrefix: 'MISTRAL',
     defaultBaseUrl: 'https://api.mistral.ai/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity', 'reasoning_effort'],
+    // `reasoning_effort` (none .. high) on its reasoning models, whose answers come as content chunks
+    // (`thinking`, then `text`): https://docs.mistral.ai/capabilities/reasoning/adjustable
+    unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity'],
     ignored: [...HINT_PARAMS, 'user'],
     renames: { seed: 'random_seed' },
     streamUsage: 'always',
@@ -84,6 +89,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.fireworks.ai/inference/v1',
     unsupported: [...OPENAI_ONLY_PARAMS, 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    // Reasoning models answer with `reasoning_content` (https://docs.fireworks.ai/guides/reasoning).
+    reasoningField: 'reasoning_content',
     // https://docs.fireworks.ai/api-reference/creates-an-embedding-vector-representing-the-input-text
     embeddings: { ignored: ['user'] },
   },
