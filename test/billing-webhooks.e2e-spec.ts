@@ -48,6 +48,22 @@ describe('POST /api/billing/checkout', () => {
     expect(await entries(s.tenantId, 'topup')).toHaveLength(0);
   });
 
+  it('returns the payer to pages the admin API serves by default, with the session id filled in', async () => {
+    const s = await b.t.signup();
+    const r = await api(b.t, s.token).post('/api/billing/checkout', { amount: 5 });
+    const session = b.stripe.state.sessions.get(r.body.id)!;
+    expect(session.success_url).toMatch(/\/api\/billing\/checkout\/success\?session_id=\{CHECKOUT_SESSION_ID\}$/);
+    expect(session.cancel_url).toMatch(/\/api\/billing\/checkout\/cancel$/);
+    const paid = await fetch(`${r.body.url}/paid`, { method: 'POST', redirect: 'manual' });
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toContain(`session_id=${r.body.id}`);
+    for (const [path, text] of [['success', 'Payment received'], ['cancel', 'Payment cancelled']]) {
+      const page = await fetch(`${b.t.url}/api/billing/checkout/${path}?session_id=${r.body.id}`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await page.text()).toContain(text);
+    }
+  });
+
   it('creates one Stripe customer for concurrent first checkouts', async () => {
     const s = await b.t.signup();
     const ids = await Promise.all(Array.from({ length: 5 }, () => checkout(b.t, s.token, 5)));

@@ -96,6 +96,23 @@ describe('BYOK provider keys', () => {
     expect(t.openai.requests).toHaveLength(0);
   });
 
+  it("a key without a base_url goes where the platform calls the provider (OPENAI_BASE_URL here), not to the provider's public address", async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 5)).status).toBe(201);
+    await call(t.url, 'POST', '/api/provider-keys', { token: s.token, body: { provider: 'openai', api_key: OWN_OPENAI, priority: 'first' } });
+    t.openai.reset();
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 }),
+    });
+    // The platform's fake takes only the platform's key: the tenant's is refused there, and said so.
+    expect(t.openai.requests).toHaveLength(1);
+    expect(t.openai.lastRequest()!.headers.authorization).toBe(`Bearer ${OWN_OPENAI}`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_auth_error');
+  });
+
   it("a key's credit limit counts BYOK fees only with include_byok_in_limit, at reservation as at settle", async () => {
     const s = await t.signup();
     expect((await t.grant(s.tenantId, 5)).status).toBe(201);

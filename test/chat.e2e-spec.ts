@@ -293,6 +293,13 @@ describe('money rules', () => {
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
   });
 
+  it('answers a tenant that just signed up, without credits, 402 at once (its zero balance is in Redis from sign-up)', async () => {
+    const { client } = await tenantWith(0);
+    const err = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect([(err as InstanceType<typeof OpenAI.APIError>).status, (err as InstanceType<typeof OpenAI.APIError>).code]).toEqual([402, 'insufficient_credits']);
+  });
+
   it('turns a stream cut after the first byte into a final error event, never [DONE]', async () => {
     const { apiKey } = await tenantWith(1);
     t.openai.enqueue({ text: 'a b c d e f g h', deltas: 8, cutAfterEvents: 3 });

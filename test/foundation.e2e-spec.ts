@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import { RedisKeys } from '@gw/metering';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -109,6 +111,10 @@ describe('operators', () => {
     const { tenantId } = await t.signup();
     // As if granted over years: the ledger already sums to just under 2^53 micros (~9,007,199,254 USD).
     await t.prisma.ledgerEntry.create({ data: { tenantId, kind: 'promo', amountMicros: 9_007_199_000_000_000n, idempotencyKey: `huge-${tenantId}` } });
+    // Sign-up wrote its zero balance to Redis; dropped, the next sync rebuilds it from this ledger.
+    const redis = new Redis(t.config.REDIS_URL!);
+    await redis.del(new RedisKeys(t.config.REDIS_PREFIX).balance(tenantId));
+    await redis.quit();
     const op = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const over = await post(`/api/admin/tenants/${tenantId}/credits`, { amount: 1000, reason: 'one too many' }, op);
     expect(over.status).toBe(400);

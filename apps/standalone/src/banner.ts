@@ -1,6 +1,12 @@
 import type { AppConfig } from '@gw/core';
 import type { DemoTenant } from '@gw/admin';
 
+/** Which variables made the mode live: a shell that exported a client's ANTHROPIC_API_KEY shows it here. */
+function liveBecause(config: AppConfig): string {
+  if (config.providerKeyVars.length === 0) return 'SANDBOX=false';
+  return `${config.providerKeyVars.join(', ')} set in the environment`;
+}
+
 export function printBanner(config: AppConfig, demo: DemoTenant | undefined, sandbox: boolean): void {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const base = config.PUBLIC_BASE_URL ?? `http://${host}:${config.PORT}`;
@@ -9,7 +15,7 @@ export function printBanner(config: AppConfig, demo: DemoTenant | undefined, san
     '',
     '  LLM gateway is running',
     `  Base URL     ${base}/v1   (OpenAI-compatible; admin API at ${base}/api)`,
-    sandbox ? '  Mode         SANDBOX: no provider keys set, upstreams are simulated locally' : '  Mode         live providers',
+    sandbox ? '  Mode         SANDBOX: no provider keys set, upstreams are simulated locally' : `  Mode         live providers (${liveBecause(config)})`,
     demo ? `  Demo tenant  ${demo.email} / ${demo.password}` : '',
     `  Demo key     ${key}`,
     '',

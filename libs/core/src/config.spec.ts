@@ -1,6 +1,12 @@
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
+  it('runs in sandbox mode without provider keys, and names the variables that turned it off', () => {
+    expect(loadConfig({})).toMatchObject({ sandbox: true, providerKeyVars: [] });
+    expect(loadConfig({ STRIPE_API_KEY: 'sk_test_x' })).toMatchObject({ sandbox: true, providerKeyVars: [] });
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-gw-client-key', OPENAI_API_KEY: '' })).toMatchObject({ sandbox: false, providerKeyVars: ['ANTHROPIC_API_KEY'] });
+  });
+
   it('reads PLATFORM_TENANT_CAPS as JSON, empty meaning no caps', () => {
     expect(loadConfig({}).PLATFORM_TENANT_CAPS).toEqual({});
     expect(loadConfig({ PLATFORM_TENANT_CAPS: '' }).PLATFORM_TENANT_CAPS).toEqual({});

@@ -190,6 +190,8 @@ export interface UrlPolicy {
 export interface AppConfig extends EnvConfig {
   /** Sandbox mode: no provider keys and not production, or SANDBOX=true. */
   sandbox: boolean;
+  /** The `*_API_KEY` variables (Stripe's aside) that are set: what turned sandbox mode off. */
+  providerKeyVars: readonly string[];
   /** User-supplied URLs: https only and port 443 in production, anything outside it, unless configured. */
   urlPolicy: UrlPolicy;
   jwtSecret: string;
@@ -227,13 +229,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKey: emptyToUndefined(snapshot[`${prefix}_API_KEY`]),
     baseUrl: emptyToUndefined(snapshot[`${prefix}_BASE_URL`]),
   });
-  const anyProviderKey = Object.keys(snapshot).some((k) => k.endsWith('_API_KEY') && !k.startsWith('STRIPE') && !!snapshot[k]);
-  const sandbox = c.SANDBOX ?? (!anyProviderKey && c.NODE_ENV !== 'production');
+  const providerKeyVars = Object.keys(snapshot).filter((k) => k.endsWith('_API_KEY') && !k.startsWith('STRIPE') && !!snapshot[k]).sort();
+  const sandbox = c.SANDBOX ?? (providerKeyVars.length === 0 && c.NODE_ENV !== 'production');
   const production = c.NODE_ENV === 'production';
   const httpsOnly = c.PROVIDER_URL_HTTPS_ONLY ?? production;
   const ports = c.PROVIDER_URL_PORTS ?? (production ? (httpsOnly ? '443' : '443,80') : 'any');
   const urlPolicy: UrlPolicy = { httpsOnly, ports: ports === 'any' ? null : new Set(ports.split(',').map(Number)) };
-  return Object.freeze({ ...c, sandbox, urlPolicy, jwtSecret: c.JWT_SECRET ?? DEV_JWT_SECRET, provider });
+  return Object.freeze({ ...c, sandbox, providerKeyVars, urlPolicy, jwtSecret: c.JWT_SECRET ?? DEV_JWT_SECRET, provider });
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

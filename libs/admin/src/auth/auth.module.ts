@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
+import { BillingCoreModule } from '@gw/billing';
 import { KeysModule } from '../keys/keys.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -13,6 +14,7 @@ import { AuthThrottle } from './auth-throttle';
 /** Sign-up, login, sessions and the bearer strategy every /api controller's guard uses. */
 @Module({
   imports: [
+    BillingCoreModule,
     KeysModule,
     PassportModule,
     JwtModule.registerAsync({

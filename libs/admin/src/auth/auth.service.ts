@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { DomainError, ErrorCode } from '@gw/core';
 import { Prisma, TenantRepository, UserRepository, tenantScope } from '@gw/db';
+import { CreditSync } from '@gw/billing';
 import { PasswordHasher } from './password-hasher';
 import { ApiKeyService, type CreatedApiKey } from '../keys/api-key.service';
 import type { JwtClaims } from './bearer.strategy';
@@ -17,6 +18,8 @@ export interface SignupResult {
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('auth');
+
   constructor(
     private readonly tenants: TenantRepository,
     private readonly users: UserRepository,
@@ -24,6 +27,7 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly apiKeys: ApiKeyService,
     private readonly throttle: AuthThrottle,
+    private readonly credits: CreditSync,
   ) {}
 
   /** Sign-up from the API: rate limited per client IP before any work. */
@@ -46,6 +50,10 @@ export class AuthService {
       throw e;
     }
     const apiKey = await this.apiKeys.create(tenantScope(created.tenantId), { name: 'default', kind: 'inference' });
+    // The new tenant's balance (zero) in Redis now: its first request is a clear 402, not the 503
+    // a gateway answers while it rebuilds a balance it has never seen. Best effort: that rebuild
+    // covers a Redis blip here.
+    await this.credits.sync(created.tenantId).catch((e: unknown) => this.logger.warn(`balance of new tenant ${created.tenantId} not written to Redis yet: ${(e as Error).message}`));
     const token = await this.sign({ sub: created.userId, tid: created.tenantId, role: created.role, pv: passwordVersion(passwordHash) });
     return {
       token,

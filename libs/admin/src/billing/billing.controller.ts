@@ -1,4 +1,4 @@
-import { Body, Get, Post, Put, Query } from '@nestjs/common';
+import { Body, Get, Header, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { DomainError, ErrorCode, usdToMicros } from '@gw/core';
 import { AutoTopupSettingsService, CheckoutService } from '@gw/billing';
@@ -7,7 +7,7 @@ import { AdminController } from '../common/admin-controller.decorator';
 import { ListQueryDto } from '../common/pagination.dto';
 import { Requires } from '../common/permissions';
 import { scopeOf } from '../common/scope';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { CurrentPrincipal, Public, type Principal } from '../auth/principal';
 import { AutoTopupDto, CheckoutDto } from './billing.dto';
 import { autoTopupView, decodeLedgerCursor, encodeLedgerCursor, ledgerEntryView } from './billing.views';
 
@@ -25,6 +25,27 @@ export class BillingController {
   @ApiOperation({ summary: 'Start a top-up: a Stripe Checkout Session; credits arrive when Stripe confirms the payment' })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CheckoutDto) {
     return this.checkout.create(scopeOf(p), { amountMicros: usdToMicros(dto.amount), saveCard: dto.save_card ?? false });
+  }
+
+  /**
+   * Where Checkout sends the payer back unless CHECKOUT_SUCCESS_URL / CHECKOUT_CANCEL_URL say
+   * otherwise: a plain page that reads nothing (the credit arrives with Stripe's webhook, not
+   * with this visit), so it needs no session and shows no tenant's data.
+   */
+  @Get('checkout/success')
+  @Public()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @ApiOperation({ summary: 'The page Checkout returns the payer to after paying (default success URL)' })
+  checkoutSuccess() {
+    return returnPage('Payment received', 'Your credits are added as soon as Stripe confirms the payment, usually within seconds. Check them with GET /v1/credits.');
+  }
+
+  @Get('checkout/cancel')
+  @Public()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @ApiOperation({ summary: 'The page Checkout returns the payer to after cancelling (default cancel URL)' })
+  checkoutCancel() {
+    return returnPage('Payment cancelled', 'Nothing was charged. You can start a new top-up at any time.');
   }
 
   @Get('ledger')
@@ -51,4 +72,8 @@ export class BillingController {
     const change = { enabled: dto.enabled, thresholdMicros: usdToMicros(dto.threshold), amountMicros: usdToMicros(dto.amount) };
     return autoTopupView(await this.autoTopup.put(scopeOf(p), change));
   }
+}
+
+function returnPage(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
 }

@@ -33,8 +33,8 @@ export class CheckoutService {
     this.min = usdToMicros(config.TOPUP_MIN_USD);
     this.max = usdToMicros(config.TOPUP_MAX_USD);
     const base = (config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
-    this.successUrl = config.CHECKOUT_SUCCESS_URL ?? `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`;
-    this.cancelUrl = config.CHECKOUT_CANCEL_URL ?? `${base}/billing/cancel`;
+    this.successUrl = config.CHECKOUT_SUCCESS_URL ?? `${base}/api/billing/checkout/success?session_id={CHECKOUT_SESSION_ID}`;
+    this.cancelUrl = config.CHECKOUT_CANCEL_URL ?? `${base}/api/billing/checkout/cancel`;
   }
 
   /** The bounds a top-up (Checkout or auto) must respect: whole cents within [min, max]. */

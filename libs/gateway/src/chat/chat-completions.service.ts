@@ -280,7 +280,7 @@ export class ChatCompletionsService {
         try {
           // A client already gone starts nothing; one that leaves during the call does not cut it.
           const signal = call.upstreamSignal !== undefined && !call.signal.aborted ? call.upstreamSignal : call.signal;
-          const res = await this.upstream.post(built, signal, c.endpoint.credentialId !== undefined, timeouts);
+          const res = await this.upstream.post(built, signal, c.endpoint.tenantUrl === true, timeouts);
           if (res.status === 200) {
             // A non-streamed answer is read here, and a stream up to its first content, so an empty,
             // unreadable or failing one can still be retried or fail over.

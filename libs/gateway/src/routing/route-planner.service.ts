@@ -56,11 +56,21 @@ export class RoutePlanner {
       const adapter = this.endpoints.adapter(model.provider);
       if (!adapter) continue;
       const own = creds.filter((c) => c.provider === model.provider);
+      const platform = this.endpoints.get(model.provider);
+      // A key without its own base URL goes where the platform calls the provider (its sandbox too).
+      const platformUrl = this.endpoints.baseUrlFor(model.provider) ?? adapter.defaultBaseUrl;
       const byok = (priority: 'first' | 'fallback'): PlatformEndpoint[] =>
         own
           .filter((c) => c.priority === priority)
-          .map((c) => ({ adapter, apiKey: c.apiKey, baseUrl: c.baseUrl ?? adapter.defaultBaseUrl, sandbox: false, credentialId: c.id, ...(c.unavailable ? { unavailable: true as const } : {}) }));
-      const platform = this.endpoints.get(model.provider);
+          .map((c) => ({
+            adapter,
+            apiKey: c.apiKey,
+            baseUrl: c.baseUrl ?? platformUrl,
+            sandbox: c.baseUrl === null && platform?.sandbox === true,
+            credentialId: c.id,
+            ...(c.baseUrl !== null ? { tenantUrl: true as const } : {}),
+            ...(c.unavailable ? { unavailable: true as const } : {}),
+          }));
       const endpoints = [...byok('first'), ...(platform ? [platform] : []), ...byok('fallback')];
       // A tenant's own key whose circuit is open (its provider or base URL keeps failing) is tried
       // after the others, as an open model is: its breaker is its own, never the platform's. Only

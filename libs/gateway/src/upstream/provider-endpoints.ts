@@ -11,8 +11,10 @@ export interface PlatformEndpoint {
   baseUrl: string;
   apiKey: string;
   sandbox: boolean;
-  /** Set when the tenant's own credential is used (BYOK): its id, and the guarded network path. */
+  /** Set when the tenant's own credential is used (BYOK): its id. */
   credentialId?: string;
+  /** The base URL is the tenant's own (BYOK `base_url`): called through the guarded network path. */
+  tenantUrl?: true;
   /** The tenant's own credential could not be opened (its ciphertext or the key-encryption key is wrong). */
   unavailable?: true;
 }
@@ -25,6 +27,8 @@ export interface PlatformEndpoint {
 @Injectable()
 export class ProviderEndpoints {
   private readonly endpoints = new Map<string, PlatformEndpoint>();
+  /** Per provider, where the platform calls it: `<PREFIX>_BASE_URL`, the provider's default, or the sandbox. */
+  private readonly baseUrls = new Map<string, string>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -33,16 +37,26 @@ export class ProviderEndpoints {
   ) {
     for (const adapter of registry.all()) {
       const env = config.provider(adapter.envPrefix);
+      this.baseUrls.set(adapter.id, env.baseUrl ?? adapter.defaultBaseUrl);
       if (env.apiKey) {
         this.endpoints.set(adapter.id, { adapter, apiKey: env.apiKey, baseUrl: env.baseUrl ?? adapter.defaultBaseUrl, sandbox: false });
       } else if (config.sandbox && sandbox?.has(adapter.id)) {
         this.endpoints.set(adapter.id, { adapter, apiKey: 'sk-sandbox', baseUrl: sandbox.get(adapter.id)!, sandbox: true });
+        this.baseUrls.set(adapter.id, sandbox.get(adapter.id)!);
       }
     }
   }
 
   get(providerId: string): PlatformEndpoint | undefined {
     return this.endpoints.get(providerId);
+  }
+
+  /**
+   * Where a tenant's own key without a `base_url` is sent: where the platform calls the provider
+   * (`<PREFIX>_BASE_URL` when set, the simulated upstream in sandbox mode), as the README says.
+   */
+  baseUrlFor(providerId: string): string | undefined {
+    return this.baseUrls.get(providerId);
   }
 
   adapter(providerId: string): ProviderAdapter | undefined {

@@ -277,7 +277,8 @@ export class FakeStripeServer {
     if (method === 'POST' && (action === 'paid' || action === 'unpaid' || action === 'expired')) {
       try {
         const s = this.completeCheckout(id, action);
-        return send(res, 303, '', { location: s.success_url ?? '/' }, 'text/plain');
+        // Stripe fills the template variable of the success URL with the session's id.
+        return send(res, 303, '', { location: (s.success_url ?? '/').replace('{CHECKOUT_SESSION_ID}', s.id) }, 'text/plain');
       } catch (e) {
         return send(res, 400, (e as Error).message, {}, 'text/plain');
       }
