@@ -110,6 +110,11 @@ describe('alert rules', () => {
     expect(await deliveries(s.token, created.id)).toEqual([
       expect.objectContaining({ id: payload.id, rule_id: created.id, status: 'delivered', attempts: 1, response_status: 200, error: null, delivered_at: expect.any(String) }),
     ]);
+    // Spend is read from the ledger: the tenant deleting its request logs neither re-arms the rule nor lowers the reading.
+    expect((await call(t.url, 'DELETE', '/api/logs', { token: s.token })).status).toBe(200);
+    await sleep(EVAL_MS * 6);
+    expect((await rule(s.token, created.id)).state).toBe('fired');
+    expect(hooks.at('/spend')).toHaveLength(1);
   });
 
   it('retry a failing receiver with backoff, re-arm when the condition clears, and fire again on the next crossing', async () => {

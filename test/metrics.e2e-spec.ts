@@ -52,6 +52,32 @@ describe('/metrics', () => {
     expect(after.find((f) => f.name === 'process_resident_memory_bytes')).toBeDefined();
   });
 
+  it("keeps labels bounded and the tenant's own: no client model string, no tenant's key id, no attempt refused before a call", async () => {
+    const s = await t.signup();
+    expect((await t.grant(s.tenantId, 1)).status).toBe(201);
+    const post = (body: object) => fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], ...body }) });
+    const junk = `zz-any-text-${Date.now()}`;
+    t.openai.enqueue({ status: 400 });
+    expect((await post({ model: junk, models: ['openai/gpt-4o-mini'] })).status).toBe(400);
+    // A tenant's own key: its breaker is kept, but its id is never a label.
+    const pk = await fetch(`${t.url}/api/provider-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'deepseek', api_key: 'sk-tenant-own-deepseek-1', priority: 'first' }),
+    });
+    expect(pk.status).toBe(201);
+    const pkId = ((await pk.json()) as { id: string }).id;
+    await post({ model: 'deepseek/deepseek-chat' });
+    // DeepSeek cannot take `n`: that attempt is refused before any call, the fallback serves.
+    expect((await post({ model: 'deepseek/deepseek-chat', n: 2, models: ['openai/gpt-4o-mini'] })).status).toBe(200);
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).not.toContain(junk);
+    expect(text).not.toContain(pkId);
+    const families = parsePrometheus(text);
+    const errors = families.find((f) => f.name === 'gw_upstream_errors_total')?.metrics ?? [];
+    expect(errors.filter((m) => m.labels?.error === 'unsupported_parameter')).toEqual([]);
+  });
+
   it('counts retries the retry budget refused: a failing provider gets at most the budget in retries (reliability T24)', async () => {
     const s = await t.signup();
     expect((await t.grant(s.tenantId, 1)).status).toBe(201);

@@ -59,6 +59,8 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   JWT_TTL_SECONDS: int(86_400, 60),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   SANDBOX: bool.optional(),
   PLATFORM_MARKUP_PERCENT: percent.default('0'),
   BYOK_FEE_PERCENT: percent.default('5'),

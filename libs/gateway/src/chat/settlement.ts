@@ -163,7 +163,8 @@ export class Settlement implements BeforeApplicationShutdown {
     this.metrics.observe({
       endpoint: call.endpoint,
       status: o.status,
-      model: event.servedModel ?? call.requestedModel,
+      // Never the client's own string (any text, an alias): labels must stay a bounded set.
+      model: event.servedModel ?? o.attempts[0]?.model ?? 'none',
       provider: event.provider ?? 'none',
       stream: call.stream,
       usage: o.usage,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, register, type Metric } from 'prom-client';
 import type { TokenUsage } from '@gw/core';
 import { ProviderHealth } from '../routing/provider-health.service';
+import { PLATFORM_TARGET } from '../routing/route-planner.service';
 import type { AttemptRecord } from '../chat/usage-event';
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -46,11 +47,12 @@ export class GatewayMetrics {
     metric('gw_circuit_state', () =>
       new Gauge({
         name: 'gw_circuit_state',
-        help: 'Circuit state per target: 0 closed, 1 half-open, 2 open',
+        help: "Circuit state per target (a model on the platform's key): 0 closed, 1 half-open, 2 open",
         labelNames: ['target'],
         collect() {
           this.reset();
-          for (const [target, state] of health.states()) this.set({ target }, states[state]);
+          // A tenant's own keys have breakers too; their ids are the tenant's, not the operator's.
+          for (const [target, state] of health.states()) if (target.endsWith(PLATFORM_TARGET)) this.set({ target }, states[state]);
         },
       }),
     );
@@ -74,6 +76,7 @@ export class GatewayMetrics {
       if (u.reasoningTokens) this.tokens.inc({ model: o.model, kind: 'reasoning' }, u.reasoningTokens);
     }
     if (o.costMicros > 0n) this.cost.inc({ model: o.model }, Number(o.costMicros));
-    for (const a of o.attempts) if (a.error) this.upstreamErrors.inc({ provider: a.provider, error: a.error });
+    // Attempts refused before any call (no started_ms) are the gateway's decisions, not upstream errors.
+    for (const a of o.attempts) if (a.error && a.started_ms !== undefined) this.upstreamErrors.inc({ provider: a.provider, error: a.error });
   }
 }

@@ -16,8 +16,11 @@ export interface RoutedRequest {
   worstCase(model: CatalogEntry): bigint;
 }
 
+/** The end of a health key for the platform's credential (a tenant's own key ends in its id). */
+export const PLATFORM_TARGET = '|platform';
+
 /** The health key of one way to reach a model: the platform's credential or a tenant's own. */
-export const targetOf = (c: Candidate) => `${c.model.id}|${c.endpoint.credentialId ?? 'platform'}`;
+export const targetOf = (c: Candidate) => (c.endpoint.credentialId === undefined ? `${c.model.id}${PLATFORM_TARGET}` : `${c.model.id}|${c.endpoint.credentialId}`);
 
 /**
  * The gateway's side of routing: feeds the pure planner with the cached catalog, the tenant's
@@ -44,7 +47,7 @@ export class RoutePlanner {
       catalog: this.catalog,
       isAllowed: (m) => modelAllowed(r.key, m),
       isAvailable: (m) => this.endpoints.get(m.provider) !== undefined || creds.some((c) => c.provider === m.provider),
-      health: (m) => this.health.health(`${m.id}|platform`),
+      health: (m) => this.health.health(`${m.id}${PLATFORM_TARGET}`),
       promptTokens: r.promptTokens,
       worstCase: (m) => r.worstCase(m as CatalogEntry),
       random: Math.random,

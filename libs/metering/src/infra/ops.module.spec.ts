@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
-import { ReadinessGates, freePort } from '@gw/core';
+import { loadConfig, ReadinessGates, freePort } from '@gw/core';
 import { OpsController } from './ops.module';
 
 /** What /readyz answered: its status code and body. */
@@ -17,7 +17,7 @@ async function readyz(redis: Redis, gates = new ReadinessGates()): Promise<{ sta
       return reply;
     },
   };
-  await new OpsController(redis, gates).ready(reply as unknown as FastifyReply);
+  await new OpsController(redis, gates, loadConfig({})).ready(reply as unknown as FastifyReply);
   return out;
 }
 
@@ -80,5 +80,42 @@ describe('GET /readyz and the Redis eviction policy (reliability T57)', () => {
     expect(await readyz(shared, gates)).toEqual({ status: 503, body: { status: 'starting', redis: 'ok', waiting_for: { catalog: 'the model catalog has not loaded from Postgres yet' } } });
     gates.release('catalog');
     expect(await readyz(shared, gates)).toEqual({ status: 200, body: { status: 'ready', redis: 'ok' } });
+  });
+});
+
+describe('GET /metrics', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  afterAll(() => redis.disconnect());
+
+  async function scrape(config: ReturnType<typeof loadConfig>, authorization?: string): Promise<{ status: number; body: unknown }> {
+    const out = { status: 200, body: undefined as unknown };
+    const reply = {
+      status(code: number) {
+        out.status = code;
+        return reply;
+      },
+      headers() {
+        return reply;
+      },
+      header() {
+        return reply;
+      },
+      send(body: unknown) {
+        out.body = body;
+        return reply;
+      },
+    };
+    await new OpsController(redis, new ReadinessGates(), config).metrics({ headers: { authorization } } as never, reply as unknown as FastifyReply);
+    return out;
+  }
+
+  it('answers anyone without METRICS_TOKEN, and with it only a scraper that presents it', async () => {
+    expect((await scrape(loadConfig({}))).status).toBe(200);
+    const guarded = loadConfig({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    expect((await scrape(guarded)).status).toBe(401);
+    expect((await scrape(guarded, 'Bearer wrong-token-0123456789xx')).status).toBe(401);
+    const ok = await scrape(guarded, 'Bearer metrics-token-0123456789');
+    expect(ok.status).toBe(200);
+    expect(String(ok.body)).toContain('# HELP');
   });
 });

@@ -1,8 +1,9 @@
-import { Controller, Get, Header, Inject, Logger, Module, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Logger, Module, Req, Res } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { ReadinessGates } from '@gw/core';
+import { APP_CONFIG, describeError, DomainError, ErrorCode, ReadinessGates, type AppConfig } from '@gw/core';
 import { REDIS } from './redis.module';
 
 let defaultsCollected = false;
@@ -22,10 +23,17 @@ export class OpsController {
   private readonly logger = new Logger('readyz');
   private policy?: { value: string | null; readAt: number };
 
+  private readonly metricsToken: Buffer | undefined;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly gates: ReadinessGates,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.metricsToken = config.METRICS_TOKEN === undefined ? undefined : Buffer.from(`Bearer ${config.METRICS_TOKEN}`);
+    if (!this.metricsToken && config.NODE_ENV === 'production') {
+      new Logger('metrics').warn('METRICS_TOKEN is not set: GET /metrics answers anyone who reaches this port');
+    }
     if (!defaultsCollected) {
       collectDefaultMetrics();
       defaultsCollected = true;
@@ -75,11 +83,23 @@ export class OpsController {
     return value;
   }
 
+  /**
+   * Prometheus text. It shows platform revenue by model and makes each scrape query Postgres and
+   * Redis, so with METRICS_TOKEN set only a scraper presenting it is answered.
+   */
   @Get('metrics')
-  @Header('content-type', register.contentType)
-  metrics() {
-    return register.metrics();
+  async metrics(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (this.metricsToken && !sameSecret(req.headers.authorization, this.metricsToken)) {
+      const d = describeError(new DomainError(ErrorCode.Unauthorized, 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'));
+      return reply.status(d.status).headers(d.headers).send(d.body);
+    }
+    return reply.header('content-type', register.contentType).send(await register.metrics());
   }
+}
+
+function sameSecret(given: string | undefined, expected: Buffer): boolean {
+  const b = Buffer.from(given ?? '');
+  return b.length === expected.length && timingSafeEqual(b, expected);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

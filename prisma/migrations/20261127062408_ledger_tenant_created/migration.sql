@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "ledger_entries_tenant_id_created_at_idx" ON "ledger_entries"("tenant_id", "created_at");
