@@ -54,6 +54,44 @@ describe('API keys', () => {
     expect(forbidden.status).toBe(403);
   });
 
+  it('counts tpm in tokens like OpenAI (the prompt once, about 4 bytes a token, plus max_tokens), not in prompt bytes', async () => {
+    const s = await funded();
+    const key = (await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name: 'tpm', tpm_limit: 10_000 } })).body.key as string;
+    // About 5,000 tokens of prompt (20,000 bytes) and 1,000 of output: under 10,000.
+    const ask = () =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'word '.repeat(4_000) }], max_tokens: 1_000 }),
+      });
+    expect((await ask()).status).toBe(200);
+    // The second in the same minute goes past 10,000: refused with a wait, not as too large.
+    const second = await ask();
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it("counts a key's spend in its period before it has a credit limit: a limit set later sees it", async () => {
+    const s = await funded();
+    const k = (await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name: 'later', limit_reset: 'monthly' } })).body;
+    t.openai.enqueue({ promptTokens: 1000, completionTokens: 1000 });
+    expect((await chat(k.key)).status).toBe(200);
+    // The key has spent 153 micros this month (1,000 tokens in, 5 out): a limit of 100 is used up.
+    expect((await call(t.url, 'PATCH', `/api/keys/${k.id}`, { token: s.token, body: { credit_limit: 0.0001 } })).status).toBe(200);
+    // Gateways pick the change up within moments (the key cache is evicted over Redis): /v1/key,
+    // read through the same cache, shows when, and what the limit counts.
+    const keyView = async () => ((await (await fetch(`${t.url}/v1/key`, { headers: { authorization: `Bearer ${k.key}` } })).json()) as { data: Record<string, unknown> }).data;
+    let view = await keyView();
+    for (let i = 0; i < 100 && view.limit !== 0.0001; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = await keyView();
+    }
+    expect(view).toMatchObject({ limit: 0.0001, period_usage: 0.000153, limit_remaining: 0 });
+    const refused = await chat(k.key);
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('request_exceeds_budget');
+  });
+
   it('pages the list with limit and cursor, newest first, with a status filter', async () => {
     const s = await t.signup();
     for (const name of ['k1', 'k2', 'k3']) await call(t.url, 'POST', '/api/keys', { token: s.token, body: { name } });

@@ -98,6 +98,20 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       });
     });
 
+    it('answers the later of the rpm and tpm waits when both are exceeded: a retry at Retry-After is accepted', async () => {
+      const t = await openTenant(store, 10n * USD);
+      const start = (Math.floor(T0 / 60_000) + 1) * 60_000;
+      const limits = { rpmLimit: 2, tpmLimit: 1000 };
+      expect((await store.reserve(reserveInput(t, 1n, { ...limits, nowMs: start + 10_000, tokensEstimate: 900 }))).kind).toBe('ok');
+      expect((await store.reserve(reserveInput(t, 1n, { ...limits, nowMs: start + 49_000, tokensEstimate: 50 }))).kind).toBe('ok');
+      const now = start + 50_000;
+      const refused = await store.reserve(reserveInput(t, 1n, { ...limits, nowMs: now, tokensEstimate: 900 }));
+      expect(refused).toMatchObject({ kind: 'rate_limited', limit: 'tpm' });
+      const wait = (refused as { retryAfterMs: number }).retryAfterMs;
+      expect((await store.reserve(reserveInput(t, 1n, { ...limits, nowMs: now + wait - 1_000, tokensEstimate: 900 }))).kind).toBe('rate_limited');
+      expect((await store.reserve(reserveInput(t, 1n, { ...limits, nowMs: now + wait, tokensEstimate: 900 }))).kind).toBe('ok');
+    });
+
     it('enforces the key credit limit with spend and open holds, per period', async () => {
       const t = await openTenant(store, 10n * USD);
       const limit = (periodId: string) => ({ keyCreditLimit: { limitMicros: 100n, periodId } });
@@ -140,6 +154,28 @@ describe('CreditStore: reserve, settle, renew, sweep (real Redis)', () => {
       // A reserve under the new limit_reset starts its period; the next day starts another.
       expect((await store.reserve(reserveInput(t, 50n, limit('m2026-11')))).kind).toBe('ok');
       expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ periodId: 'm2026-11', spent: 0n });
+    });
+
+    it("keeps holds the key's limit does not count (BYOK fees without include_byok_in_limit) out of its held total, settled, swept or moved", async () => {
+      const t = await openTenant(store, 1_000_000n);
+      const limit = { limitMicros: 1_000n, periodId: 'p' };
+      const fees = [0, 1, 2].map(() => reserveInput(t, 400n, { countsTowardKeyLimit: false }));
+      for (const f of fees) expect((await store.reserve(f)).kind).toBe('ok');
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ held: 0n });
+      // 1,200 of fees in flight do not refuse a platform request that fits the 1,000 limit.
+      expect((await store.reserve(reserveInput(t, 900n, { keyCreditLimit: limit }))).kind).toBe('ok');
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ held: 900n });
+      await store.settle({ ...t, requestId: fees[0].requestId, costMicros: 0n, byokFeeMicros: 20n, keyPeriodId: 'p', keyLimitIncludesByokFee: false, event: {} });
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ spent: 0n, held: 900n });
+      // A fee hold that falls back to the platform's key is checked at its full new amount.
+      const adj = { ...t, requestId: fees[1].requestId, overdraftMicros: 0n, holdTtlMs: 120_000, nowMs: T0 + 1, keyCreditLimit: limit };
+      expect(await store.adjustHold({ ...adj, amountMicros: 150n })).toMatchObject({ kind: 'key_limit', heldMicros: 900n });
+      expect(await store.adjustHold({ ...adj, amountMicros: 100n })).toMatchObject({ kind: 'ok' });
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ held: 1_000n });
+      // Swept: the counted holds leave the total, the uncounted one takes nothing from it.
+      await store.sweepExpiredHolds(bucketOf(t.tenantId), T0 + 10_000_000, 100);
+      expect(await store.getKeySpend(t.tenantId, t.keyId)).toMatchObject({ held: 0n });
+      expect(await store.getCredits(t.tenantId)).toMatchObject({ reserved: 0n });
     });
 
     it('refuses amounts Lua cannot hold exactly', async () => {

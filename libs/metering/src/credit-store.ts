@@ -125,6 +125,7 @@ export class CreditStore {
         limit.limit,
         limit.periodId,
         String(2 * this.windowMs),
+        input.countsTowardKeyLimit === false ? '0' : '1',
       ],
     );
     switch (reply[0]) {
@@ -318,8 +319,9 @@ export class CreditStore {
     const raw = await this.redis.hgetall(this.keys.holds(tenantId));
     const out = new Map<string, { keyId: string; amountMicros: Micros }>();
     for (const [requestId, value] of Object.entries(raw)) {
-      const sep = value.indexOf('|');
-      out.set(requestId, { amountMicros: parseMicros(value.slice(0, sep)), keyId: value.slice(sep + 1) });
+      // "amount|keyId", or "amount|keyId|u" for a hold the key's credit limit does not count.
+      const [amount, keyId] = value.split('|');
+      out.set(requestId, { amountMicros: parseMicros(amount), keyId });
     }
     return out;
   }

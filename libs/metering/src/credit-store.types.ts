@@ -22,6 +22,11 @@ export interface ReserveInput {
   /** Counted against the tpm limit (prompt bound + max output: conservative, like OpenAI's). */
   tokensEstimate: number;
   keyCreditLimit?: KeyCreditLimit | null;
+  /**
+   * Whether the hold counts toward the key's credit limit (default true). A BYOK fee without
+   * `include_byok_in_limit` does not: it stays out of the key's held total, which the limit checks.
+   */
+  countsTowardKeyLimit?: boolean;
 }
 
 /** Re-reserve for the same request (a fallback to a pricier model): same checks bar rate limits. */
@@ -35,6 +40,8 @@ export interface AdjustHoldInput {
   holdTtlMs: number;
   nowMs: number;
   keyCreditLimit?: KeyCreditLimit | null;
+  /** See ReserveInput: the resized hold counts toward the key's credit limit (default true). */
+  countsTowardKeyLimit?: boolean;
 }
 
 export type ReserveResult =

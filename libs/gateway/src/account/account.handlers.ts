@@ -7,6 +7,7 @@ import { CreditSync } from '@gw/billing';
 import { requestLogView } from '@gw/observability';
 import { CatalogCache, catalogNotLoaded } from '../catalog/catalog-cache';
 import { ProviderEndpoints } from '../upstream/provider-endpoints';
+import { Reservations } from '../chat/reservation';
 
 /** The data plane's read endpoints: models, credits, the calling key, one generation. */
 @Injectable()
@@ -18,6 +19,7 @@ export class AccountHandlers {
     private readonly sync: CreditSync,
     private readonly logs: RequestLogRepository,
     private readonly prisma: PrismaService,
+    private readonly reservations: Reservations,
   ) {}
 
   models(_req: FastifyRequest, reply: FastifyReply) {
@@ -57,15 +59,24 @@ export class AccountHandlers {
 
   async key(req: FastifyRequest, reply: FastifyReply) {
     const k = req.gwKey;
-    const [row] = await this.prisma.$queryRaw<{ usage: bigint | null }[]>`
-      SELECT SUM(cost_micros + byok_fee_micros)::bigint AS usage FROM request_logs WHERE tenant_id = ${k.tenantId} AND api_key_id = ${k.id}`;
+    const [[row], spend] = await Promise.all([
+      this.prisma.$queryRaw<{ usage: bigint | null }[]>`
+        SELECT SUM(cost_micros + byok_fee_micros)::bigint AS usage FROM request_logs WHERE tenant_id = ${k.tenantId} AND api_key_id = ${k.id}`,
+      this.store.getKeySpend(k.tenantId, k.id),
+    ]);
+    // What the credit limit counts, as the reserve script does: this period's spend (a stored
+    // period that is over counts as nothing) and the holds of requests in flight.
+    const periodSpent = spend.periodId === this.reservations.periodOf(k) ? spend.spent : 0n;
+    const remaining = k.creditLimitMicros === null ? null : k.creditLimitMicros - periodSpent - spend.held;
     return reply.send({
       data: {
         id: k.id,
         name: k.name,
         label: k.name,
         usage: microsToUsd(row?.usage ?? 0n),
+        period_usage: microsToUsd(periodSpent),
         limit: k.creditLimitMicros === null ? null : microsToUsd(k.creditLimitMicros),
+        limit_remaining: remaining === null ? null : microsToUsd(remaining > 0n ? remaining : 0n),
         limit_reset: k.limitReset,
         include_byok_in_limit: k.includeByokInLimit,
         rate_limit: { rpm: k.rpmLimit, tpm: k.tpmLimit },

@@ -122,7 +122,10 @@ export class ChatCompletionsService {
         byok: c.endpoint.credentialId !== undefined,
         affordableTokens: (available: bigint) => this.charges.affordableOutput(c, available, promptBound, n, hourLong),
       });
-      stopRenewing = await this.reservations.hold(holdOf(head, holdMicros, promptBound + outputCap(head, built)));
+      // The tpm limit counts tokens like OpenAI's: the prompt once (counted, or estimated from its
+      // bytes; the hold's byte bound would read 4x too many) and the output cap of every choice.
+      const promptEstimate = call.promptCounted ? (call.promptTokens ?? promptBound) : sizeEstimateOf(call.bodyBytes);
+      stopRenewing = await this.reservations.hold(holdOf(head, holdMicros, promptEstimate + outputCap(head, built)));
       // A hold on the tenant's own key without include_byok_in_limit was not checked against the
       // key's credit limit: a fallback to the platform's key must be, even when it costs no more.
       let limitChecked = head.endpoint.credentialId === undefined || key.includeByokInLimit;

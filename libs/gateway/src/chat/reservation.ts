@@ -37,8 +37,12 @@ export class Reservations {
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
   }
 
-  periodOf(key: KeyInfo): string | null {
-    return key.creditLimitMicros === null ? null : limitPeriodId(key.limitReset, this.clock.now());
+  /**
+   * The key's current credit-limit period. Spend is counted per period whether or not the key has
+   * a limit now: a limit set later sees what was already spent in its period.
+   */
+  periodOf(key: KeyInfo): string {
+    return limitPeriodId(key.limitReset, this.clock.now());
   }
 
   /**
@@ -63,6 +67,7 @@ export class Reservations {
         tpmLimit: h.key.tpmLimit,
         tokensEstimate: h.tokensEstimate,
         keyCreditLimit: this.keyLimitOf(h, period),
+        countsTowardKeyLimit: countsTowardLimit(h),
       })
       .catch((e: unknown) => {
         throw new DomainError(ErrorCode.BillingUnavailable, 'Billing is temporarily unavailable', {
@@ -88,19 +93,20 @@ export class Reservations {
       holdTtlMs: this.holdTtlMs,
       nowMs: this.clock.now(),
       keyCreditLimit: this.keyLimitOf(h, period),
+      countsTowardKeyLimit: countsTowardLimit(h),
     });
     if (r.kind !== 'ok') throw this.rejection(r, h);
   }
 
   /**
    * The key's credit limit as the script checks it, or null when this hold does not count toward
-   * it: a BYOK fee counts only with the key's `include_byok_in_limit`, as at settle. (The hold is
-   * still added to the key's held amount: a fallback from the tenant's key to the platform's is
-   * resized to its own need and checked against the limit then.)
+   * it: a BYOK fee counts only with the key's `include_byok_in_limit`, as at settle. Such a hold
+   * stays out of the key's held total too; a fallback from the tenant's key to the platform's is
+   * resized to its own need and checked against the limit then.
    */
-  private keyLimitOf(h: HoldRequest, period: string | null): { limitMicros: bigint; periodId: string } | null {
-    if (h.byok && !h.key.includeByokInLimit) return null;
-    return period && h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null;
+  private keyLimitOf(h: HoldRequest, period: string): { limitMicros: bigint; periodId: string } | null {
+    if (!countsTowardLimit(h)) return null;
+    return h.key.creditLimitMicros !== null ? { limitMicros: h.key.creditLimitMicros, periodId: period } : null;
   }
 
   private renew(tenantId: string, requestId: string): Promise<unknown> {
@@ -112,4 +118,9 @@ export class Reservations {
     if (r.kind === 'balance_missing') void this.sync.sync(h.key.tenantId).catch(() => undefined);
     return reserveRejectionError(r, { neededMicros: h.amountMicros, affordableTokens: h.affordableTokens, inFlightRetryAfterSeconds: 1 });
   }
+}
+
+/** A BYOK fee counts toward the key's credit limit only with `include_byok_in_limit`, as at settle. */
+function countsTowardLimit(h: HoldRequest): boolean {
+  return !h.byok || h.key.includeByokInLimit;
 }

@@ -14,10 +14,12 @@ local function num(v)
   if not v then return 0 end
   return tonumber(v)
 end
--- A hold is stored as "amount|keyId" under its request id.
+-- A hold is stored as "amount|keyId" under its request id, or "amount|keyId|u" when it does not
+-- count toward the key's credit limit (a BYOK fee without include_byok_in_limit): only counted
+-- holds are in the key's held total. Returns the amount, the key and whether it is counted.
 local function parse_hold(v)
-  local a, k = string.match(v, '^(%-?%d+)|(.+)$')
-  return tonumber(a), k
+  local a, k, f = string.match(v, '^(%-?%d+)|([^|]+)|?(%a*)$')
+  return tonumber(a), k, f ~= 'u'
 end
 -- The key's open-hold total can only be lost with Redis itself; clamp rather than go negative.
 local function key_held_add(key, delta)

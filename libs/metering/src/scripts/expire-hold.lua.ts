@@ -15,10 +15,10 @@ if tonumber(score) > tonumber(ARGV[4]) then return {'renewed'} end
 redis.call('ZREM', KEYS[3], ARGV[1])
 local h = redis.call('HGET', KEYS[2], ARGV[2])
 if not h then return {'gone'} end
-local a, k = parse_hold(h)
+local a, k, counted = parse_hold(h)
 if k ~= ARGV[3] then return {'gone'} end
 redis.call('HDEL', KEYS[2], ARGV[2])
 if a ~= 0 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'held', fmt(-a)) end
-key_held_add(KEYS[4], -a)
+if counted then key_held_add(KEYS[4], -a) end
 return {'released', fmt(a)}
 `;

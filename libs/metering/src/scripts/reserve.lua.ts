@@ -7,7 +7,9 @@ import { LUA_COMMON } from './common.lua';
  *       7 rate window (current), 8 rate window (previous)
  * ARGV: 1 mode ('reserve'|'adjust'), 2 tenantId, 3 keyId, 4 requestId, 5 amount, 6 overdraft,
  *       7 expiresAtMs, 8 nowMs, 9 windowMs, 10 windowStartMs, 11 rpm limit|'', 12 tpm limit|'',
- *       13 tokens estimate, 14 key credit limit|'', 15 key period id|'', 16 rate window ttl ms
+ *       13 tokens estimate, 14 key credit limit|'', 15 key period id|'', 16 rate window ttl ms,
+ *       17 the hold counts toward the key's credit limit ('1'|'0': a BYOK fee without
+ *          include_byok_in_limit does not, and stays out of the key's held total)
  *
  * Order of checks (first failure wins, nothing is written on failure): replay, settled marker,
  * key status, rate limits, balance presence, available balance, key credit limit. Then the hold,
@@ -22,9 +24,9 @@ local amount = tonumber(ARGV[5])
 local overdraft = tonumber(ARGV[6])
 
 local existing = redis.call('HGET', KEYS[2], request_id)
-local old, old_key = 0, key_id
+local old, old_key, old_counted = 0, key_id, true
 if existing then
-  old, old_key = parse_hold(existing)
+  old, old_key, old_counted = parse_hold(existing)
   if old_key ~= key_id then return redis.error_reply('ERR hold ' .. request_id .. ' belongs to another key') end
 end
 local score = existing and redis.call('ZSCORE', KEYS[3], ARGV[2] .. '|' .. key_id .. '|' .. request_id)
@@ -61,17 +63,22 @@ if mode == 'reserve' and (ARGV[11] ~= '' or ARGV[12] ~= '') then
     if t < 1 then t = 1 end
     return t
   end
+  -- Both limits are checked: the wait is the later of the two (each estimate only falls as time
+  -- passes), so a retry at Retry-After is not refused by the other limit.
   local checks = {{ARGV[11], 1, 1, 'rpm'}, {ARGV[12], 2, tonumber(ARGV[13]), 'tpm'}}
+  local refused, worst = nil, 0
   for _, c in ipairs(checks) do
     if c[1] ~= '' then
       local limit = tonumber(c[1])
       local p, n = num(prev[c[2]]), num(cur[c[2]])
       if p * weight + n + c[3] > limit then
         local w = wait_ms(p, n, c[3], limit)
-        return {'rate_limited', c[4], w and fmt(w) or ''}
+        if not w then return {'rate_limited', c[4], ''} end
+        if not refused or w > worst then refused, worst = c[4], w end
       end
     end
   end
+  if refused then return {'rate_limited', refused, fmt(worst)} end
 end
 
 local b = redis.call('HMGET', KEYS[1], 'bal', 'held')
@@ -85,25 +92,29 @@ end
 
 local ks = redis.call('HMGET', KEYS[5], 'pid', 'spent', 'held')
 local rollover = ARGV[15] ~= '' and newer_period(ARGV[15], ks[1], true)
+-- What the key's held total (the limit's in-flight part) gains: the counted part of the new hold
+-- less the counted part of the old one.
+local counted = ARGV[17] ~= '0'
+local counted_delta = (counted and amount or 0) - (old_counted and old or 0)
 -- An adjustment is checked even when it shrinks the hold: it may move the request from a hold that
 -- did not count toward the limit (the tenant's own key) to one that does, of the new amount.
-if ARGV[14] ~= '' and (delta > 0 or mode == 'adjust') then
+if ARGV[14] ~= '' and (counted_delta > 0 or mode == 'adjust') then
   local spent = num(ks[2])
   if rollover then spent = 0 end
   local kheld = num(ks[3])
-  if spent + kheld + delta > tonumber(ARGV[14]) then
+  if spent + kheld + counted_delta > tonumber(ARGV[14]) then
     return {'key_limit', ARGV[14], fmt(spent), fmt(kheld)}
   end
 end
 
-redis.call('HSET', KEYS[2], request_id, ARGV[5] .. '|' .. key_id)
+redis.call('HSET', KEYS[2], request_id, ARGV[5] .. '|' .. key_id .. (counted and '' or '|u'))
 local expires = tonumber(ARGV[7])
 if score and tonumber(score) > expires then expires = tonumber(score) end
 redis.call('ZADD', KEYS[3], fmt(expires), ARGV[2] .. '|' .. key_id .. '|' .. request_id)
 if delta ~= 0 then redis.call('HINCRBY', KEYS[1], 'held', fmt(delta)) end
--- The key's held is the sum of its open holds whatever their period: a hold taken before a
--- period rolls over is charged (and must be counted) in the period in which it settles.
-key_held_add(KEYS[5], delta)
+-- The key's held is the sum of its open counted holds whatever their period: a hold taken before
+-- a period rolls over is charged (and must be counted) in the period in which it settles.
+key_held_add(KEYS[5], counted_delta)
 if rollover then redis.call('HSET', KEYS[5], 'pid', ARGV[15], 'spent', '0') end
 if mode == 'reserve' and (ARGV[11] ~= '' or ARGV[12] ~= '') then
   redis.call('HINCRBY', KEYS[7], 'r', 1)

@@ -22,14 +22,15 @@ export const SETTLE_LUA = `${LUA_COMMON}
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'already'} end
 local tenant_id, key_id, request_id = ARGV[1], ARGV[2], ARGV[3]
 
-local released = 0
+local released, released_counted = 0, 0
 local h = redis.call('HGET', KEYS[2], request_id)
 if h then
-  local a, k = parse_hold(h)
+  local a, k, counted = parse_hold(h)
   if k ~= key_id then return redis.error_reply('ERR hold ' .. request_id .. ' belongs to another key') end
   redis.call('HDEL', KEYS[2], request_id)
   redis.call('ZREM', KEYS[3], tenant_id .. '|' .. k .. '|' .. request_id)
   released = a
+  if counted then released_counted = a end
 end
 
 local cost, fee = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -45,7 +46,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   end
 end
 
-key_held_add(KEYS[4], -released)
+key_held_add(KEYS[4], -released_counted)
 if ARGV[6] ~= '' then
   local spend = cost
   if ARGV[7] == '1' then spend = total end
