@@ -293,6 +293,28 @@ describe('money rules', () => {
     expect(await t.prisma.ledgerEntry.count({ where: { tenantId, kind: 'usage' } })).toBe(2);
   });
 
+  it("still cuts a non-streamed call whose client left at the request's total timeout, charging the prompt", async () => {
+    const { apiKey, tenantId } = await tenantWith(1);
+    t.openai.enqueue({ headerDelayMs: 5000 });
+    const ac = new AbortController();
+    const started = Date.now();
+    const sent = fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-total-timeout-ms': '900' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Tell me a long story.' }] }),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    ac.abort();
+    await sent;
+    await waitUntil(() => t.openai.lastRequest()?.closedAt !== undefined, 4000);
+    expect(t.openai.lastRequest()!.clientAborted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 499, estimated: true, completionTokens: 0 });
+  });
+
   it('answers a tenant that just signed up, without credits, 402 at once (its zero balance is in Redis from sign-up)', async () => {
     const { client } = await tenantWith(0);
     const err = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from './support/test-app';
+import { Reservations } from '../libs/gateway/src/chat/reservation';
 
 let t: TestApp;
 
@@ -92,6 +93,31 @@ describe('POST /v1/embeddings upstream failures', () => {
     expect(res.headers.get('retry-after')).toBe('30');
     expect(await res.json()).toMatchObject({ error: { code: 'no_available_provider' } });
     expect(t.openai.requests).toHaveLength(1);
+    expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n);
+  });
+
+  it('charges nothing to a client that left before the call was sent', async () => {
+    const { apiKey, tenantId } = await tenantWith(1);
+    const reservations = t.app.get(Reservations);
+    const hold = reservations.hold.bind(reservations);
+    reservations.hold = async (h) => {
+      const stop = await hold(h);
+      await new Promise((r) => setTimeout(r, 400));
+      return stop;
+    };
+    try {
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 150);
+      await expect(embed(apiKey, { model: 'openai/text-embedding-3-small', input: 'x'.repeat(2000) }, abort.signal)).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 600));
+    } finally {
+      reservations.hold = hold;
+    }
+    expect(t.openai.requests).toHaveLength(0);
+    await t.drain();
+    const log = await t.prisma.requestLog.findFirstOrThrow({ where: { tenantId } });
+    expect(log).toMatchObject({ status: 499, estimated: false });
+    expect(log.costMicros).toBe(0n);
     expect((await t.credits.getCredits(tenantId))!.balance).toBe(1_000_000n);
   });
 

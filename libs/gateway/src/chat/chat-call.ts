@@ -5,7 +5,7 @@ import type { KeyInfo } from '../auth/key-cache';
 import type { Candidate } from './chat-plan';
 import type { ResponseFormat } from './response-format';
 import type { SettleContext } from './settlement';
-import { cutByShutdown } from '../http/in-flight';
+import { cutByShutdown, ShuttingDown } from '../http/in-flight';
 
 export interface ChatCall {
   key: KeyInfo;
@@ -53,14 +53,17 @@ export function clientLeft(call: ChatCall): boolean {
  * A non-streamed call is generated, and billed by its provider, in full whether or not anyone
  * waits for it (OpenRouter bills cancelled non-streamed requests in full for that reason), so a
  * client that leaves does not abort it: the answer is read to its end, within the upstream's
- * timeouts, and charged. A shutdown or the total timeout still aborts it.
+ * timeouts, and charged. The request's total timeout (`deadline`) and the shutdown (`cut`, at
+ * the drain deadline) still abort it, also after the client left: the request's own signal,
+ * aborted once by the client, cannot carry them then.
  */
-export function upstreamSignalOf(call: ChatCall): AbortSignal {
+export function upstreamSignalOf(call: ChatCall, deadline: AbortSignal | undefined): { signal: AbortSignal; cut(): void } {
   const ctl = new AbortController();
   call.signal.addEventListener('abort', () => {
     if (!clientLeft(call)) ctl.abort(call.signal.reason);
   }, { once: true });
-  return ctl.signal;
+  deadline?.addEventListener('abort', () => ctl.abort(deadline.reason), { once: true });
+  return { signal: ctl.signal, cut: () => ctl.abort(new ShuttingDown()) };
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {

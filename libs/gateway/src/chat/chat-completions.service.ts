@@ -15,7 +15,7 @@ import { Reservations } from './reservation';
 import { Settlement } from './settlement';
 import { clientLeft, settleContextOf, upstreamSignalOf, type ChatCall } from './chat-call';
 import { StreamRelay, type PrimedStream } from './stream-relay';
-import { cutByShutdown } from '../http/in-flight';
+import { cutByShutdown, InFlight } from '../http/in-flight';
 import { UsageEstimator } from './usage-estimator';
 import { generatedOf, textOf } from './completion-text';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -47,6 +47,7 @@ export class ChatCompletionsService {
     private readonly relay: StreamRelay,
     private readonly estimator: UsageEstimator,
     private readonly metrics: GatewayMetrics,
+    private readonly inFlight: InFlight,
   ) {}
 
   async handle(given: ChatCall): Promise<void> {
@@ -57,6 +58,7 @@ export class ChatCompletionsService {
     let decisions: string[] = [];
     /** Set once the hold is taken: stops its renewal. */
     let stopRenewing: (() => void) | undefined;
+    let offCut: (() => void) | undefined;
     this.budget.requestStarted();
     try {
       const tenant = await this.tenants.get(key.tenantId);
@@ -65,8 +67,13 @@ export class ChatCompletionsService {
       timeouts = { firstByteMs: t.first_byte_ms, idleMs: t.idle_ms, ...call.timeouts };
       const totalMs = call.timeouts?.totalMs ?? t.total_ms;
       // The total timeout aborts the upstream exchange like a client that went away, but is not one.
-      if (totalMs !== undefined) call = { ...call, signal: AbortSignal.any([call.signal, AbortSignal.timeout(totalMs)]), clientSignal: call.signal };
-      if (body.stream !== true) call.upstreamSignal = upstreamSignalOf(call);
+      const deadline = totalMs === undefined ? undefined : AbortSignal.timeout(totalMs);
+      if (deadline) call = { ...call, signal: AbortSignal.any([call.signal, deadline]), clientSignal: call.signal };
+      if (body.stream !== true) {
+        const upstream = upstreamSignalOf(call, deadline);
+        call.upstreamSignal = upstream.signal;
+        offCut = this.inFlight.onCut(upstream.cut);
+      }
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
@@ -251,6 +258,7 @@ export class ChatCompletionsService {
       }
     } finally {
       stopRenewing?.();
+      offCut?.();
       this.budget.requestEnded();
     }
   }

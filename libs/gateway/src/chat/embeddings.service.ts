@@ -11,7 +11,7 @@ import { ProviderEndpoints } from '../upstream/provider-endpoints';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
 import { PlatformCapGate, type CapSlot } from '../routing/platform-cap-gate';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
-import { modelAllowed, type Candidate } from './chat-plan';
+import { modelAllowed, sizeEstimateOf, type Candidate } from './chat-plan';
 import { attemptOf, finalErrorOf } from './attempt-failures';
 import type { AttemptRecord } from './usage-event';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
@@ -79,7 +79,8 @@ export class EmbeddingsService {
       }
       const bodyBytes = Buffer.byteLength(JSON.stringify(body.input));
       const bound = promptTokenBound(bodyBytes, inputCount(body.input), 0, 1);
-      stopRenewing = await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: bound, byok: false });
+      // The hold takes the byte bound (a token is at least a byte); tpm counts tokens, about 4 bytes each.
+      stopRenewing = await this.reservations.hold({ key: call.key, requestId: call.requestId, amountMicros: worstCaseMicros(bound, 0, model.price, this.markupBps), tokensEstimate: sizeEstimateOf(bodyBytes), byok: false });
       const built = adapter.buildEmbeddingsRequest(body, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, upstreamModel: model.upstreamId }, { unsupportedParams: 'reject' });
       const taken = await this.caps.take(call.key.tenantId, model.provider, (await this.tenants.get(call.key.tenantId)).platformCaps, call.requestId);
       if (taken instanceof DomainError) throw taken;
@@ -88,7 +89,8 @@ export class EmbeddingsService {
       for (let retry = 0; res === undefined; retry++) {
         const t = performance.now();
         let err: DomainError;
-        withProvider = true;
+        // A client already gone sends nothing (undici refuses at once) and owes nothing.
+        withProvider = !call.signal.aborted;
         try {
           const r = await this.upstream.post(built, call.signal);
           if (r.status === 200) {

@@ -173,7 +173,9 @@ export class StreamRelay {
       // After the finish only the trailer (usage, end marker) is left, and it is not waited for long.
       if (transformer.finished() && trailer === undefined) {
         clearTimeout(idle);
-        trailer = setTimeout(() => {
+        trailer = setTimeout(function trailerDue() {
+          // A slow client holds the upstream back (backpressure): that is no upstream left open.
+          if (waitingForClient) return void trailer?.refresh();
           trailerCut = true;
           r.primed.cut(new DomainError(ErrorCode.StreamIncomplete, 'The provider did not end its finished stream'));
         }, Math.min(TRAILER_MS, idleMs));
@@ -186,6 +188,7 @@ export class StreamRelay {
         } finally {
           waitingForClient = false;
           idle.refresh();
+          if (!trailerCut) trailer?.refresh();
         }
       }
       // The writer already sent its error event; the failure ends the relay like an upstream one.

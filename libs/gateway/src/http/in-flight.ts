@@ -14,6 +14,8 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
   private readonly logger = new Logger('drain');
   /** Each running request, with the controller that cuts it short at the drain deadline. */
   private readonly running = new Map<Promise<unknown>, AbortController | undefined>();
+  /** Work a request keeps after its client left (a non-streamed answer read to its end): cut at the deadline too. */
+  private readonly cuts = new Set<() => void>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,6 +38,15 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     return p;
   }
 
+  /**
+   * Runs `cut` at the drain deadline: for upstream work that outlives its client's signal (which,
+   * already aborted by the client, cannot be aborted again). Returns the unregistration.
+   */
+  onCut(cut: () => void): () => void {
+    this.cuts.add(cut);
+    return () => this.cuts.delete(cut);
+  }
+
   get size(): number {
     return this.running.size;
   }
@@ -56,6 +67,7 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     if (await this.settledWithin(this.config.DRAIN_TIMEOUT_MS)) return;
     this.logger.warn(`drain timeout: cutting ${this.running.size} request(s) still running`);
     for (const controller of this.running.values()) controller?.abort(new ShuttingDown());
+    for (const cut of this.cuts) cut();
     if (!(await this.settledWithin(CUT_GRACE_MS))) this.logger.error(`${this.running.size} request(s) did not end after being cut`);
   }
 
