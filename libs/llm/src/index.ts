@@ -6,6 +6,7 @@ export * from './sse-transformer.base';
 export * from './chunk-output';
 export * from './upstream-errors';
 export * from './unsupported-params';
+export * from './reasoning-object';
 export * from './url';
 export * from './stream-conformance';
 export * from './providers';

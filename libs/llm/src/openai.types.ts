@@ -160,19 +160,50 @@ export type ResponseFormat =
   | { type: 'json_schema'; json_schema: { name: string; schema?: JsonObject; strict?: boolean | null; description?: string } };
 
 export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const satisfies readonly ReasoningEffort[];
+
+/**
+ * OpenRouter's `reasoning` request object (https://openrouter.ai/docs/use-cases/reasoning-tokens).
+ * The gateway maps it to `reasoning_effort` for every provider (`applyReasoningObject`); adapters
+ * whose provider takes a token budget read `max_tokens` as that budget.
+ */
+export interface ReasoningConfig {
+  effort?: ReasoningEffort;
+  /** Thinking budget in tokens. */
+  max_tokens?: number;
+  /** Think, but return no reasoning (it is still generated, and billed). */
+  exclude?: boolean;
+  /** `false` turns thinking off; `true` alone asks for the default effort. */
+  enabled?: boolean;
+}
 
 export interface StreamOptions {
   include_usage?: boolean;
   include_obfuscation?: boolean;
 }
 
-/** Gateway routing preferences (`provider` field); never forwarded upstream. */
+export type ProviderSort = 'price' | 'latency' | 'throughput' | 'least_busy';
+
+/** Gateway routing preferences (`provider` field, OpenRouter's shape) as routing reads them; never forwarded upstream. */
 export interface ProviderPreferences {
   order?: string[];
   only?: string[];
   ignore?: string[];
   allow_fallbacks?: boolean;
-  sort?: 'price' | 'latency' | 'throughput' | 'least_busy';
+  sort?: ProviderSort;
+}
+
+/** The `provider` field as clients send it; the gateway brings it to `ProviderPreferences` before routing. */
+export interface RequestProviderPreferences extends Omit<ProviderPreferences, 'sort'> {
+  /** OpenRouter documents a string or `{by, partition}`; the gateway sorts each model's providers (`partition: "model"`). */
+  sort?: ProviderSort | { by: ProviderSort; partition?: 'model' | 'none' };
+  /** USD per million tokens. */
+  max_price?: { prompt?: number; completion?: number };
+  /**
+   * OpenRouter's switch for parameters a provider cannot honour: `true` refuses them (policy
+   * `reject`), `false` drops them (`drop`); absent, the tenant's `unsupported_params` decides.
+   */
+  require_parameters?: boolean;
 }
 
 export interface ChatRequest {
@@ -184,6 +215,10 @@ export interface ChatRequest {
   top_p?: number | null;
   /** Not OpenAI's: Anthropic's `top_k` and Gemini's `topK` (`/v1/messages` sets it); vendors without it declare it unsupported. */
   top_k?: number | null;
+  /** Not OpenAI's: sampling parameters of open-model hosts (OpenRouter's names); vendors without them declare them unsupported. */
+  min_p?: number | null;
+  top_a?: number | null;
+  repetition_penalty?: number | null;
   frequency_penalty?: number | null;
   presence_penalty?: number | null;
   logit_bias?: Record<string, number> | null;
@@ -199,6 +234,8 @@ export interface ChatRequest {
   parallel_tool_calls?: boolean;
   response_format?: ResponseFormat;
   reasoning_effort?: ReasoningEffort | null;
+  /** OpenRouter's reasoning object: mapped to `reasoning_effort` before routing, sent as is only to vendors that take it. */
+  reasoning?: ReasoningConfig;
   user?: string;
   safety_identifier?: string | null;
   prompt_cache_key?: string | null;
@@ -218,7 +255,15 @@ export interface ChatRequest {
   /** Fallback model list tried in order by the gateway. */
   models?: string[];
   /** Routing preferences. */
-  provider?: ProviderPreferences;
+  provider?: RequestProviderPreferences;
+  /** OpenRouter's usage accounting switch; the gateway returns usage and cost on every answer anyway. */
+  usage?: { include?: boolean };
+  /** OpenRouter's prompt transforms (`middle-out`): accepted, not applied by the gateway. */
+  transforms?: string[];
+  /** OpenRouter's legacy `"fallback"` routing, what `models` does here. */
+  route?: string;
+  /** OpenRouter's plugins (web search, file parsing): accepted, not applied by the gateway. */
+  plugins?: JsonObject[];
   /**
    * Set by the `/v1/messages` mapping, never by clients: the client's name for each canonical
    * field it sent under another one (`stop` came as `stop_sequences`, `reasoning_effort` as
@@ -229,6 +274,15 @@ export interface ChatRequest {
 
 /** Request fields that belong to the gateway, stripped by every adapter. */
 export const GATEWAY_ONLY_FIELDS = ['models', 'provider', 'client_names'] as const satisfies ReadonlyArray<keyof ChatRequest>;
+
+/**
+ * OpenRouter's request extensions: the gateway's own, or mapped to canonical fields before any
+ * adapter runs (`reasoning`). OpenAI-family providers answer an unknown field with a 400 that ends
+ * the attempts, so no adapter sends them, except to a vendor that speaks the dialect and takes
+ * them as they are (`OpenAiCompatibleSpec.routerFields`).
+ */
+export const ROUTER_FIELDS = ['usage', 'transforms', 'route', 'plugins', 'reasoning'] as const satisfies ReadonlyArray<keyof ChatRequest>;
+export type RouterField = (typeof ROUTER_FIELDS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // Response

@@ -102,6 +102,11 @@ export interface ProviderAdapter {
   readonly wireFormat: WireFormat;
   /** Environment prefix: `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL`. */
   readonly envPrefix: string;
+  /**
+   * Extension: other names clients give this provider in routing preferences (OpenRouter's
+   * provider slugs), matched case-insensitively like the id (`ProviderRegistry.resolve`).
+   */
+  readonly aliases?: readonly string[];
   readonly defaultBaseUrl: string;
   /**
    * Extension: the provider wants its own reasoning text back on the assistant messages of the

@@ -13,6 +13,32 @@ describe('ProviderRegistry', () => {
     expect(r.has('openai')).toBe(true);
   });
 
+  it("resolves a client's provider names case-insensitively, OpenRouter's slugs and display names included", () => {
+    const r = new ProviderRegistry();
+    expect(['DeepSeek', ' openai ', 'Anthropic', 'Google AI Studio', 'google-vertex', 'google-ai-studio', 'xAI', 'x-ai', 'Moonshot AI', 'moonshotai', 'Alibaba', 'Together AI', 'Azure'].map((n) => r.resolve(n))).toEqual([
+      'deepseek',
+      'openai',
+      'anthropic',
+      'google',
+      'google',
+      'google',
+      'xai',
+      'xai',
+      'moonshot',
+      'moonshot',
+      'qwen',
+      'together',
+      'azure',
+    ]);
+    expect(r.resolve('DeepInfra')).toBeUndefined();
+    expect(r.resolve('')).toBeUndefined();
+  });
+
+  it('refuses two providers claiming one name', () => {
+    const [a, b] = builtInAdapters();
+    expect(() => new ProviderRegistry([a, { ...b, id: 'other', aliases: [a.id.toUpperCase()] }])).toThrow(/claimed/);
+  });
+
   it('declares the wire format of every adapter', () => {
     const r = new ProviderRegistry();
     expect(r.get('anthropic')?.wireFormat).toBe('anthropic');

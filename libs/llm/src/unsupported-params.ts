@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from '@gw/core';
 import type { ChatRequest } from './openai.types';
 import type { BuildOptions } from './provider';
+import { effortFromReasoningObject } from './reasoning-object';
 
 /**
  * Values that mean "the default", so sending nothing is exactly equivalent. A provider that lacks
@@ -21,6 +22,10 @@ const NEUTRAL: Record<string, (v: unknown) => boolean> = {
   tools: (v) => Array.isArray(v) && v.length === 0,
   modalities: (v) => Array.isArray(v) && v.every((m) => m === 'text'),
   reasoning_effort: (v) => v === 'none',
+  // The values that leave sampling as it is (OpenRouter's defaults).
+  min_p: (v) => v === 0,
+  top_a: (v) => v === 0,
+  repetition_penalty: (v) => v === 1,
 };
 
 function isEmptyObject(v: unknown): boolean {
@@ -53,13 +58,15 @@ export function clientParam(req: object, param: string): string {
 }
 
 /**
- * True when `reasoning_effort` stands for Anthropic `thinking` (`/v1/messages`): permission to think,
- * not a demand for a control. A provider or model without reasoning control drops it whatever
- * the policy: the model thinks or not on its own, and Claude Code sends `thinking` whatever
- * model it is pointed at. An OpenAI client's own `reasoning_effort` follows the policy.
+ * True when `reasoning_effort` stands for Anthropic `thinking` (`/v1/messages`) or OpenRouter's
+ * `reasoning` object (`applyReasoningObject`): permission to think, not a demand for a control.
+ * A provider or model without reasoning control drops it whatever the policy: the model thinks or
+ * not on its own, Claude Code sends `thinking` whatever model it is pointed at, and OpenRouter
+ * ignores `reasoning` on models that do not reason. An OpenAI client's own `reasoning_effort`
+ * follows the policy.
  */
 export function reasoningIsPermission(req: ChatRequest): boolean {
-  return req.client_names?.reasoning_effort === 'thinking';
+  return req.client_names?.reasoning_effort === 'thinking' || effortFromReasoningObject(req);
 }
 
 /** Under the `reject` policy, throws for the first unsupported parameter the client really set. */

@@ -100,7 +100,7 @@ export class ChatCompletionsService {
       }
       decisions = plan.decisions;
       const candidates = plan.candidates;
-      const policy = tenant.routing.unsupported_params;
+      const policy = body.provider?.require_parameters === undefined ? tenant.routing.unsupported_params : body.provider.require_parameters ? 'reject' : 'drop';
       // The hold covers what is really sent: an adapter may raise the output cap (thinking budgets).
       const outputCap = (c: Candidate, built: UpstreamHttpRequest) => (built.maxOutputTokens ?? maxOutputOf(body, c.model, call.promptTokens)) * n;
       // The first candidate that can take the request as asked (a parameter its provider cannot

@@ -1,6 +1,14 @@
+import { REASONING_EFFORTS } from '@gw/llm';
 import { SORTS } from '@gw/routing';
 
 const providers = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } } as const;
+
+/** OpenRouter's `provider.sort`: a sort, or `{by, partition}` whose `by` is one (refused naming `provider.sort.by`). */
+const sort = {
+  if: { type: 'string' },
+  then: { enum: SORTS },
+  else: { type: 'object', required: ['by'], properties: { by: { type: 'string', enum: SORTS }, partition: { type: 'string', enum: ['model', 'none'] } } },
+} as const;
 
 /**
  * Compiled (ajv, by Fastify) shape check of a chat request: only what the gateway itself relies
@@ -22,7 +30,7 @@ export const chatRequestSchema = {
       },
     },
     models: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 256 } },
-    // Routing preferences (OpenRouter's shape); other OpenRouter fields pass unchecked and unused.
+    // Routing preferences (OpenRouter's shape); its other fields pass unchecked and unused.
     provider: {
       type: 'object',
       properties: {
@@ -30,7 +38,8 @@ export const chatRequestSchema = {
         only: providers,
         ignore: providers,
         allow_fallbacks: { type: 'boolean' },
-        sort: { type: 'string', enum: SORTS },
+        require_parameters: { type: 'boolean' },
+        sort,
         max_price: { type: 'object', properties: { prompt: { type: 'number', minimum: 0 }, completion: { type: 'number', minimum: 0 } } },
       },
     },
@@ -42,5 +51,15 @@ export const chatRequestSchema = {
     temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
     top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
     user: { type: 'string', maxLength: 512 },
+    // OpenRouter's reasoning object, mapped to reasoning_effort (applyReasoningObject).
+    reasoning: {
+      type: 'object',
+      properties: {
+        effort: { type: 'string', enum: REASONING_EFFORTS },
+        max_tokens: { type: 'integer', minimum: 0 },
+        exclude: { type: 'boolean' },
+        enabled: { type: 'boolean' },
+      },
+    },
   },
 } as const;

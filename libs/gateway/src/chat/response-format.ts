@@ -4,6 +4,7 @@ import {
   anthropicEventsToSse,
   chatCompletionToAnthropic,
   toAnthropicError,
+  type ChatChoice,
   type ChatCompletion,
   type ChatCompletionChunk,
 } from '@gw/llm';
@@ -48,24 +49,45 @@ export interface ResponseFormat {
   stream(ctx: StreamContext): StreamWriter;
 }
 
+export interface OpenAiFormatOptions {
+  /** `stream_options.include_usage`: a final usage chunk, and `usage: null` on every other chunk. */
+  includeUsage?: boolean;
+  /** `reasoning.exclude`: the answer carries no reasoning (the model still reasons, and its tokens are billed). */
+  excludeReasoning?: boolean;
+}
+
 export class OpenAiFormat implements ResponseFormat {
   readonly endpoint = 'chat.completions';
+  private readonly includeUsage: boolean;
+  private readonly excludeReasoning: boolean;
 
-  constructor(private readonly includeUsage: boolean) {}
+  constructor(opts: OpenAiFormatOptions = {}) {
+    this.includeUsage = opts.includeUsage === true;
+    this.excludeReasoning = opts.excludeReasoning === true;
+  }
 
   error(err: unknown): ClientError {
     return describeError(err);
   }
 
   body(completion: ChatCompletion, usage: TokenUsage | undefined, costMicros: bigint, provider: string): unknown {
-    return { ...completion, provider, usage: usage ? usageJson(usage, costMicros) : undefined };
+    const choices = this.excludeReasoning ? completion.choices.map(withoutMessageReasoning) : completion.choices;
+    return { ...completion, choices, provider, usage: usage ? usageJson(usage, costMicros) : undefined };
   }
 
   stream(ctx: StreamContext): StreamWriter {
+    const nullUsage = this.includeUsage;
+    const exclude = this.excludeReasoning;
     return {
       chunks: (chunks) => {
         let text = '';
-        for (const c of chunks) text += `data: ${JSON.stringify(c)}\n\n`;
+        for (const c of chunks) {
+          if (exclude && !stripReasoning(c)) continue;
+          // "All other chunks will also include a usage field, but with a null value" (OpenAI's
+          // stream_options.include_usage); a constant field, so no cost worth a second code path.
+          if (nullUsage) c.usage = null;
+          text += `data: ${JSON.stringify(c)}\n\n`;
+        }
         return text;
       },
       done: (usage, cost) => {
@@ -76,11 +98,43 @@ export class OpenAiFormat implements ResponseFormat {
       // One final chunk carrying both: the error object is what SDKs raise, and a choice with
       // finish_reason "error" (as OpenRouter sends) ends the choice for clients that only read choices.
       error: (err) => {
-        const chunk = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, provider: ctx.provider, choices: [{ index: 0, delta: {}, finish_reason: 'error' }], ...describeError(err).body };
+        const chunk = {
+          id: ctx.id,
+          object: 'chat.completion.chunk',
+          created: ctx.created,
+          model: ctx.model,
+          provider: ctx.provider,
+          choices: [{ index: 0, delta: {}, finish_reason: 'error' }],
+          ...(nullUsage ? { usage: null } : {}),
+          ...describeError(err).body,
+        };
         return `data: ${JSON.stringify(chunk)}\n\n`;
       },
     };
   }
+}
+
+function withoutMessageReasoning(c: ChatChoice): ChatChoice {
+  if (c.message.reasoning === undefined && c.message.reasoning_details === undefined) return c;
+  const { reasoning: _r, reasoning_details: _d, ...message } = c.message;
+  return { ...c, message };
+}
+
+/**
+ * Takes the reasoning out of a chunk's deltas (mutates; the chunk is written once). False when
+ * the chunk carried reasoning and nothing else is left to say, so it is not sent at all.
+ */
+function stripReasoning(c: ChatCompletionChunk): boolean {
+  let stripped = false;
+  for (const choice of c.choices) {
+    const d = choice.delta;
+    if (d.reasoning === undefined && d.reasoning_details === undefined) continue;
+    d.reasoning = undefined;
+    d.reasoning_details = undefined;
+    stripped = true;
+  }
+  if (!stripped) return true;
+  return c.choices.some((ch) => ch.finish_reason !== null || (ch.logprobs ?? null) !== null || ch.stop_sequence !== undefined || Object.values(ch.delta).some((v) => v !== undefined));
 }
 
 export class AnthropicFormat implements ResponseFormat {

@@ -2,13 +2,14 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode, INVALID_API_KEY_MESSAGE, newRequestId } from '@gw/core';
-import { anthropicCountTokensRequest, anthropicToChatRequest, effortWithoutThinking, ProviderRegistry, type ChatRequest, type OutputEffort } from '@gw/llm';
+import { anthropicCountTokensRequest, anthropicToChatRequest, applyReasoningObject, effortWithoutThinking, ProviderRegistry, reasoningExcluded, type ChatRequest, type OutputEffort } from '@gw/llm';
 import { traceHeadersOf } from '@gw/observability';
 import { KeyCache, type KeyInfo } from '../auth/key-cache';
 import { ChatCompletionsService } from '../chat/chat-completions.service';
 import { chatRequestSchema } from '../chat/chat-request.schema';
 import { AccountHandlers } from '../account/account.handlers';
 import { InFlight } from './in-flight';
+import { normalizeProviderPreferences } from '../routing/provider-preferences';
 import { presentedKey } from './presented-key';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
@@ -51,13 +52,16 @@ export class GatewayRoutes implements OnModuleInit {
       const d = format.error(toDomain(err), id);
       void reply.status(d.status).headers(d.headers).header('x-request-id', id).send(d.body);
     };
-    const errorHandler = errorsAs(new OpenAiFormat(false));
+    const errorHandler = errorsAs(new OpenAiFormat());
     const opts = { onRequest: authenticate, errorHandler };
 
     app.post('/v1/chat/completions', { ...opts, schema: { body: chatRequestSchema } }, (req, reply) => {
-      const body = req.body as ChatRequest;
-      refuseGatewaySetFields(body);
-      return this.chatCall(req, reply, body, new OpenAiFormat(body.stream_options?.include_usage === true));
+      const sent = req.body as ChatRequest;
+      refuseGatewaySetFields(sent);
+      // OpenRouter's reasoning object becomes the reasoning_effort every adapter reads.
+      const body = applyReasoningObject(sent);
+      const format = new OpenAiFormat({ includeUsage: body.stream_options?.include_usage === true, excludeReasoning: reasoningExcluded(body) });
+      return this.chatCall(req, reply, body, format);
     });
     // Anthropic's Messages format in and out, served by any provider (Claude Code, the Anthropic SDK).
     const anthropic = new AnthropicFormat((provider) => this.providers.get(provider)?.reasoningInToolLoop === true);
@@ -79,8 +83,10 @@ export class GatewayRoutes implements OnModuleInit {
     app.get('/v1/generation', opts, (req, reply) => this.account.generation(req, reply));
   }
 
-  private chatCall(req: FastifyRequest, reply: FastifyReply, body: ChatRequest, format: ResponseFormat, outputEffort?: OutputEffort): Promise<void> {
-    refuseRoutingOverrides(body);
+  private chatCall(req: FastifyRequest, reply: FastifyReply, sent: ChatRequest, format: ResponseFormat, outputEffort?: OutputEffort): Promise<void> {
+    refuseRoutingOverrides(sent);
+    const provider = normalizeProviderPreferences(sent.provider, this.providers);
+    const body = provider === sent.provider ? sent : { ...sent, provider };
     return this.trackAborting(req, reply, (signal) =>
       this.chat.handle({
         key: req.gwKey,

@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode } from '@gw/core';
-import { anthropicCountTokensRequest, anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
+import { effortForBudget } from '../reasoning-object';
+import { anthropicCountTokensRequest, anthropicToChatRequest, effortWithoutThinking } from './anthropic-inbound.request';
 import { wrapForeignReasoning, wrapReasoningText } from './anthropic-inbound.reasoning';
 
 const base = { model: 'anthropic/claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };

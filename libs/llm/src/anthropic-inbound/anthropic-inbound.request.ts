@@ -14,6 +14,7 @@ import type {
 import { ANTHROPIC_REASONING_FORMAT } from '../providers/anthropic';
 import { isRecord } from '../upstream-errors';
 import type { OutputEffort } from '../provider';
+import { effortForBudget } from '../reasoning-object';
 import { CARRIED_TEXT_FORMAT, unwrapForeignReasoning } from './anthropic-inbound.reasoning';
 import { cacheControl, documentPart, imagePart, invalid, searchResultParts, stringField, textPart, unsupported } from './anthropic-inbound.parts';
 
@@ -321,14 +322,8 @@ function convertToolChoice(v: unknown): { choice?: ToolChoice; parallel?: boolea
   }
 }
 
-/**
- * `thinking.budget_tokens` -> an effort bucket (the gateway's choice, wire-formats.md §4.7: <4k
- * low, <16k medium, else high; only these three are portable across providers). Adaptive thinking
- * takes `output_config.effort`, medium when absent.
- */
-export function effortForBudget(budget: number): ReasoningEffort {
-  return budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';
-}
+// `thinking.budget_tokens` becomes an effort bucket (effortForBudget); adaptive thinking takes
+// `output_config.effort`, medium when absent.
 
 const EFFORTS = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
 

@@ -13,7 +13,7 @@
  *   // POST /v1/messages/count_tokens: anthropicCountTokensRequest(body), then count its prompt
  */
 export * from './anthropic-inbound.types';
-export { anthropicCountTokensRequest, anthropicToChatRequest, effortForBudget, effortWithoutThinking } from './anthropic-inbound.request';
+export { anthropicCountTokensRequest, anthropicToChatRequest, effortWithoutThinking } from './anthropic-inbound.request';
 export { chatCompletionToAnthropic, finishToStopReason } from './anthropic-inbound.response';
 export { ChatChunksToAnthropicEvents, anthropicEventsToSse, ANTHROPIC_PING_SSE, type AnthropicStreamContext } from './anthropic-inbound.stream';
 export { toAnthropicError, anthropicErrorEvent, anthropicStatusOf, type AnthropicDescribedError } from './anthropic-inbound.errors';

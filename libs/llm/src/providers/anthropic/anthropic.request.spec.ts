@@ -1,6 +1,7 @@
 import { ErrorCode } from '@gw/core';
 import type { ChatMessage, ChatRequest } from '../../openai.types';
 import type { BuildOptions } from '../../provider';
+import { applyReasoningObject } from '../../reasoning-object';
 import { anthropicAdapter } from './anthropic.adapter';
 import type { AnthropicRequest } from './anthropic.types';
 
@@ -356,6 +357,30 @@ describe('Anthropic request: parameters', () => {
   it('never forwards gateway extras or OpenAI-only fields', () => {
     const body = build(req([hi], { models: ['a/b'], provider: { order: ['x'] }, store: true, stream_options: { include_usage: true }, prompt_cache_key: 'k' })) as unknown as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['max_tokens', 'messages', 'model']);
+  });
+});
+
+describe("Anthropic request: OpenRouter's reasoning object", () => {
+  const claude = (upstreamModel: string, r: ChatRequest, opts: BuildOptions = reject): AnthropicRequest =>
+    JSON.parse(anthropicAdapter.buildChatRequest(applyReasoningObject(r), { ...target, upstreamModel }, opts).body);
+
+  it('thinks with the effort of reasoning.effort; enabled false turns thinking off', () => {
+    expect(claude('claude-sonnet-4-5', req([hi], { reasoning: { effort: 'high' } }))).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 4096 } });
+    expect(claude('claude-sonnet-4-6', req([hi], { reasoning: { effort: 'high' } }))).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+    expect(claude('claude-sonnet-4-5', req([hi], { reasoning: { enabled: false, effort: 'high' } }))).not.toHaveProperty('thinking');
+  });
+
+  it('takes reasoning.max_tokens as the thinking budget before 4.6 (at least 1024), as an effort bucket from 4.6', () => {
+    const budget = claude('claude-sonnet-4-5', req([hi], { reasoning: { max_tokens: 3000 } }));
+    expect(budget.thinking).toEqual({ type: 'enabled', budget_tokens: 3000 });
+    expect(budget.max_tokens).toBe(4000);
+    expect(claude('claude-sonnet-4-5', req([hi], { reasoning: { max_tokens: 500 } })).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
+    expect(claude('claude-opus-4-6', req([hi], { reasoning: { max_tokens: 20000 } }))).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+  });
+
+  it('refuses (reject) or drops (drop) the open-model sampling parameters', () => {
+    expect(() => build(req([hi], { min_p: 0.1 }))).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'min_p' }) }));
+    expect(build(req([hi], { min_p: 0.1, top_a: 0.2, repetition_penalty: 1.1 }), drop)).not.toHaveProperty('min_p');
   });
 });
 

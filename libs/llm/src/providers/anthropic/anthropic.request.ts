@@ -1,5 +1,6 @@
 import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../openai.types';
 import type { BuildOptions, OutputEffort } from '../../provider';
+import { reasoningBudgetOf } from '../../reasoning-object';
 import { clientParam, isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './anthropic.messages';
 import type { AnthropicMessage, AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
@@ -27,10 +28,16 @@ export const ANTHROPIC_UNSUPPORTED: ReadonlyArray<keyof ChatRequest> = [
   'verbosity',
   'functions',
   'function_call',
+  'min_p',
+  'top_a',
+  'repetition_penalty',
 ];
 
 /** Used when neither the gateway nor the client gave a cap; Anthropic requires one. */
 export const DEFAULT_MAX_TOKENS = 4096;
+
+/** Anthropic's smallest `budget_tokens`. */
+const MIN_THINKING_BUDGET = 1024;
 
 /** LiteLLM's effort -> budget table (litellm/constants.py); 1024 is Anthropic's minimum budget. */
 const THINKING_BUDGET: Record<Exclude<ReasoningEffort, 'none'>, number> = {
@@ -101,7 +108,8 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
     body.thinking = { type: 'adaptive' };
     body.output_config = { effort: ADAPTIVE_EFFORT[effort] };
   } else if (thinking) {
-    const budget = THINKING_BUDGET[effort];
+    // The client's own budget (`reasoning.max_tokens`) where it gave one, raised to Anthropic's minimum.
+    const budget = Math.max(MIN_THINKING_BUDGET, reasoningBudgetOf(req) ?? THINKING_BUDGET[effort]);
     // budget_tokens must be < max_tokens and thinking counts toward max_tokens: keep the asked-for
     // answer room on top of the budget.
     if (maxTokens <= budget) maxTokens += budget;

@@ -29,6 +29,8 @@ export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.co
 /** Google Gemini API (`generateContent`). https://ai.google.dev/api/generate-content */
 export class GeminiAdapter implements ProviderAdapter {
   readonly id = 'google';
+  /** OpenRouter's slugs for Google's endpoints of these models (https://openrouter.ai/docs/features/provider-routing). */
+  readonly aliases = ['google-ai-studio', 'google-vertex'];
   readonly wireFormat = 'gemini' as const;
   readonly envPrefix = 'GEMINI';
   readonly defaultBaseUrl = GEMINI_DEFAULT_BASE_URL;

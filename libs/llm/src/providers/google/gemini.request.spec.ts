@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from '@gw/core';
 import type { ChatMessage, ChatRequest, ReasoningEffort } from '../../openai.types';
 import type { BuildOptions } from '../../provider';
+import { applyReasoningObject } from '../../reasoning-object';
 import { geminiAdapter } from './gemini.adapter';
 import { thinkingConfig } from './gemini.request';
 import { fromGeminiName, toGeminiName } from './gemini.tools';
@@ -327,6 +328,26 @@ describe('Gemini request: generationConfig (wire-formats.md §3.3, §4.8, §4.9)
   it('never forwards the gateway fields', () => {
     const body = bodyOf({ models: ['a/b'], provider: { order: ['x'] } });
     expect(JSON.stringify(body)).not.toMatch(/models|provider/);
+  });
+});
+
+describe("Gemini request: OpenRouter's reasoning object", () => {
+  const mapped = (reasoning: ChatRequest['reasoning'], model: string) => bodyOf(applyReasoningObject({ model: 'google/x', messages: [{ role: 'user', content: 'hi' }], reasoning }), reject, model).generationConfig;
+
+  it('takes reasoning.max_tokens as thinkingBudget on 2.5, the effort bucket as thinkingLevel on 3', () => {
+    expect(mapped({ max_tokens: 3000 }, 'gemini-2.5-flash').thinkingConfig).toEqual({ thinkingBudget: 3000, includeThoughts: true });
+    expect(mapped({ max_tokens: 20000 }, 'gemini-3.5-flash').thinkingConfig).toEqual({ thinkingLevel: 'HIGH', includeThoughts: true });
+    expect(mapped({ effort: 'low' }, 'gemini-2.5-flash').thinkingConfig).toEqual({ thinkingBudget: 1024, includeThoughts: true });
+    expect(mapped({ enabled: false }, 'gemini-2.5-flash').thinkingConfig).toEqual({ thinkingBudget: 0 });
+  });
+
+  it('ignores it on a model that does not think, as OpenRouter does', () => {
+    expect(mapped({ effort: 'high' }, 'gemini-2.0-flash')).toBeUndefined();
+  });
+
+  it('refuses (reject) or drops (drop) the open-model sampling parameters', () => {
+    expect(caught(() => build({ repetition_penalty: 1.2 })).details.param).toBe('repetition_penalty');
+    expect(bodyOf({ repetition_penalty: 1.2, min_p: 0.1 }, drop).generationConfig).toBeUndefined();
   });
 });
 

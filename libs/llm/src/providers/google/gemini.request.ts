@@ -1,5 +1,6 @@
 import type { ChatRequest, ReasoningEffort } from '../../openai.types';
 import type { BuildOptions } from '../../provider';
+import { reasoningBudgetOf } from '../../reasoning-object';
 import { clientParam, isParamSet, limitStop, reasoningIsPermission, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './gemini.contents';
 import { toGeminiResponseJsonSchema } from './gemini.schema';
@@ -22,6 +23,9 @@ export const GEMINI_UNSUPPORTED: ReadonlyArray<keyof ChatRequest> = [
   'verbosity',
   'functions',
   'function_call',
+  'min_p',
+  'top_a',
+  'repetition_penalty',
 ];
 
 /** `stopSequences` takes at most 5 (wire-formats.md §3.3, §4.9: historical limit, unverified now). */
@@ -91,7 +95,9 @@ export function buildGeminiRequest(provider: string, req: ChatRequest, model: st
         throw unsupportedParameter(provider, clientParam(req, 'reasoning_effort'), `model ${model} does not think`);
       }
     } else if (thinking !== undefined) {
-      config.thinkingConfig = thinking;
+      // A model that takes a budget gets the client's own (`reasoning.max_tokens`) over the effort's.
+      const budget = reasoningBudgetOf(req);
+      config.thinkingConfig = budget !== undefined && thinking.thinkingBudget !== undefined && thinking.thinkingBudget > 0 ? { ...thinking, thinkingBudget: budget } : thinking;
     }
   }
 

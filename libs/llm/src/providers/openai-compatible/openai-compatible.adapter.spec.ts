@@ -1,6 +1,7 @@
 import { ErrorCode } from '@gw/core';
-import type { ChatRequest } from '../../openai.types';
+import type { ChatMessage, ChatRequest } from '../../openai.types';
 import type { BuildOptions, ProviderAdapter, ResponseContext } from '../../provider';
+import { azureOpenAiAdapter } from '../azure';
 import { createOpenAiCompatibleAdapter } from './openai-compatible.adapter';
 import { OPENAI_COMPATIBLE_ADAPTERS, OPENAI_COMPATIBLE_SPECS } from './openai-compatible.vendors';
 
@@ -367,5 +368,68 @@ describe('mapError', () => {
     expect(e.details.retryable).toBe(retryable);
     expect(e.details.retryAfterSeconds).toBe(retryAfter);
     if (status === 400) expect(e.message).toBe('upstream says no');
+  });
+});
+
+describe('buildChatRequest: OpenRouter request extensions', () => {
+  // What OpenRouter clients send (the OpenAI SDK with extras): OpenAI-family providers answer a 400
+  // ("Unrecognized request argument supplied") to any of these, which ends the attempts.
+  const extras = { usage: { include: true }, reasoning: { effort: 'high' }, transforms: ['middle-out'], route: 'fallback', plugins: [{ id: 'web' }] } as Partial<ChatRequest>;
+  const routerFields = ['usage', 'reasoning', 'transforms', 'route', 'plugins'];
+
+  it.each(OPENAI_COMPATIBLE_SPECS.filter((s) => s.id !== 'openrouter').map((s) => [s.id]))('%s is sent none of them', (id) => {
+    const body = bodyOf(adapter(id), { ...base, ...extras } as ChatRequest, drop);
+    for (const f of routerFields) expect(body).not.toHaveProperty(f);
+  });
+
+  it('Azure OpenAI is sent none of them either', () => {
+    const body = JSON.parse(azureOpenAiAdapter.buildChatRequest({ ...base, ...extras } as ChatRequest, { ...target, baseUrl: 'https://r.openai.azure.com' }, drop).body);
+    for (const f of routerFields) expect(body).not.toHaveProperty(f);
+  });
+
+  it('OpenRouter itself gets the reasoning object and transforms as sent, not the effort read from the object, plugins, usage or route', () => {
+    const req = { ...base, ...extras, reasoning_effort: 'high', client_names: { reasoning_effort: 'reasoning.effort' } } as ChatRequest;
+    const body = bodyOf(adapter('openrouter'), req, reject);
+    expect(body).toMatchObject({ reasoning: { effort: 'high' }, transforms: ['middle-out'] });
+    for (const f of ['usage', 'route', 'plugins', 'reasoning_effort', 'client_names']) expect(body).not.toHaveProperty(f);
+    // A client's own reasoning_effort is its own, sent as it came.
+    expect(bodyOf(adapter('openrouter'), { ...base, reasoning_effort: 'low' }, reject).reasoning_effort).toBe('low');
+  });
+
+  it.each([
+    ['openai', [], ['min_p', 'top_a', 'repetition_penalty']],
+    ['deepseek', [], ['min_p', 'top_a', 'repetition_penalty']],
+    ['together', ['min_p', 'repetition_penalty'], ['top_a']],
+    ['fireworks', ['repetition_penalty'], ['min_p', 'top_a']],
+    ['qwen', ['repetition_penalty'], ['min_p', 'top_a']],
+    ['perplexity', [], ['min_p', 'top_a', 'repetition_penalty']],
+    ['openrouter', ['min_p', 'top_a', 'repetition_penalty'], []],
+  ] as const)('%s takes the sampling parameters %j, and refuses (reject) or drops (drop) %j', (id, taken, refused) => {
+    const sampling = { min_p: 0.1, top_a: 0.2, repetition_penalty: 1.1 } as const;
+    const sent = bodyOf(adapter(id), { ...base, ...sampling }, drop);
+    for (const p of taken) expect(sent[p]).toBe(sampling[p]);
+    for (const p of refused) {
+      expect(sent).not.toHaveProperty(p);
+      expect(() => adapter(id).buildChatRequest({ ...base, [p]: sampling[p] }, target, reject)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: p }) }));
+    }
+  });
+
+  it('drops the default values of those parameters silently, even under reject', () => {
+    const body = bodyOf(adapter('openai'), { ...base, min_p: 0, top_a: 0, repetition_penalty: 1 }, reject);
+    for (const p of ['min_p', 'top_a', 'repetition_penalty']) expect(body).not.toHaveProperty(p);
+  });
+});
+
+describe('buildChatRequest: the developer role', () => {
+  const req: ChatRequest = { ...base, messages: [{ role: 'developer', content: 'be brief' }, { role: 'user', content: 'hi' }] };
+  const withoutRole = ['deepseek', 'mistral', 'groq', 'together', 'fireworks', 'xai', 'qwen', 'perplexity', 'moonshot'];
+
+  it.each(withoutRole.map((id) => [id]))('%s, which has no developer role, gets it as system', (id) => {
+    expect(bodyOf(adapter(id), req, reject).messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }]);
+    expect(req.messages[0].role).toBe('developer');
+  });
+
+  it.each(['openai', 'openrouter'].map((id) => [id]))('%s gets it as sent', (id) => {
+    expect((bodyOf(adapter(id), req, reject).messages as ChatMessage[])[0]).toEqual({ role: 'developer', content: 'be brief' });
   });
 });

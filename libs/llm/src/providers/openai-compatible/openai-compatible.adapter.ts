@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
 import { usageToOpenAi } from '../../openai-usage';
-import { GATEWAY_ONLY_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type TextPart, type Tool } from '../../openai.types';
+import { GATEWAY_ONLY_FIELDS, ROUTER_FIELDS, type ChatChoice, type ChatCompletion, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type TextPart, type Tool } from '../../openai.types';
 import type {
   BuildOptions,
   EmbeddingsBuildOptions,
@@ -13,6 +13,7 @@ import type {
   StreamTransformer,
   UpstreamHttpRequest,
 } from '../../provider';
+import { effortFromReasoningObject } from '../../reasoning-object';
 import { limitStop, reasoningIsPermission, rejectUnsupported } from '../../unsupported-params';
 import { isRecord, mapErrorPayload, mapUpstreamError, parseUpstreamErrorBody, type HeaderBag } from '../../upstream-errors';
 import { upstreamUrl } from '../../url';
@@ -32,11 +33,12 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
   readonly envPrefix: string;
   readonly defaultBaseUrl: string;
   readonly reasoningInToolLoop: boolean;
+  readonly aliases: readonly string[];
   readonly buildEmbeddingsRequest?: (req: EmbeddingsRequest, target: ProviderTarget, opts: EmbeddingsBuildOptions) => UpstreamHttpRequest;
   readonly parseEmbeddingsResponse?: (body: unknown, ctx: EmbeddingsContext) => ParsedEmbeddings;
 
   /** What buildChatRequest leaves out of the client's fields, precomputed from the spec. */
-  private readonly fields: { left: ReadonlySet<string>; checked: readonly string[]; renames: readonly [string, string][] };
+  private readonly fields: ChatFields;
 
   constructor(private readonly spec: ResolvedSpec) {
     this.fields = chatFieldsOf(spec);
@@ -44,6 +46,7 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     this.envPrefix = spec.envPrefix;
     this.defaultBaseUrl = spec.defaultBaseUrl;
     this.reasoningInToolLoop = spec.reasoningInToolLoop && spec.reasoningField !== undefined;
+    this.aliases = spec.aliases;
     const embeddings = spec.embeddings;
     // Vendors without an embeddings endpoint leave both undefined (ProviderAdapter contract).
     if (embeddings !== undefined) {
@@ -69,6 +72,8 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
     for (const [from, to] of fields.renames) if (source[from] !== undefined) body[to] = source[from];
 
     body.model = target.upstreamModel;
+    // A vendor given the reasoning object gets it alone, not also the effort the gateway read from it.
+    if (fields.takesReasoningObject && effortFromReasoningObject(req)) body.reasoning_effort = undefined;
     if (spec.thinkingToggle && req.reasoning_effort === 'none') {
       body.reasoning_effort = undefined;
       body.thinking = { type: 'disabled' };
@@ -166,8 +171,9 @@ class OpenAiCompatibleAdapter implements ProviderAdapter {
 
 /**
  * Strips the gateway's reasoning fields, tool-error flags and the `cache_control` hints the
- * vendor does not accept, and gives a vendor that wants it its reasoning text back in the current
- * tool loop. Only the messages that carry them are copied; the common case allocates nothing.
+ * vendor does not accept, sends `developer` as `system` to a vendor without that role, and gives
+ * a vendor that wants it its reasoning text back in the current tool loop. Only the messages that
+ * carry them are copied; the common case allocates nothing.
  */
 function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessage[] {
   let copy: ChatMessage[] | undefined;
@@ -181,6 +187,7 @@ function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessa
       const echo = spec.reasoningInToolLoop && spec.reasoningField && i > lastUser && (rest.tool_calls?.length ?? 0) > 0 && typeof reasoning === 'string';
       m = echo ? ({ ...rest, [spec.reasoningField as string]: reasoning } as ChatMessage) : rest;
     }
+    if (m.role === 'developer' && !spec.developerRole) m = { ...m, role: 'system' };
     if (m.role === 'tool' && m.is_error !== undefined) {
       const { is_error: failed, ...rest } = m;
       m = failed ? { ...rest, content: errorText(rest.content) } : rest;
@@ -214,17 +221,27 @@ function withoutToolCacheControl(tools: Tool[]): Tool[] {
   return tools.some((t) => 'cache_control' in t) ? tools.map(withoutCacheControl) : tools;
 }
 
+interface ChatFields {
+  left: ReadonlySet<string>;
+  checked: readonly string[];
+  renames: readonly [string, string][];
+  /** The vendor takes OpenRouter's `reasoning` object as sent. */
+  takesReasoningObject: boolean;
+}
+
 /**
- * The client fields a vendor's body leaves out: gateway-only and ignored fields (dropped before
- * anything else), unsupported ones (refused or dropped), the fields the adapter sets itself
- * (output cap, stream flags) and the sources of renames. Renames apply only to fields still there.
+ * The client fields a vendor's body leaves out: gateway-only, OpenRouter extensions the vendor
+ * does not take, and ignored fields (dropped before anything else), unsupported ones (refused or
+ * dropped), the fields the adapter sets itself (output cap, stream flags) and the sources of
+ * renames. Renames apply only to fields still there.
  */
-function chatFieldsOf(spec: ResolvedSpec): { left: ReadonlySet<string>; checked: readonly string[]; renames: readonly [string, string][] } {
-  const dropped = new Set<string>([...GATEWAY_ONLY_FIELDS, ...spec.ignored]);
+function chatFieldsOf(spec: ResolvedSpec): ChatFields {
+  const routerDropped = ROUTER_FIELDS.filter((f) => !spec.routerFields.includes(f));
+  const dropped = new Set<string>([...GATEWAY_ONLY_FIELDS, ...routerDropped, ...spec.ignored]);
   const checked = spec.unsupported.filter((p) => !dropped.has(p));
   const set = ['max_tokens', 'max_completion_tokens', 'stream_options', 'stream'];
   const gone = new Set<string>([...dropped, ...checked, ...set]);
   const renames: [string, string][] = [];
   for (const [from, to] of Object.entries(spec.renames)) if (to !== undefined && !gone.has(from)) renames.push([from, to]);
-  return { left: new Set([...gone, ...renames.map(([from]) => from)]), checked, renames };
+  return { left: new Set([...gone, ...renames.map(([from]) => from)]), checked, renames, takesReasoningObject: spec.routerFields.includes('reasoning') };
 }

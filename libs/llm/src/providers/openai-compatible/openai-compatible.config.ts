@@ -1,4 +1,4 @@
-import type { ChatRequest, EmbeddingsRequest } from '../../openai.types';
+import type { ChatRequest, EmbeddingsRequest, RouterField } from '../../openai.types';
 
 /** How the API key travels. */
 export type AuthStyle = { kind: 'bearer' } | { kind: 'header'; name: string };
@@ -70,6 +70,18 @@ export interface OpenAiCompatibleSpec {
   acceptsCacheControl?: boolean;
   /** The vendor's embeddings endpoint; absent when it has none (the adapter then has no embeddings methods). */
   embeddings?: EmbeddingsSpec;
+  /**
+   * OpenRouter request extensions (`ROUTER_FIELDS`) the vendor takes as the client sent them; the
+   * others never reach it. Default none.
+   */
+  routerFields?: readonly RouterField[];
+  /**
+   * The vendor takes the `developer` role (default). Otherwise such messages go as `system`: the
+   * same instructions under the role every vendor knows, where a vendor without it answers 400.
+   */
+  developerRole?: boolean;
+  /** Other names clients give this provider in routing preferences (OpenRouter's slugs), matched case-insensitively. */
+  aliases?: readonly string[];
 }
 
 export interface EmbeddingsSpec {
@@ -106,6 +118,9 @@ export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
     passthroughFields: [],
     acceptsReasoningDetails: false,
     acceptsCacheControl: false,
+    routerFields: [],
+    developerRole: true,
+    aliases: [],
     ...spec,
   };
 }

@@ -14,11 +14,15 @@ export const OPENAI_ONLY_PARAMS: ReadonlyArray<keyof ChatRequest> = ['audio', 'm
 /** Hints that change nothing in the output; vendors that lack them get them dropped. */
 export const HINT_PARAMS: ReadonlyArray<keyof ChatRequest> = ['store', 'metadata', 'service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier'];
 /**
- * Anthropic and Gemini sampling parameters OpenAI does not have (`top_k`, from `/v1/messages`);
- * vendors whose API reference lists them (Together, Fireworks, Qwen, Perplexity, OpenRouter)
- * take them as they come.
+ * Sampling parameters OpenAI does not have: Anthropic's and Gemini's `top_k` (from `/v1/messages`)
+ * and the open-model ones OpenRouter clients send (`min_p`, `top_a`, `repetition_penalty`). A vendor
+ * takes those its API reference lists (OpenRouter all; Together, Fireworks, Qwen, Perplexity some)
+ * as they come, and declares the rest unsupported.
  */
-export const NON_OPENAI_SAMPLING: ReadonlyArray<keyof ChatRequest> = ['top_k'];
+export const NON_OPENAI_SAMPLING: ReadonlyArray<keyof ChatRequest> = ['top_k', 'min_p', 'top_a', 'repetition_penalty'];
+
+/** The `NON_OPENAI_SAMPLING` parameters a vendor does not take, given those it does. */
+const samplingWithout = (...taken: ReadonlyArray<keyof ChatRequest>) => NON_OPENAI_SAMPLING.filter((p) => !taken.includes(p));
 
 export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
   {
@@ -39,6 +43,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.deepseek.com',
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'seed', 'web_search_options', 'verbosity'],
     ignored: [...HINT_PARAMS],
+    // Roles system, user, assistant, tool: `developer` is a 400 ("unknown variant `developer`").
+    developerRole: false,
     // "Up to 16 sequences".
     maxStopSequences: 16,
     // https://api-docs.deepseek.com/guides/thinking_mode : thinking is on by default (effort high);
@@ -58,6 +64,8 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options', 'verbosity'],
     ignored: [...HINT_PARAMS, 'user'],
     renames: { seed: 'random_seed' },
+    // Messages are system, user, assistant or tool (the API reference above), validated strictly.
+    developerRole: false,
     streamUsage: 'always',
     // https://docs.mistral.ai/api/#tag/embeddings : `output_dimension`, strict body validation.
     embeddings: { renames: { dimensions: 'output_dimension' }, ignored: ['user'] },
@@ -71,14 +79,21 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
     vendorUsageField: 'x_groq',
+    // https://console.groq.com/docs/api-reference#chat-create : system, user, assistant, tool and
+    // function messages (ChatCompletionMessageParam of the SDK generated from that spec).
+    developerRole: false,
   },
   {
     // https://docs.together.ai/reference/chat-completions-1 : `logprobs` is an integer there.
     id: 'together',
     envPrefix: 'TOGETHER',
     defaultBaseUrl: 'https://api.together.xyz/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'logprobs', 'top_logprobs', 'web_search_options'],
+    // `top_k`, `min_p` and `repetition_penalty` are Together's; messages are system, user,
+    // assistant, tool or function.
+    unsupported: [...OPENAI_ONLY_PARAMS, ...samplingWithout('top_k', 'min_p', 'repetition_penalty'), 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    developerRole: false,
+    aliases: ['together-ai'],
     // https://docs.together.ai/reference/embeddings-2 : model and input only.
     embeddings: { unsupported: ['dimensions'], ignored: ['user'] },
   },
@@ -87,8 +102,12 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'fireworks',
     envPrefix: 'FIREWORKS',
     defaultBaseUrl: 'https://api.fireworks.ai/inference/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'web_search_options'],
+    // `top_k` and `repetition_penalty` are listed; https://fireworksai.readme.io/reference/chatcompletions :
+    // "The role of the messages author. One of system, user, or assistant" (and tool).
+    unsupported: [...OPENAI_ONLY_PARAMS, ...samplingWithout('top_k', 'repetition_penalty'), 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    developerRole: false,
+    aliases: ['fireworks-ai'],
     // Reasoning models answer with `reasoning_content` (https://docs.fireworks.ai/guides/reasoning).
     reasoningField: 'reasoning_content',
     // https://docs.fireworks.ai/api-reference/creates-an-embedding-vector-representing-the-input-text
@@ -102,6 +121,10 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.x.ai/v1',
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    // https://docs.x.ai/docs/api-reference#chat-completions : a Message is system, user, assistant,
+    // tool or function.
+    developerRole: false,
+    aliases: ['x-ai'],
     reasoningOutsideCompletion: true,
     reasoningField: 'reasoning_content',
   },
@@ -110,8 +133,13 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'qwen',
     envPrefix: 'DASHSCOPE',
     defaultBaseUrl: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'logit_bias', 'web_search_options'],
+    // `top_k` and `repetition_penalty` are DashScope's; messages are system, user, assistant or tool
+    // (https://docs.qwencloud.com/api-reference/chat/openai-chat).
+    unsupported: [...OPENAI_ONLY_PARAMS, ...samplingWithout('top_k', 'repetition_penalty'), 'logit_bias', 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    developerRole: false,
+    // OpenRouter's name for the provider serving Qwen through DashScope.
+    aliases: ['alibaba'],
     reasoningField: 'reasoning_content',
     // text-embedding-v3/v4 in compatible mode: `dimensions` yes, `encoding_format` float only.
     embeddings: { ignored: ['user'] },
@@ -122,8 +150,10 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     id: 'perplexity',
     envPrefix: 'PERPLEXITY',
     defaultBaseUrl: 'https://api.perplexity.ai',
-    unsupported: [...OPENAI_ONLY_PARAMS, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'tools', 'tool_choice', 'parallel_tool_calls'],
+    // `top_k` is listed; ChatMessageRole is system, user, assistant or tool.
+    unsupported: [...OPENAI_ONLY_PARAMS, ...samplingWithout('top_k'), 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'tools', 'tool_choice', 'parallel_tool_calls'],
     ignored: [...HINT_PARAMS, 'user'],
+    developerRole: false,
     streamUsage: 'always',
     passthroughFields: ['citations', 'search_results', 'images', 'related_questions'],
   },
@@ -134,6 +164,9 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://api.moonshot.ai/v1',
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
+    // "role supports system, user, or assistant" (and tool, for tool results).
+    developerRole: false,
+    aliases: ['moonshotai', 'moonshot-ai'],
     streamUsage: 'always',
     reasoningField: 'reasoning_content',
     reasoningInToolLoop: true,
@@ -146,6 +179,10 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     defaultBaseUrl: 'https://openrouter.ai/api/v1',
     acceptsReasoningDetails: true,
     acceptsCacheControl: true,
+    // Its own dialect: the reasoning object and prompt transforms as the client sent them. Not
+    // `plugins` (web search and PDF parsing are billed by OpenRouter per use, a charge the gateway
+    // cannot price), `usage` (always reported) or `route` (the gateway runs the fallbacks).
+    routerFields: ['reasoning', 'transforms'],
     embeddings: {},
   },
 ];
