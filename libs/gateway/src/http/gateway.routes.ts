@@ -14,6 +14,7 @@ import { presentedKey } from './presented-key';
 import { AnthropicFormat, OpenAiFormat, type ResponseFormat } from '../chat/response-format';
 import { EmbeddingsService } from '../chat/embeddings.service';
 import { UsageEstimator } from '../chat/usage-estimator';
+import { CountTokensLimiter } from './count-tokens-limiter';
 import type { ChatCall } from '../chat/chat-call';
 
 declare module 'fastify' {
@@ -32,6 +33,8 @@ declare module 'fastify' {
  */
 @Injectable()
 export class GatewayRoutes implements OnModuleInit {
+  private readonly countLimiter = new CountTokensLimiter();
+
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly keys: KeyCache,
@@ -111,6 +114,7 @@ export class GatewayRoutes implements OnModuleInit {
    * (o200k, tools and images included, as its usage estimates), not the model's own tokenizer.
    */
   private async countTokens(req: FastifyRequest): Promise<{ input_tokens: number }> {
+    this.countLimiter.take(req.gwKey, Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body)));
     const usage = await this.estimator.estimate(anthropicCountTokensRequest(req.body), '');
     return { input_tokens: usage.promptTokens };
   }
