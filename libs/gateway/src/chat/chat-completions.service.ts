@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, ErrorCode, statusOf } from '@gw/core';
-import { reasoningIsPermission, type ParsedCompletion, type UpstreamHttpRequest } from '@gw/llm';
+import type { ParsedCompletion, UpstreamHttpRequest } from '@gw/llm';
 import { promptTokenBound, worstCaseMicros } from '@gw/metering';
 import { TenantContextCache } from '../tenant/tenant-context.cache';
 import { RoutePlanner, targetOf } from '../routing/route-planner.service';
@@ -9,7 +9,8 @@ import { ProviderHealth } from '../routing/provider-health.service';
 import { PlatformCapGate } from '../routing/platform-cap-gate';
 import { backoffMs, RETRIES_PER_TARGET, RetryBudget } from '../routing/retry-policy';
 import { UpstreamClient, type UpstreamResponse, type UpstreamTimeouts } from '../upstream/upstream.client';
-import { countLimitOf, exceedsContext, holdPriceOf, maxOutputOf, needsPromptCount, platformBetasOf, promptContentOf, sizeEstimateOf, type Candidate } from './chat-plan';
+import { countLimitOf, holdPriceOf, maxOutputOf, needsPromptCount, promptContentOf, sizeEstimateOf, type Candidate } from './chat-plan';
+import { upstreamRequestOf } from './upstream-request';
 import { Charges } from './charges';
 import { Reservations } from './reservation';
 import { Settlement } from './settlement';
@@ -110,7 +111,7 @@ export class ChatCompletionsService {
       let buildError: unknown;
       for (let i = 0; i < candidates.length && built === undefined; i++) {
         try {
-          built = this.build(call, candidates[i], policy);
+          built = upstreamRequestOf(call, candidates[i], policy);
           first = i;
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
@@ -162,7 +163,7 @@ export class ChatCompletionsService {
         }
         if (i > first) {
           try {
-            built = this.build(call, c, policy);
+            built = upstreamRequestOf(call, c, policy);
           } catch (e) {
             // A fallback that cannot take the request says nothing about why the earlier ones
             // failed: a provider's error (a 503 the client may retry) stays the answer.
@@ -342,25 +343,6 @@ export class ChatCompletionsService {
     } finally {
       releaseRetry();
     }
-  }
-
-  /** The candidate's upstream request; a DomainError when it cannot take the request (skipped like a failed attempt). */
-  private build(call: ChatCall, c: Candidate, unsupportedParams: 'reject' | 'drop'): UpstreamHttpRequest {
-    if (call.promptCounted && call.promptTokens !== undefined && exceedsContext(call.promptTokens, c.model)) {
-      throw new DomainError(
-        ErrorCode.ContextLengthExceeded,
-        `This model's maximum context length is ${c.model.contextLength} tokens; the messages come to at least ${call.promptTokens} tokens (counted by the gateway, no provider was called). Shorten the messages or choose a model with a longer context.`,
-        { param: 'messages', meta: { model: c.model.id, context_length: c.model.contextLength, prompt_tokens: call.promptTokens } },
-      );
-    }
-    // Anthropic `thinking` (/v1/messages) is permission to think: a model the catalog does not list as
-    // reasoning is asked without it (OpenAI refuses reasoning_effort on gpt-4o).
-    const body = reasoningIsPermission(call.body) && !c.model.capabilities.includes('reasoning') ? { ...call.body, reasoning_effort: undefined } : call.body;
-    return c.endpoint.adapter.buildChatRequest(
-      body,
-      { baseUrl: c.endpoint.baseUrl, apiKey: c.endpoint.apiKey, upstreamModel: c.model.upstreamId },
-      { stream: call.body.stream === true, maxTokens: maxOutputOf(call.body, c.model, call.promptTokens), unsupportedParams, anthropicBeta: c.endpoint.credentialId === undefined ? platformBetasOf(call.anthropicBeta) : call.anthropicBeta, outputEffort: call.outputEffort },
-    );
   }
 
   private async parse(call: ChatCall, c: Candidate, res: UpstreamResponse): Promise<ParsedCompletion> {
