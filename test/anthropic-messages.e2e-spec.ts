@@ -232,6 +232,9 @@ describe('POST /v1/messages/count_tokens', () => {
     const invalid = await post(apiKey, '/v1/messages/count_tokens', { model: 'openai/gpt-4o-mini', messages: [] });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    const empty = await fetch(`${t.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' } });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 
   it("answers the rest of Anthropic's API under /v1/messages/ with Anthropic's 404", async () => {

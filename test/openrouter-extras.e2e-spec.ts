@@ -93,7 +93,12 @@ describe("OpenRouter's reasoning object", () => {
     t.anthropic.enqueue({ text: 'Hi', thinking: 'Let me think' });
     const excluded = await postChat(t, apiKey, { model: claude, reasoning: { effort: 'low', exclude: true } });
     expect(lastBody(t.anthropic).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
-    expect(((await excluded.json()) as { choices: { message: unknown }[] }).choices[0].message).toEqual({ role: 'assistant', content: 'Hi' });
+    // No readable reasoning; the signed, emptied detail stays for a tool loop to echo.
+    expect(((await excluded.json()) as { choices: { message: unknown }[] }).choices[0].message).toEqual({
+      role: 'assistant',
+      content: 'Hi',
+      reasoning_details: [{ type: 'reasoning.text', text: '', signature: 'fake-signature', format: 'anthropic-claude-v1', index: 0 }],
+    });
 
     t.anthropic.enqueue({ text: 'Hi there', thinking: 'Let me think' });
     const streamed = await postChat(t, apiKey, { model: claude, stream: true, stream_options: { include_usage: true }, reasoning: { enabled: true, exclude: true } });
@@ -101,7 +106,7 @@ describe("OpenRouter's reasoning object", () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hi there');
     for (const choice of chunks.flatMap((c) => c.choices)) {
       expect(choice.delta).not.toHaveProperty('reasoning');
-      expect(choice.delta).not.toHaveProperty('reasoning_details');
+      for (const d of (choice.delta as { reasoning_details?: { text?: string; signature?: string }[] }).reasoning_details ?? []) expect([d.text, typeof d.signature]).toEqual(['', 'string']);
     }
   });
 
@@ -142,9 +147,11 @@ describe("OpenRouter's provider preferences", () => {
     } finally {
       await t.prisma.catalogModel.deleteMany({ where: { id: { in: [twin, base] } } });
     }
-    const unknown = await postChat(t, apiKey, { provider: { ignore: ['DeepInfra'] } });
+    // A provider the gateway never calls changes nothing in ignore or order; an only of none it knows serves nothing.
+    expect((await postChat(t, apiKey, { provider: { ignore: ['DeepInfra'], order: ['Azure', 'OpenAI', 'DeepInfra'] } })).status).toBe(200);
+    const unknown = await postChat(t, apiKey, { provider: { only: ['DeepInfra'] } });
     expect(unknown.status).toBe(400);
-    expect(await unknown.json()).toMatchObject({ error: { code: 'invalid_body', param: 'provider.ignore[0]' } });
+    expect(await unknown.json()).toMatchObject({ error: { code: 'invalid_body', param: 'provider.only[0]' } });
 
     expect((await postChat(t, apiKey, { provider: { sort: { by: 'price', partition: 'none' } } })).status).toBe(200);
     const badSort = await postChat(t, apiKey, { provider: { sort: { by: 'cheapest' } } });

@@ -20,7 +20,8 @@ describe('ProviderRegistry', () => {
       'openai',
       'anthropic',
       'google',
-      'google',
+      // Vertex AI is another Google service than the Gemini API the gateway's google calls.
+      undefined,
       'google',
       'xai',
       'xai',

@@ -27,7 +27,7 @@ export class ProviderRegistry {
 
   /**
    * The provider id a client's name stands for (`DeepSeek`, `Google AI Studio`, OpenRouter's
-   * `google-vertex`), or undefined for a name the gateway does not know.
+   * `google-ai-studio`), or undefined for a name the gateway does not know.
    */
   resolve(name: string): string | undefined {
     return this.byName.get(nameKey(name));

@@ -145,17 +145,26 @@ describe('alert rules and deliveries', () => {
     const signals = new AlertSignalsRepository(prisma);
     const since = new Date(now - 60_000);
     const before = await signals.spendSince(a, since);
-    await log(a, { costMicros: 1_000n, byokFeeMicros: 50n });
-    await log(a, { costMicros: 7n, createdAt: new Date(now - 120_000) });
-    expect(await signals.spendSince(a, since)).toBe(before + 1_050n);
+    // Spend is the ledger's (request logs may be deleted): usage and BYOK fees net of reversals, in the window.
+    const entry = (kind: 'usage' | 'byok_fee' | 'usage_reversal' | 'topup', amountMicros: bigint, createdAt = new Date(now)) =>
+      prisma.ledgerEntry.create({ data: { tenantId: a.tenantId, kind, amountMicros, idempotencyKey: `${kind}:${newId('gen')}`, createdAt } });
+    await entry('usage', -1_000n);
+    await entry('byok_fee', -50n);
+    await entry('usage_reversal', 20n);
+    await entry('topup', 5_000_000n);
+    await entry('usage', -7n, new Date(now - 120_000));
+    await log(a, { costMicros: 999n });
+    expect(await signals.spendSince(a, since)).toBe(before + 1_030n);
     const fresh = tenantScope((await new TenantRepository(prisma).createWithOwner({ email: `oc-${now}-${Math.random()}@x.test`, passwordHash: 'h', tenantName: 'C' })).tenantId);
     await log(fresh, {
       attempts: [
-        { model: 'openai/gpt-4o-mini', provider: 'openai', status: 500, error: 'upstream_error', latency_ms: 1 },
-        { model: 'anthropic/claude-haiku-4.5', provider: 'anthropic', status: 200, latency_ms: 1 },
+        { model: 'openai/gpt-4o-mini', provider: 'openai', status: 500, error: 'upstream_error', latency_ms: 1, started_ms: 1 },
+        { model: 'anthropic/claude-haiku-4.5', provider: 'anthropic', status: 200, latency_ms: 1, started_ms: 3 },
       ],
     });
-    await log(fresh, { attempts: [{ model: 'openai/gpt-4o-mini', provider: 'openai', status: 400, error: 'invalid_body', latency_ms: 1 }] });
+    await log(fresh, { attempts: [{ model: 'openai/gpt-4o-mini', provider: 'openai', status: 400, error: 'invalid_body', latency_ms: 1, started_ms: 1 }] });
+    // Refused by the gateway before any call (no started_ms): no upstream attempt.
+    await log(fresh, { attempts: [{ model: 'openai/gpt-4o-mini', provider: 'openai', status: 0, error: 'upstream_error', latency_ms: 0 }] });
     expect(await signals.attemptErrors(fresh, since, { model: null, provider: null })).toEqual({ attempts: 3, failed: 1 });
     expect(await signals.attemptErrors(fresh, since, { model: null, provider: 'openai' })).toEqual({ attempts: 2, failed: 1 });
     expect(await signals.attemptErrors(fresh, since, { model: 'anthropic/claude-haiku-4.5', provider: null })).toEqual({ attempts: 1, failed: 0 });

@@ -57,13 +57,24 @@ export function clientLeft(call: ChatCall): boolean {
  * the drain deadline) still abort it, also after the client left: the request's own signal,
  * aborted once by the client, cannot carry them then.
  */
-export function upstreamSignalOf(call: ChatCall, deadline: AbortSignal | undefined): { signal: AbortSignal; cut(): void } {
+export function upstreamSignalOf(call: ChatCall, deadline: AbortSignal | undefined): { signal: AbortSignal; cut(): void; dispose(): void } {
   const ctl = new AbortController();
-  call.signal.addEventListener('abort', () => {
+  const onRequestAbort = () => {
     if (!clientLeft(call)) ctl.abort(call.signal.reason);
-  }, { once: true });
-  deadline?.addEventListener('abort', () => ctl.abort(deadline.reason), { once: true });
-  return { signal: ctl.signal, cut: () => ctl.abort(new ShuttingDown()) };
+  };
+  const onDeadline = () => ctl.abort(deadline?.reason);
+  call.signal.addEventListener('abort', onRequestAbort, { once: true });
+  deadline?.addEventListener('abort', onDeadline, { once: true });
+  return {
+    signal: ctl.signal,
+    cut: () => ctl.abort(new ShuttingDown()),
+    // A timeout signal with a listener lives until it fires (up to the total timeout), and the
+    // listeners hold the request: removed when the request ends.
+    dispose: () => {
+      call.signal.removeEventListener('abort', onRequestAbort);
+      deadline?.removeEventListener('abort', onDeadline);
+    },
+  };
 }
 
 export function settleContextOf(call: ChatCall): SettleContext {

@@ -73,7 +73,11 @@ export class ChatCompletionsService {
       if (body.stream !== true) {
         const upstream = upstreamSignalOf(call, deadline);
         call.upstreamSignal = upstream.signal;
-        offCut = this.inFlight.onCut(upstream.cut);
+        const uncut = this.inFlight.onCut(upstream.cut);
+        offCut = () => {
+          uncut();
+          upstream.dispose();
+        };
       }
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);

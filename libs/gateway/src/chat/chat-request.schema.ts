@@ -56,7 +56,8 @@ export const chatRequestSchema = {
       type: 'object',
       properties: {
         effort: { type: 'string', enum: REASONING_EFFORTS },
-        max_tokens: { type: 'integer', minimum: 0 },
+        // Far above any model's output; bounded so the hold's arithmetic stays exact.
+        max_tokens: { type: 'integer', minimum: 0, maximum: 1_000_000 },
         exclude: { type: 'boolean' },
         enabled: { type: 'boolean' },
       },

@@ -44,9 +44,17 @@ describe('OpenAiFormat: reasoning.exclude', () => {
   it('streams no reasoning: reasoning-only chunks are left out, the others lose their reasoning fields', () => {
     const w = new OpenAiFormat({ includeUsage: true, excludeReasoning: true }).stream(ctx);
     const all = events(w.chunks(stream(), undefined) + w.done(usage, 1500n));
-    expect(all.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { content: 'Hi' }, {}, undefined]);
+    // The signed detail stays, without text: a tool loop must echo it (Claude's thinking, Gemini's signatures).
+    expect(all.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { reasoning_details: [{ type: 'reasoning.text', signature: 'sig', text: '' }] }, { content: 'Hi' }, {}, undefined]);
     // The reasoning was generated: its tokens stay in the usage the client is billed for.
     expect(all.at(-1)).toMatchObject({ usage: { completion_tokens: 20, completion_tokens_details: { reasoning_tokens: 12 } } });
+  });
+
+  it("keeps Gemini's thought signatures (encrypted details) a tool loop must echo, and drops readable ones", () => {
+    const w = new OpenAiFormat({ excludeReasoning: true }).stream(ctx);
+    const sig = { type: 'reasoning.encrypted' as const, data: 'SIG123', format: 'google-gemini-v1', id: 'call_1' };
+    const all = events(w.chunks([chunk({ reasoning: 'plan', reasoning_details: [{ type: 'reasoning.text', text: 'plan' }, sig] }), chunk({ reasoning_details: [{ type: 'reasoning.summary', summary: 's' }] })], undefined));
+    expect(all.map((c) => c.choices[0].delta)).toEqual([{ reasoning_details: [sig] }]);
   });
 
   it('keeps a chunk whose reasoning came with content or a finish', () => {
@@ -67,7 +75,7 @@ describe('OpenAiFormat: reasoning.exclude', () => {
       choices: [{ index: 0, message: { role: 'assistant', content: 'Hi', reasoning: 'Let me think', reasoning_details: [{ type: 'reasoning.text', text: 'Let me think', signature: 's' }] }, finish_reason: 'stop' }],
     };
     const out = new OpenAiFormat({ excludeReasoning: true }).body(completion, usage, 1500n, 'anthropic') as ChatCompletion;
-    expect(out.choices[0].message).toEqual({ role: 'assistant', content: 'Hi' });
+    expect(out.choices[0].message).toEqual({ role: 'assistant', content: 'Hi', reasoning_details: [{ type: 'reasoning.text', text: '', signature: 's' }] });
     expect(out.usage).toMatchObject({ completion_tokens_details: { reasoning_tokens: 12 } });
     expect(completion.choices[0].message.reasoning).toBe('Let me think');
     expect((new OpenAiFormat().body(completion, usage, 1500n, 'anthropic') as ChatCompletion).choices[0].message.reasoning).toBe('Let me think');

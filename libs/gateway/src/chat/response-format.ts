@@ -7,6 +7,7 @@ import {
   type ChatChoice,
   type ChatCompletion,
   type ChatCompletionChunk,
+  type ReasoningDetail,
 } from '@gw/llm';
 import { usageJson } from '../http/replies';
 
@@ -36,6 +37,8 @@ export interface StreamWriter {
    * cannot express): the request failed, and is recorded as such, whatever the upstream did.
    */
   failure?(): unknown;
+  /** The client asked not to see reasoning (`reasoning.exclude`): reasoning alone is no output it received. */
+  hidesReasoning?: boolean;
 }
 
 /**
@@ -79,6 +82,7 @@ export class OpenAiFormat implements ResponseFormat {
     const nullUsage = this.includeUsage;
     const exclude = this.excludeReasoning;
     return {
+      hidesReasoning: exclude,
       chunks: (chunks) => {
         let text = '';
         for (const c of chunks) {
@@ -116,8 +120,25 @@ export class OpenAiFormat implements ResponseFormat {
 
 function withoutMessageReasoning(c: ChatChoice): ChatChoice {
   if (c.message.reasoning === undefined && c.message.reasoning_details === undefined) return c;
-  const { reasoning: _r, reasoning_details: _d, ...message } = c.message;
-  return { ...c, message };
+  const { reasoning: _r, reasoning_details: details, ...message } = c.message;
+  const kept = opaqueOnly(details);
+  return { ...c, message: kept ? { ...message, reasoning_details: kept } : message };
+}
+
+/**
+ * What `exclude` keeps of reasoning details: the opaque state a tool loop must echo (Gemini's
+ * thought signatures, Claude's signed and redacted thinking), without any readable text. Without
+ * it the next turn is refused (Gemini 3: a function call missing its thought signature) or loses
+ * its thinking.
+ */
+function opaqueOnly(details: ReasoningDetail[] | undefined): ReasoningDetail[] | undefined {
+  if (!details) return undefined;
+  const kept: ReasoningDetail[] = [];
+  for (const d of details) {
+    if (d.type === 'reasoning.encrypted') kept.push(d);
+    else if (d.type === 'reasoning.text' && d.signature) kept.push({ ...d, text: '' });
+  }
+  return kept.length > 0 ? kept : undefined;
 }
 
 /**
@@ -130,7 +151,7 @@ function stripReasoning(c: ChatCompletionChunk): boolean {
     const d = choice.delta;
     if (d.reasoning === undefined && d.reasoning_details === undefined) continue;
     d.reasoning = undefined;
-    d.reasoning_details = undefined;
+    d.reasoning_details = opaqueOnly(d.reasoning_details);
     stripped = true;
   }
   if (!stripped) return true;

@@ -160,7 +160,8 @@ export class StreamRelay {
         const choice = c.choices[0];
         if (choice) {
           if (carriesOutput(c)) {
-            emitted = true;
+            // Reasoning the client asked not to see (reasoning.exclude) is no output it received.
+            if (!writer.hidesReasoning || carriesVisibleOutput(c)) emitted = true;
             idle.refresh();
           }
           const d = choice.delta;
@@ -264,4 +265,9 @@ export class StreamRelay {
     if (delivered <= reported.completionTokens) return { usage: reported, estimated: false };
     return { usage: { ...reported, completionTokens: delivered }, estimated: true };
   }
+}
+
+/** Output other than reasoning: text, a refusal or tool calls. */
+function carriesVisibleOutput(c: ChatCompletionChunk): boolean {
+  return c.choices.some(({ delta: d }) => (typeof d.content === 'string' && d.content !== '') || (typeof d.refusal === 'string' && d.refusal !== '') || (d.tool_calls?.length ?? 0) > 0);
 }

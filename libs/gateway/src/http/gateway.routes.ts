@@ -114,7 +114,7 @@ export class GatewayRoutes implements OnModuleInit {
    * (o200k, tools and images included, as its usage estimates), not the model's own tokenizer.
    */
   private async countTokens(req: FastifyRequest): Promise<{ input_tokens: number }> {
-    this.countLimiter.take(req.gwKey, Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body)));
+    this.countLimiter.take(req.gwKey, Number(req.headers['content-length'] ?? 0) || Buffer.byteLength(JSON.stringify(req.body ?? null)));
     const usage = await this.estimator.estimate(anthropicCountTokensRequest(req.body), '');
     return { input_tokens: usage.promptTokens };
   }

@@ -6,16 +6,22 @@ const registry = new ProviderRegistry();
 
 describe('normalizeProviderPreferences', () => {
   it("reads OpenRouter's provider names as the gateway's ids", () => {
-    expect(normalizeProviderPreferences({ order: ['DeepSeek', 'Google AI Studio'], only: ['Anthropic', 'OpenAI'], ignore: ['google-vertex'] }, registry)).toEqual({
+    expect(normalizeProviderPreferences({ order: ['DeepSeek', 'Google AI Studio'], only: ['Anthropic', 'OpenAI'], ignore: ['google-ai-studio'] }, registry)).toEqual({
       order: ['deepseek', 'google'],
       only: ['anthropic', 'openai'],
       ignore: ['google'],
     });
   });
 
-  it('refuses a provider name the gateway does not know, naming the entry', () => {
-    expect(() => normalizeProviderPreferences({ ignore: ['openai', 'DeepInfra'] }, registry)).toThrow(
-      expect.objectContaining({ code: ErrorCode.InvalidBody, details: expect.objectContaining({ param: 'provider.ignore[1]' }) }),
+  it('leaves out of order and ignore a provider the gateway never calls; refuses an only that names none it knows', () => {
+    expect(normalizeProviderPreferences({ ignore: ['openai', 'DeepInfra'], order: ['Azure', 'OpenAI', 'DeepInfra'], only: ['DeepInfra', 'OpenAI'] }, registry)).toEqual({
+      ignore: ['openai'],
+      order: ['azure', 'openai'],
+      only: ['openai'],
+    });
+    // Vertex AI is not the gateway's google (AI Studio): an allow-list of it allows nothing here.
+    expect(() => normalizeProviderPreferences({ only: ['google-vertex', 'DeepInfra'] }, registry)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidBody, details: expect.objectContaining({ param: 'provider.only[0]' }) }),
     );
   });
 

@@ -8,10 +8,11 @@ const NAME_LISTS = ['order', 'only', 'ignore'] as const;
  * registry's ids, `sort` in its string form (OpenRouter documents `{by, partition}` too; the
  * planner sorts each model's providers, OpenRouter's `partition: "model"`).
  *
- * OpenRouter clients write providers as OpenRouter shows them (`DeepSeek`, `Google AI Studio`,
- * `google-vertex`). Compared as written, such a name matches nothing and silently does nothing,
- * and for `ignore` that sends traffic where the client said not to: a name the gateway does not
- * know is refused, naming the entry (`provider.ignore[0]`). Returns `prefs` itself when nothing changes.
+ * OpenRouter clients write providers as OpenRouter shows them (`DeepSeek`, `Google AI Studio`),
+ * which are read as the gateway's ids. A name the gateway does not know (`DeepInfra`, a provider
+ * it never calls) is left out of `order` and `ignore`, where it changes nothing; `only` without
+ * one name the gateway knows is refused, naming it (`provider.only[0]`), since it could serve
+ * nothing the client allowed. Returns `prefs` itself when nothing changes.
  */
 export function normalizeProviderPreferences(prefs: RequestProviderPreferences | undefined, registry: ProviderRegistry): RequestProviderPreferences | undefined {
   if (prefs === undefined || prefs === null) return prefs;
@@ -19,8 +20,10 @@ export function normalizeProviderPreferences(prefs: RequestProviderPreferences |
   for (const field of NAME_LISTS) {
     const names = prefs[field];
     if (names === undefined) continue;
-    const ids = names.map((name, i) => registry.resolve(name) ?? unknownProvider(name, `provider.${field}[${i}]`, registry));
-    if (ids.some((id, i) => id !== names[i])) (out ??= { ...prefs })[field] = ids;
+    const ids = names.map((name) => registry.resolve(name));
+    const known = ids.filter((id): id is string => id !== undefined);
+    if (field === 'only' && names.length > 0 && known.length === 0) unknownProvider(names[0], 'provider.only[0]', registry);
+    if (known.length !== names.length || known.some((id, i) => id !== names[i])) (out ??= { ...prefs })[field] = known;
   }
   if (typeof prefs.sort === 'object' && prefs.sort !== null) (out ??= { ...prefs }).sort = prefs.sort.by;
   return out ?? prefs;

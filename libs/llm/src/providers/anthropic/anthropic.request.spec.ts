@@ -376,6 +376,16 @@ describe("Anthropic request: OpenRouter's reasoning object", () => {
     expect(budget.max_tokens).toBe(4000);
     expect(claude('claude-sonnet-4-5', req([hi], { reasoning: { max_tokens: 500 } })).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(claude('claude-opus-4-6', req([hi], { reasoning: { max_tokens: 20000 } }))).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+    // A budget at or over the output cap (the model's maximum when the client set none) is held under it.
+    const over = claude('claude-sonnet-4-5', req([hi], { reasoning: { max_tokens: 64000 } }), { ...reject, maxTokens: 64000 });
+    expect([over.max_tokens, over.thinking]).toEqual([64000, { type: 'enabled', budget_tokens: 63999 }]);
+  });
+
+  it('serves thinking given as permission without it when the request asks what Anthropic cannot combine with it', () => {
+    for (const extra of [{ temperature: 0.7 }, { top_k: 5 }, { tool_choice: 'required' as const, tools: [{ type: 'function' as const, function: { name: 'f' } }] }]) {
+      const body = claude('claude-sonnet-4-5', req([hi], { reasoning: { effort: 'high' }, ...extra }));
+      expect(body).not.toHaveProperty('thinking');
+    }
   });
 
   it('refuses (reject) or drops (drop) the open-model sampling parameters', () => {
@@ -385,11 +395,15 @@ describe("Anthropic request: OpenRouter's reasoning object", () => {
 });
 
 describe('Anthropic request: what /v1/messages maps from Anthropic fields', () => {
-  it('passes top_k; refuses it with thinking naming what turned thinking on (reject), drops it (drop)', () => {
+  it('passes top_k; with thinking given as permission, serves it without thinking; with a demanded effort, refuses it (reject) or drops it (drop)', () => {
     expect(build(req([hi], { top_k: 40, temperature: 0.5 }))).toMatchObject({ top_k: 40, temperature: 0.5 });
     const thinking = req([hi], { top_k: 40, reasoning_effort: 'low', client_names: { reasoning_effort: 'thinking' } });
-    expect(() => build(thinking)).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, message: expect.stringContaining('thinking'), details: expect.objectContaining({ param: 'top_k' }) }));
-    expect(build(thinking, drop)).not.toHaveProperty('top_k');
+    // Thinking given as permission yields to the sampling the request asks for (Anthropic refuses both together).
+    expect(build(thinking)).toMatchObject({ top_k: 40 });
+    expect(build(thinking)).not.toHaveProperty('thinking');
+    // Asked as a demand (an OpenAI client's own reasoning_effort), the conflict is refused by name.
+    expect(() => build(req([hi], { top_k: 40, reasoning_effort: 'low' }))).toThrow(expect.objectContaining({ code: ErrorCode.UnsupportedParameter, details: expect.objectContaining({ param: 'top_k' }) }));
+    expect(build(req([hi], { top_k: 40, reasoning_effort: 'low' }), drop)).not.toHaveProperty('top_k');
     expect(() => anthropicAdapter.buildChatRequest(req([hi], { top_k: 40 }), { ...target, upstreamModel: 'claude-opus-4-7' }, reject)).toThrow(expect.objectContaining({ details: expect.objectContaining({ param: 'top_k' }) }));
   });
 

@@ -1,7 +1,7 @@
 import type { ChatRequest, ReasoningEffort, Tool, ToolChoice } from '../../openai.types';
 import type { BuildOptions, OutputEffort } from '../../provider';
 import { reasoningBudgetOf } from '../../reasoning-object';
-import { clientParam, isParamSet, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
+import { clientParam, isParamSet, reasoningIsPermission, rejectUnsupported, unsupportedParameter } from '../../unsupported-params';
 import { convertMessages } from './anthropic.messages';
 import type { AnthropicMessage, AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './anthropic.types';
 
@@ -102,14 +102,20 @@ export function buildAnthropicRequest(provider: string, req: ChatRequest, model:
 
   const generation = claudeGeneration(model);
   const effort = req.reasoning_effort;
-  const thinking = effort !== undefined && effort !== null && effort !== 'none' && !lostThinkingBlock(messages);
+  // Thinking given as permission (OpenRouter's reasoning object, /v1/messages) yields to what the
+  // request asks that Anthropic cannot combine with it: a sampling setting or a forced tool.
+  const thinking = effort !== undefined && effort !== null && effort !== 'none' && !lostThinkingBlock(messages) && !(reasoningIsPermission(req) && conflictsWithThinking(req));
   if (thinking && generation !== undefined && generation >= 406) {
     // 4.6 deprecates budgets, Opus 4.7+ and Claude 5 refuse them (wire-formats.md rule 7).
     body.thinking = { type: 'adaptive' };
     body.output_config = { effort: ADAPTIVE_EFFORT[effort] };
   } else if (thinking) {
-    // The client's own budget (`reasoning.max_tokens`) where it gave one, raised to Anthropic's minimum.
-    const budget = Math.max(MIN_THINKING_BUDGET, reasoningBudgetOf(req) ?? THINKING_BUDGET[effort]);
+    // The client's own budget (`reasoning.max_tokens`) where it gave one, raised to Anthropic's
+    // minimum; at or over the output cap, held under it (budget_tokens < max_tokens): raising
+    // max_tokens past the model's maximum would be refused.
+    const asked = reasoningBudgetOf(req);
+    let budget = Math.max(MIN_THINKING_BUDGET, asked ?? THINKING_BUDGET[effort]);
+    if (asked !== undefined && budget >= maxTokens && maxTokens > MIN_THINKING_BUDGET) budget = maxTokens - 1;
     // budget_tokens must be < max_tokens and thinking counts toward max_tokens: keep the asked-for
     // answer room on top of the budget.
     if (maxTokens <= budget) maxTokens += budget;
@@ -252,4 +258,11 @@ function mapToolChoice(
     if (c.type !== 'none') out.choice = { ...c, disable_parallel_tool_use: true };
   }
   return out;
+}
+
+/** What Anthropic refuses alongside thinking: temperature other than 1, top_k, a forced tool. */
+function conflictsWithThinking(req: ChatRequest): boolean {
+  const tc = req.tool_choice as unknown;
+  const forced = tc === 'required' || (typeof tc === 'object' && tc !== null && ((tc as { type?: string }).type === 'function' || (tc as { allowed_tools?: { mode?: string } }).allowed_tools?.mode === 'required'));
+  return (req.temperature !== undefined && req.temperature !== null && req.temperature !== 1) || (req.top_k !== undefined && req.top_k !== null) || forced;
 }

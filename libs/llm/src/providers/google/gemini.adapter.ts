@@ -30,7 +30,8 @@ export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.co
 export class GeminiAdapter implements ProviderAdapter {
   readonly id = 'google';
   /** OpenRouter's slugs for Google's endpoints of these models (https://openrouter.ai/docs/features/provider-routing). */
-  readonly aliases = ['google-ai-studio', 'google-vertex'];
+  // Not google-vertex: Vertex AI is another service (its own terms and endpoints), which this adapter does not call.
+  readonly aliases = ['google-ai-studio'];
   readonly wireFormat = 'gemini' as const;
   readonly envPrefix = 'GEMINI';
   readonly defaultBaseUrl = GEMINI_DEFAULT_BASE_URL;

@@ -339,6 +339,10 @@ describe("Gemini request: OpenRouter's reasoning object", () => {
     expect(mapped({ max_tokens: 20000 }, 'gemini-3.5-flash').thinkingConfig).toEqual({ thinkingLevel: 'HIGH', includeThoughts: true });
     expect(mapped({ effort: 'low' }, 'gemini-2.5-flash').thinkingConfig).toEqual({ thinkingBudget: 1024, includeThoughts: true });
     expect(mapped({ enabled: false }, 'gemini-2.5-flash').thinkingConfig).toEqual({ thinkingBudget: 0 });
+    // Held to each model's range, which Gemini enforces.
+    expect(mapped({ max_tokens: 50 }, 'gemini-2.5-pro').thinkingConfig).toMatchObject({ thinkingBudget: 128 });
+    expect(mapped({ max_tokens: 40000 }, 'gemini-2.5-flash').thinkingConfig).toMatchObject({ thinkingBudget: 24576 });
+    expect(mapped({ max_tokens: 200 }, 'gemini-2.5-flash-lite').thinkingConfig).toMatchObject({ thinkingBudget: 512 });
   });
 
   it('ignores it on a model that does not think, as OpenRouter does', () => {

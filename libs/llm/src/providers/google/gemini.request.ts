@@ -97,7 +97,7 @@ export function buildGeminiRequest(provider: string, req: ChatRequest, model: st
     } else if (thinking !== undefined) {
       // A model that takes a budget gets the client's own (`reasoning.max_tokens`) over the effort's.
       const budget = reasoningBudgetOf(req);
-      config.thinkingConfig = budget !== undefined && thinking.thinkingBudget !== undefined && thinking.thinkingBudget > 0 ? { ...thinking, thinkingBudget: budget } : thinking;
+      config.thinkingConfig = budget !== undefined && thinking.thinkingBudget !== undefined && thinking.thinkingBudget > 0 ? { ...thinking, thinkingBudget: budgetInRange(model, budget) } : thinking;
     }
   }
 
@@ -126,4 +126,15 @@ export function thinkingConfig(model: string, effort: ReasoningEffort): GeminiTh
   }
   if (effort === 'none') return pro ? undefined : { thinkingBudget: 0 };
   return { thinkingBudget: THINKING_BUDGET[effort], includeThoughts: true };
+}
+
+/**
+ * A 2.5 model's thinking budget held to the range it takes (Gemini refuses one outside it):
+ * Pro 128 to 32,768, Flash-Lite 512 to 24,576, Flash (and names unknown here) up to 24,576.
+ * https://ai.google.dev/gemini-api/docs/thinking
+ */
+function budgetInRange(model: string, budget: number): number {
+  const m = model.toLowerCase();
+  const [min, max] = m.includes('pro') ? [128, 32_768] : m.includes('flash-lite') ? [512, 24_576] : [1, 24_576];
+  return Math.min(max, Math.max(min, budget));
 }
