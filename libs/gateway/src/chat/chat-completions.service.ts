@@ -59,7 +59,6 @@ export class ChatCompletionsService {
     let decisions: string[] = [];
     /** Set once the hold is taken: stops its renewal. */
     let stopRenewing: (() => void) | undefined;
-    let offCut: (() => void) | undefined;
     this.budget.requestStarted();
     try {
       const tenant = await this.tenants.get(key.tenantId);
@@ -70,15 +69,7 @@ export class ChatCompletionsService {
       // The total timeout aborts the upstream exchange like a client that went away, but is not one.
       const deadline = totalMs === undefined ? undefined : AbortSignal.timeout(totalMs);
       if (deadline) call = { ...call, signal: AbortSignal.any([call.signal, deadline]), clientSignal: call.signal };
-      if (body.stream !== true) {
-        const upstream = upstreamSignalOf(call, deadline);
-        call.upstreamSignal = upstream.signal;
-        const uncut = this.inFlight.onCut(upstream.cut);
-        offCut = () => {
-          uncut();
-          upstream.dispose();
-        };
-      }
+      if (body.stream !== true) call.upstreamSignal = upstreamSignalOf(this.inFlight.cutSignal, deadline);
       const n = body.n ?? 1;
       const { images, hourLongCache: hourLong } = promptContentOf(body);
       const promptBound = promptTokenBound(call.bodyBytes, body.messages.length, images, n);
@@ -263,7 +254,6 @@ export class ChatCompletionsService {
       }
     } finally {
       stopRenewing?.();
-      offCut?.();
       this.budget.requestEnded();
     }
   }

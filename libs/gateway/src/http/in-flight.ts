@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '@gw/core';
@@ -14,13 +15,22 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
   private readonly logger = new Logger('drain');
   /** Each running request, with the controller that cuts it short at the drain deadline. */
   private readonly running = new Map<Promise<unknown>, AbortController | undefined>();
-  /** Work a request keeps after its client left (a non-streamed answer read to its end): cut at the deadline too. */
-  private readonly cuts = new Set<() => void>();
+  /**
+   * Aborted at the drain deadline (reason ShuttingDown): for upstream work that outlives its
+   * client's signal (a non-streamed answer read to its end after the client left), which, already
+   * aborted by the client, cannot be aborted again. One signal for the process: no allocation per
+   * request; undici adds and removes its own listener per call.
+   */
+  private readonly cutAll = new AbortController();
+  readonly cutSignal: AbortSignal = this.cutAll.signal;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly host?: HttpAdapterHost,
-  ) {}
+  ) {
+    // As many calls as run at once listen to it: not a leak.
+    setMaxListeners(0, this.cutSignal);
+  }
 
   onApplicationBootstrap(): void {
     const adapter = this.host?.httpAdapter as { beforeClose?: () => unknown } | undefined;
@@ -36,15 +46,6 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.running.set(p, controller);
     void p.finally(() => this.running.delete(p)).catch(() => undefined);
     return p;
-  }
-
-  /**
-   * Runs `cut` at the drain deadline: for upstream work that outlives its client's signal (which,
-   * already aborted by the client, cannot be aborted again). Returns the unregistration.
-   */
-  onCut(cut: () => void): () => void {
-    this.cuts.add(cut);
-    return () => this.cuts.delete(cut);
   }
 
   get size(): number {
@@ -67,7 +68,7 @@ export class InFlight implements OnApplicationBootstrap, BeforeApplicationShutdo
     if (await this.settledWithin(this.config.DRAIN_TIMEOUT_MS)) return;
     this.logger.warn(`drain timeout: cutting ${this.running.size} request(s) still running`);
     for (const controller of this.running.values()) controller?.abort(new ShuttingDown());
-    for (const cut of this.cuts) cut();
+    this.cutAll.abort(new ShuttingDown());
     if (!(await this.settledWithin(CUT_GRACE_MS))) this.logger.error(`${this.running.size} request(s) did not end after being cut`);
   }
 
