@@ -21,6 +21,10 @@ describe('reserveRejectionError', () => {
     const missing = reserveRejectionError({ kind: 'balance_missing' }, ctx);
     expect([missing.code, missing.details.retryAfterSeconds]).toEqual([ErrorCode.BillingUnavailable, 1]);
     expect(reserveRejectionError({ kind: 'key_limit', limitMicros: 1n, spentMicros: 1n, heldMicros: 0n }, ctx).code).toBe(ErrorCode.RequestExceedsBudget);
+    // Only the key's own requests in flight stand in the way: retry when they settle.
+    const limit = ctx.neededMicros * 2n;
+    expect(reserveRejectionError({ kind: 'key_limit', limitMicros: limit, spentMicros: 0n, heldMicros: limit }, ctx).details.retryAfterSeconds).toBe(5);
+    expect(reserveRejectionError({ kind: 'key_limit', limitMicros: limit, spentMicros: limit, heldMicros: 1n }, ctx).details.retryAfterSeconds).toBeUndefined();
     expect(reserveRejectionError({ kind: 'already_settled' }, ctx).code).toBe(ErrorCode.Internal);
   });
 

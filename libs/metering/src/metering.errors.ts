@@ -69,12 +69,18 @@ export function reserveRejectionError(r: ReserveRejection, ctx: RejectionContext
         details,
       );
     }
-    case 'key_limit':
+    case 'key_limit': {
+      // Room the key's own requests in flight hold: the request fits once they settle, so it may be retried.
+      const fitsWhenSettled = r.heldMicros > 0n && ctx.neededMicros <= r.limitMicros - r.spentMicros;
       return new DomainError(
         ErrorCode.RequestExceedsBudget,
         `This API key's credit limit (${formatUsd(r.limitMicros)} USD) would be exceeded: spent ${formatUsd(r.spentMicros)} USD, in flight ${formatUsd(r.heldMicros)} USD.`,
-        { meta: { limitSource: 'key', neededMicros: ctx.neededMicros.toString() } },
+        {
+          retryAfterSeconds: fitsWhenSettled ? (ctx.inFlightRetryAfterSeconds ?? 5) : undefined,
+          meta: { limitSource: 'key', neededMicros: ctx.neededMicros.toString(), reason: fitsWhenSettled ? 'in_flight_budget_exhausted' : 'key_limit' },
+        },
       );
+    }
     case 'already_settled':
       return new DomainError(ErrorCode.Internal, 'Request id reused after settlement.');
   }

@@ -433,3 +433,13 @@ describe('buildChatRequest: the developer role', () => {
     expect((bodyOf(adapter(id), req, reject).messages as ChatMessage[])[0]).toEqual({ role: 'developer', content: 'be brief' });
   });
 });
+
+describe('buildChatRequest: message names', () => {
+  const req: ChatRequest = { ...base, messages: [{ role: 'user', content: 'hi', name: 'alice' }] };
+
+  it('leaves a message name out for Groq, which answers 400 to it, and keeps it for the others', () => {
+    expect(bodyOf(adapter('groq'), req, reject).messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(bodyOf(adapter('openai'), req, reject).messages).toEqual([{ role: 'user', content: 'hi', name: 'alice' }]);
+    expect(req.messages[0]).toHaveProperty('name', 'alice');
+  });
+});

@@ -188,6 +188,10 @@ function prepareMessages(messages: ChatMessage[], spec: ResolvedSpec): ChatMessa
       m = echo ? ({ ...rest, [spec.reasoningField as string]: reasoning } as ChatMessage) : rest;
     }
     if (m.role === 'developer' && !spec.developerRole) m = { ...m, role: 'system' };
+    if (!spec.messageNames && 'name' in m && m.name !== undefined) {
+      const { name: _n, ...rest } = m;
+      m = rest as ChatMessage;
+    }
     if (m.role === 'tool' && m.is_error !== undefined) {
       const { is_error: failed, ...rest } = m;
       m = failed ? { ...rest, content: errorText(rest.content) } : rest;

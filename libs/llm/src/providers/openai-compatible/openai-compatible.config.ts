@@ -80,6 +80,11 @@ export interface OpenAiCompatibleSpec {
    * same instructions under the role every vendor knows, where a vendor without it answers 400.
    */
   developerRole?: boolean;
+  /**
+   * The vendor takes a message's `name` (default true). Groq answers 400 to it ("messages[].name",
+   * https://console.groq.com/docs/openai): a label with no effect on the answer, so it is left out.
+   */
+  messageNames?: boolean;
   /** Other names clients give this provider in routing preferences (OpenRouter's slugs), matched case-insensitively. */
   aliases?: readonly string[];
 }
@@ -120,6 +125,7 @@ export function resolveSpec(spec: OpenAiCompatibleSpec): ResolvedSpec {
     acceptsCacheControl: false,
     routerFields: [],
     developerRole: true,
+    messageNames: true,
     aliases: [],
     ...spec,
   };

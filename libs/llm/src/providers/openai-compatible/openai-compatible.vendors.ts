@@ -79,6 +79,7 @@ export const OPENAI_COMPATIBLE_SPECS: readonly OpenAiCompatibleSpec[] = [
     unsupported: [...OPENAI_ONLY_PARAMS, ...NON_OPENAI_SAMPLING, 'n', 'logit_bias', 'logprobs', 'top_logprobs', 'web_search_options'],
     ignored: [...HINT_PARAMS],
     vendorUsageField: 'x_groq',
+    messageNames: false,
     // https://console.groq.com/docs/api-reference#chat-create : system, user, assistant, tool and
     // function messages (ChatCompletionMessageParam of the SDK generated from that spec).
     developerRole: false,
