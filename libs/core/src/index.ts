@@ -18,3 +18,4 @@ export * from './refreshing-cache';
 export * from './json-body';
 export * from './free-port';
 export * from './redis-url';
+export * from './secret-compare';

@@ -7,8 +7,16 @@ import type { ChatCompletionChunk } from './openai.types';
  */
 export function carriesOutput(chunk: ChatCompletionChunk): boolean {
   for (const { delta: d } of chunk.choices) {
-    if ((typeof d.content === 'string' && d.content !== '') || (typeof d.refusal === 'string' && d.refusal !== '')) return true;
-    if ((d.tool_calls?.length ?? 0) > 0 || !!d.reasoning || (d.reasoning_details?.length ?? 0) > 0) return true;
+    if (visible(d) || !!d.reasoning || (d.reasoning_details?.length ?? 0) > 0) return true;
   }
   return false;
+}
+
+/** Output other than reasoning (text, a refusal, tool calls): what a client that hides reasoning receives. */
+export function carriesVisibleOutput(chunk: ChatCompletionChunk): boolean {
+  return chunk.choices.some(({ delta }) => visible(delta));
+}
+
+function visible(d: ChatCompletionChunk['choices'][number]['delta']): boolean {
+  return (typeof d.content === 'string' && d.content !== '') || (typeof d.refusal === 'string' && d.refusal !== '') || (d.tool_calls?.length ?? 0) > 0;
 }

@@ -1,5 +1,6 @@
 export * from './provider';
 export * from './openai.types';
+export * from './router-request.types';
 export * from './openai-usage';
 export * from './sse';
 export * from './sse-transformer.base';

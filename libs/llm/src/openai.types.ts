@@ -1,3 +1,5 @@
+import type { ReasoningConfig, RequestProviderPreferences } from './router-request.types';
+
 /**
  * Canonical OpenAI Chat Completions wire types: what clients send to the gateway and what the
  * gateway returns. Every provider adapter translates from and to these shapes.
@@ -162,48 +164,9 @@ export type ResponseFormat =
 export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const satisfies readonly ReasoningEffort[];
 
-/**
- * OpenRouter's `reasoning` request object (https://openrouter.ai/docs/use-cases/reasoning-tokens).
- * The gateway maps it to `reasoning_effort` for every provider (`applyReasoningObject`); adapters
- * whose provider takes a token budget read `max_tokens` as that budget.
- */
-export interface ReasoningConfig {
-  effort?: ReasoningEffort;
-  /** Thinking budget in tokens. */
-  max_tokens?: number;
-  /** Think, but return no reasoning (it is still generated, and billed). */
-  exclude?: boolean;
-  /** `false` turns thinking off; `true` alone asks for the default effort. */
-  enabled?: boolean;
-}
-
 export interface StreamOptions {
   include_usage?: boolean;
   include_obfuscation?: boolean;
-}
-
-export type ProviderSort = 'price' | 'latency' | 'throughput' | 'least_busy';
-
-/** Gateway routing preferences (`provider` field, OpenRouter's shape) as routing reads them; never forwarded upstream. */
-export interface ProviderPreferences {
-  order?: string[];
-  only?: string[];
-  ignore?: string[];
-  allow_fallbacks?: boolean;
-  sort?: ProviderSort;
-}
-
-/** The `provider` field as clients send it; the gateway brings it to `ProviderPreferences` before routing. */
-export interface RequestProviderPreferences extends Omit<ProviderPreferences, 'sort'> {
-  /** OpenRouter documents a string or `{by, partition}`; the gateway sorts each model's providers (`partition: "model"`). */
-  sort?: ProviderSort | { by: ProviderSort; partition?: 'model' | 'none' };
-  /** USD per million tokens. */
-  max_price?: { prompt?: number; completion?: number };
-  /**
-   * OpenRouter's switch for parameters a provider cannot honour: `true` refuses them (policy
-   * `reject`), `false` drops them (`drop`); absent, the tenant's `unsupported_params` decides.
-   */
-  require_parameters?: boolean;
 }
 
 export interface ChatRequest {

@@ -1,4 +1,5 @@
-import type { ChatRequest, ReasoningConfig } from './openai.types';
+import type { ChatRequest } from './openai.types';
+import type { ReasoningConfig } from './router-request.types';
 import { applyReasoningObject, reasoningBudgetOf, reasoningExcluded } from './reasoning-object';
 import { reasoningIsPermission } from './unsupported-params';
 

@@ -1,4 +1,5 @@
-import type { ChatRequest, ReasoningConfig, ReasoningEffort } from './openai.types';
+import type { ChatRequest, ReasoningEffort } from './openai.types';
+import type { ReasoningConfig } from './router-request.types';
 
 /**
  * A thinking budget in tokens -> an effort bucket (the gateway's choice, wire-formats.md §4.7:

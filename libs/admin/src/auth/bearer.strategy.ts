@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { JwtService } from '@nestjs/jwt';
-import { timingSafeEqual } from 'node:crypto';
-import { APP_CONFIG, type AppConfig, DomainError, ErrorCode, hashApiKey, INVALID_API_KEY_MESSAGE, isWellFormedApiKey } from '@gw/core';
+import { APP_CONFIG, type AppConfig, DomainError, secretsEqual, ErrorCode, hashApiKey, INVALID_API_KEY_MESSAGE, isWellFormedApiKey } from '@gw/core';
 import { ApiKeyRepository, UserRepository } from '@gw/db';
 import type { Principal } from './principal';
 import { passwordVersion } from './password-version';
@@ -34,7 +33,7 @@ export class AdminBearerStrategy extends PassportStrategy(AuthorizationHeaderStr
   }
 
   async validate(token: string): Promise<Principal> {
-    if (this.config.ADMIN_TOKEN && safeEqual(token, this.config.ADMIN_TOKEN)) return { kind: 'operator' };
+    if (this.config.ADMIN_TOKEN && secretsEqual(token, this.config.ADMIN_TOKEN)) return { kind: 'operator' };
     if (token.startsWith('sk-')) return this.managementKey(token);
     let claims: JwtClaims;
     try {
@@ -60,10 +59,4 @@ export class AdminBearerStrategy extends PassportStrategy(AuthorizationHeaderStr
     if (row.kind !== 'management') throw new DomainError(ErrorCode.Forbidden, 'Inference keys cannot call the admin API; use a management key');
     return { kind: 'management_key', keyId: row.id, tenantId: row.tenantId };
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

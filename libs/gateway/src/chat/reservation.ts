@@ -5,6 +5,8 @@ import { CreditSync } from '@gw/billing';
 import type { KeyInfo } from '../auth/key-cache';
 import { limitPeriodId } from './limit-period';
 
+const DAY_MS = 86_400_000;
+
 export interface HoldRequest {
   key: KeyInfo;
   requestId: string;
@@ -26,6 +28,7 @@ export class Reservations {
   private readonly overdraft: bigint;
   /** How long a hold lives without renewal. */
   readonly holdTtlMs: number;
+  private readonly periods = new Map<KeyInfo['limitReset'], { id: string; from: number; until: number }>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -42,7 +45,14 @@ export class Reservations {
    * a limit now: a limit set later sees what was already spent in its period.
    */
   periodOf(key: KeyInfo): string {
-    return limitPeriodId(key.limitReset, this.clock.now());
+    // Asked twice per request (hold, settle); a period id only changes at a UTC midnight.
+    const now = this.clock.now();
+    const cached = this.periods.get(key.limitReset);
+    if (cached && now >= cached.from && now < cached.until) return cached.id;
+    const from = now - (now % DAY_MS);
+    const id = limitPeriodId(key.limitReset, now);
+    this.periods.set(key.limitReset, { id, from, until: from + DAY_MS });
+    return id;
   }
 
   /**

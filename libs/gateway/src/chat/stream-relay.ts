@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import { DomainError, ErrorCode, type TokenUsage } from '@gw/core';
-import { carriesOutput, type ChatCompletionChunk, type StreamTransformer } from '@gw/llm';
+import { carriesOutput, carriesVisibleOutput, type ChatCompletionChunk, type StreamTransformer } from '@gw/llm';
 import type { Charges } from './charges';
 import type { Candidate } from './chat-plan';
 import { settleContextOf, type ChatCall } from './chat-call';
@@ -265,9 +265,4 @@ export class StreamRelay {
     if (delivered <= reported.completionTokens) return { usage: reported, estimated: false };
     return { usage: { ...reported, completionTokens: delivered }, estimated: true };
   }
-}
-
-/** Output other than reasoning: text, a refusal or tool calls. */
-function carriesVisibleOutput(c: ChatCompletionChunk): boolean {
-  return c.choices.some(({ delta: d }) => (typeof d.content === 'string' && d.content !== '') || (typeof d.refusal === 'string' && d.refusal !== '') || (d.tool_calls?.length ?? 0) > 0);
 }

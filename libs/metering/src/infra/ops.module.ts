@@ -1,9 +1,8 @@
 import { Controller, Get, Inject, Logger, Module, Req, Res } from '@nestjs/common';
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { APP_CONFIG, describeError, DomainError, ErrorCode, ReadinessGates, type AppConfig } from '@gw/core';
+import { APP_CONFIG, describeError, DomainError, ErrorCode, ReadinessGates, secretsEqual, type AppConfig } from '@gw/core';
 import { REDIS } from './redis.module';
 
 let defaultsCollected = false;
@@ -89,17 +88,12 @@ export class OpsController {
    */
   @Get('metrics')
   async metrics(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    if (this.metricsToken && !sameSecret(req.headers.authorization, this.metricsToken)) {
+    if (this.metricsToken && !secretsEqual(req.headers.authorization, this.metricsToken)) {
       const d = describeError(new DomainError(ErrorCode.Unauthorized, 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'));
       return reply.status(d.status).headers(d.headers).send(d.body);
     }
     return reply.header('content-type', register.contentType).send(await register.metrics());
   }
-}
-
-function sameSecret(given: string | undefined, expected: Buffer): boolean {
-  const b = Buffer.from(given ?? '');
-  return b.length === expected.length && timingSafeEqual(b, expected);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -53,10 +53,11 @@ export function planRoute(given: PlanInput): Plan {
   // The request's own preferences replace the tenant's defaults (a copy: the suffix may change it).
   const prefs: ProviderPrefs = { ...(input.provider ?? input.document.provider_preferences) };
   // A key allowed an alias may use what the alias stands for (its targets and their providers).
-  const granted = new Set<string>();
+  // Made only when an alias is met: most requests name a model.
+  let granted: Set<string> | undefined;
   const expandAllowed = (n: string): string[] => {
     const ids = expand(n, input, decisions);
-    if (input.document.aliases[n] && input.isAllowed(n)) for (const id of ids) granted.add(id);
+    if (input.document.aliases[n] && input.isAllowed(n)) for (const id of ids) (granted ??= new Set()).add(id);
     return ids;
   };
   if (suffix) {
@@ -89,9 +90,9 @@ export function planRoute(given: PlanInput): Plan {
     const model = input.catalog.get(id);
     let err: DomainError | undefined;
     if (!model) err = new DomainError(ErrorCode.ModelNotFound, `Unknown model: ${id}`, { param: 'model' });
-    else if (!granted.has(id) && !input.isAllowed(id)) err = new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${id}`, { param: 'model' });
+    else if (!granted?.has(id) && !input.isAllowed(id)) err = new DomainError(ErrorCode.ModelNotAllowed, `This key may not use model ${id}`, { param: 'model' });
     else {
-      const allowed = granted.has(id) ? () => true : (m: PlannableModel) => input.isAllowed(m.id);
+      const allowed = granted?.has(id) ? () => true : (m: PlannableModel) => input.isAllowed(m.id);
       const { served, preferred } = providersFor(model, prefs, input, allowed);
       if (served.length === 0) err = noProvider(id, preferred);
       for (const m of served) attempts.push({ model: m, via: i === 0 ? 'primary' : `fallback ${id}` });
